@@ -1,0 +1,114 @@
+package dev.mergetune.kernels.binding;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The raw JavaCPP binding of libmergetune's C ABI ({@code native/include/mergetune/*.h}), one native method per C
+ * function, nothing else. Use {@link dev.mergetune.kernels.NativeRuntime} to load it (it orders the LibTorch
+ * prefetch first) and the checked wrappers in {@code dev.mergetune.kernels} to call it.
+ *
+ * <p>Pointer arrays (segment tables) are passed as {@code long[]} of addresses: JNI hands the C side a
+ * {@code jlong*}, which is the {@code void* const*} table on LP64.
+ */
+@Platform(value = "linux-x86_64", include = "mergetune/mergetune.h", link = "mergetune")
+public final class MergetuneNative {
+  static {
+    Loader.load();
+  }
+
+  private MergetuneNative() {}
+
+  // status.h
+  public static final int MT_OK = 0;
+  public static final int MT_INVALID_ARGUMENT = 1;
+  public static final int MT_NON_FINITE = 2;
+  public static final int MT_CUDA_UNAVAILABLE = 3;
+  public static final int MT_CUDA_ERROR = 4;
+  public static final int MT_OUT_OF_MEMORY = 5;
+  public static final int MT_INTERNAL = 6;
+  public static final int MT_INPUT_NONE = -3;
+  public static final int MT_INPUT_OUTPUT = -2;
+  public static final int MT_INPUT_BASE = -1;
+
+  public static native String mt_last_error();
+
+  public static native long mt_last_error_segment();
+
+  public static native long mt_last_error_element();
+
+  public static native int mt_last_error_input();
+
+  public static native String mt_status_name(int status);
+
+  // device.h
+  public static final int MT_DEVICE_CPU = 0;
+  public static final int MT_DEVICE_CUDA = 1;
+  public static final int MT_COPY_HOST_TO_DEVICE = 1;
+  public static final int MT_COPY_DEVICE_TO_HOST = 2;
+  public static final int MT_COPY_DEVICE_TO_DEVICE = 3;
+
+  public static native String mt_version();
+
+  public static native int mt_built_with_cuda();
+
+  public static native String mt_cuda_architectures();
+
+  public static native void mt_set_num_threads(int n);
+
+  public static native int mt_get_num_threads();
+
+  public static native int mt_cuda_device_count();
+
+  public static native String mt_cuda_unavailable_reason();
+
+  public static native int mt_cuda_device_info(
+      int device,
+      @Cast("char*") byte[] name,
+      int nameCapacity,
+      @Cast("int64_t*") long[] totalBytes,
+      @Cast("int64_t*") long[] freeBytes,
+      int[] ccMajor,
+      int[] ccMinor);
+
+  public static native int mt_cuda_versions(int[] runtimeVersion, int[] driverVersion);
+
+  public static native int mt_cuda_malloc(@Cast("int64_t") long bytes, @Cast("void**") long[] ptr);
+
+  public static native int mt_cuda_free(@Cast("void*") long ptr);
+
+  public static native int mt_cuda_memcpy(
+      @Cast("void*") long dst, @Cast("const void*") long src, @Cast("int64_t") long bytes, int direction);
+
+  public static native int mt_cuda_synchronize();
+
+  // interp.h
+  public static final int MT_CHECK_FINITE = 1;
+
+  public static native int mt_interp_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] out,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      float[] lambdas,
+      int flags);
+
+  /** Same, with the tables in native memory (no JNI array copies for very large state dicts). */
+  public static native int mt_interp_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") Pointer lengths,
+      @Cast("float* const*") Pointer out,
+      @Cast("const float* const*") Pointer base,
+      int nModels,
+      @Cast("const float* const*") Pointer models,
+      @Cast("const float*") Pointer lambdas,
+      int flags);
+}

@@ -1,0 +1,7 @@
+/* mergetune C ABI: the whole public surface. */
+#ifndef MERGETUNE_H
+#define MERGETUNE_H
+#include "mergetune/status.h"
+#include "mergetune/device.h"
+#include "mergetune/interp.h"
+#endif
