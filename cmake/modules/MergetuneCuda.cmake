@@ -26,6 +26,8 @@ function(mergetune_enable_cuda target)
     CUDA_ARCHITECTURES "${MERGETUNE_CUDA_ARCHITECTURES}"
     CUDA_SEPARABLE_COMPILATION OFF)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
-  target_compile_definitions(${target} PRIVATE MERGETUNE_CUDA_ARCHS="${MERGETUNE_CUDA_ARCHITECTURES}")
+  # "80;90" would split into two definitions (and break the shell line): pass "80,90".
+  string(REPLACE ";" "," _mt_archs "${MERGETUNE_CUDA_ARCHITECTURES}")
+  target_compile_definitions(${target} PRIVATE MERGETUNE_CUDA_ARCHS="${_mt_archs}")
   message(STATUS "mergetune: CUDA kernels for sm_${MERGETUNE_CUDA_ARCHITECTURES} with ${CMAKE_CUDA_COMPILER}")
 endfunction()

@@ -1,8 +1,8 @@
 // K4a on the CPU: out = base + Σ_i λ_i·(model_i − base), segment tables, fp32, fork-join over the flat range.
 //
-// Each thread walks its share of the concatenated segments in L1-sized tiles: the tile's accumulator starts as
-// base, takes each model's weighted delta in turn (one streaming read per input), and is then stored. Inputs are
-// read exactly once and out written once, so the kernel moves (n_models + 2)·4 bytes per element — the floor.
+// Each thread takes a contiguous share of the concatenated segments. With up to eight models and no aliasing, one
+// fused streaming pass reads every input once and writes out once — (n_models + 2)·4 bytes per element, the floor.
+// In-place calls and larger model counts accumulate L1-sized tiles in a local buffer first (see tiled_run).
 // The finiteness check rides on the accumulator already in registers: any NaN/Inf input makes the result
 // non-finite (0·Inf and Inf−Inf are NaN), so checking results alone catches every bad input at no extra pass.
 #include <algorithm>
@@ -19,13 +19,15 @@ namespace mt::cpu {
 namespace {
 
 constexpr int64_t kTile = 1024;
+constexpr int32_t kMaxFused = 8;  // fused_run<N> is instantiated for N = 0..kMaxFused
 constexpr int64_t kMinPerThread = int64_t{1} << 17;
 
-// One contiguous run inside a segment; returns the index (relative to the run) of the first non-finite
-// result, or -1. On a hit, the inputs at that element are copied to *bad_base / bad_models before the tile is
-// stored, since out may alias an input.
-int64_t interp_run(float* out, const float* base, const float* const* models, const float* lambdas,
-                   int32_t n_models, int64_t n, bool check, float* bad_base, float* bad_models) {
+// A run whose output aliases an input (in-place) or that has more than kMaxFused models: each L1-sized tile is
+// accumulated in a local buffer and checked before it is stored, so the inputs of a bad element can still be read
+// for the report. Returns the index (relative to the run) of the first non-finite result, or -1; on a hit, the
+// inputs at that element are copied to *bad_base / bad_models.
+int64_t tiled_run(float* out, const float* base, const float* const* models, const float* lambdas,
+                  int32_t n_models, int64_t n, bool check, float* bad_base, float* bad_models) {
   alignas(64) float acc[kTile];
   for (int64_t t = 0; t < n; t += kTile) {
     const int64_t len = std::min(kTile, n - t);
@@ -53,6 +55,60 @@ int64_t interp_run(float* out, const float* base, const float* const* models, co
     for (int64_t k = 0; k < len; ++k) o[k] = acc[k];
   }
   return -1;
+}
+
+// The common case, N <= kMaxFused models and no aliasing: one streaming pass, every input read once and the
+// result stored straight away (the inputs stay intact, so a bad element is reported from them afterwards).
+template <int N>
+int64_t fused_run(float* __restrict__ out, const float* __restrict__ base, const float* const* models,
+                  const float* lambdas, int64_t n, bool check, float* bad_base, float* bad_models) {
+  const float* m[N > 0 ? N : 1];
+  float l[N > 0 ? N : 1];
+  for (int i = 0; i < N; ++i) {
+    m[i] = models[i];
+    l[i] = lambdas[i];
+  }
+  for (int64_t t = 0; t < n; t += kTile) {
+    const int64_t end = std::min(n, t + kTile);
+    int bad = 0;
+    for (int64_t k = t; k < end; ++k) {
+      const float b = base[k];
+      float acc = b;
+      for (int i = 0; i < N; ++i) acc += l[i] * (m[i][k] - b);
+      out[k] = acc;
+      bad |= !(std::fabs(acc) <= FLT_MAX);
+    }
+    if (check && bad) {
+      for (int64_t k = t; k < end; ++k) {
+        if (std::isfinite(out[k])) continue;
+        *bad_base = base[k];
+        for (int i = 0; i < N; ++i) bad_models[i] = m[i][k];
+        return k;
+      }
+    }
+  }
+  return -1;
+}
+
+int64_t interp_run(float* out, const float* base, const float* const* models, const float* lambdas,
+                   int32_t n_models, int64_t n, bool check, float* bad_base, float* bad_models) {
+  bool aliased = out == base;
+  for (int32_t i = 0; i < n_models; ++i) aliased |= out == models[i];
+  if (!aliased) {
+    switch (n_models) {
+      case 0: return fused_run<0>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 1: return fused_run<1>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 2: return fused_run<2>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 3: return fused_run<3>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 4: return fused_run<4>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 5: return fused_run<5>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 6: return fused_run<6>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 7: return fused_run<7>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      case 8: return fused_run<8>(out, base, models, lambdas, n, check, bad_base, bad_models);
+      default: break;
+    }
+  }
+  return tiled_run(out, base, models, lambdas, n_models, n, check, bad_base, bad_models);
 }
 
 struct FirstBad {

@@ -25,7 +25,7 @@ extern "C" {
 const char* mt_version(void);
 /* 1 when the library was compiled with its CUDA kernels, 0 otherwise. */
 int32_t mt_built_with_cuda(void);
-/* CUDA architectures compiled in, e.g. "80;90", or "" without CUDA. */
+/* CUDA architectures compiled in, e.g. "80,90", or "" without CUDA. */
 const char* mt_cuda_architectures(void);
 
 /* Threads the CPU kernels use (default: the hardware concurrency). n <= 0 restores the default. */

@@ -23,7 +23,7 @@ final class InfoCommand implements Callable<Integer> {
     row(out, "mergetune", VersionProvider.version() + " (libmergetune " + Devices.libraryVersion() + ")");
     row(out, "native library", NativeRuntime.mergetuneLibraryPath());
     row(out, "native cache", NativeRuntime.cacheDirectory());
-    row(out, "CUDA build", Devices.builtWithCuda() ? "yes, sm " + Devices.cudaArchitectures().replace(";", ", sm ")
+    row(out, "CUDA build", Devices.builtWithCuda() ? "yes, sm " + Devices.cudaArchitectures().replace(",", ", sm ")
         : "no (CPU kernels only)");
     List<CudaDevice> devices = Devices.cudaDevices();
     if (devices.isEmpty()) {

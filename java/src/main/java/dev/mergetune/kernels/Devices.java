@@ -20,7 +20,7 @@ public final class Devices {
     return MergetuneNative.mt_built_with_cuda() != 0;
   }
 
-  /** e.g. "80;90"; empty without CUDA. */
+  /** e.g. "80,90"; empty without CUDA. */
   public static String cudaArchitectures() {
     NativeRuntime.ensureLoaded();
     return MergetuneNative.mt_cuda_architectures();

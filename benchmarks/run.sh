@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the JMH suite: bash benchmarks/run.sh [smoke|full] [benchmark-regex]
+# Builds the benchmarks jar if needed; prints a Markdown table (GB/s, fraction of a same-run copy) and writes it
+# with JMH's JSON under benchmarks/target/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ ! -f benchmarks/target/benchmarks.jar || ! -d benchmarks/target/lib ]]; then
+  mvn -B -q -DskipTests package
+fi
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+exec java -Xmx1g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dorg.bytedeco.javacpp.maxBytes=0 \
+  -cp "benchmarks/target/benchmarks.jar:benchmarks/target/lib/*" dev.mergetune.bench.BenchMain "$@"
