@@ -2,24 +2,35 @@
 //
 // Each thread takes a contiguous share of the concatenated segments. With up to eight models and no aliasing, one
 // fused streaming pass reads every input once and writes out once — (n_models + 2)·4 bytes per element, the floor.
-// In-place calls and larger model counts accumulate L1-sized tiles in a local buffer first (see tiled_run).
+// In-place calls and larger model counts accumulate L1-sized tiles in a local buffer first (see tiled_run). On AVX2
+// CPUs the fused pass is interp_cpu_avx2.cpp, which also streams outputs of kStreamBytes and more past the cache.
 // The finiteness check rides on the accumulator already in registers: any NaN/Inf input makes the result
 // non-finite (0·Inf and Inf−Inf are NaN), so checking results alone catches every bad input at no extra pass.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "interp_cpu.h"
+#include "interp_cpu_isa.h"
 #include "interp_report.h"
 #include "parallel.h"
 
 namespace mt::cpu {
 
+const char* isa() {
+  static const char* const chosen = [] {
+    const char* forced = std::getenv("MERGETUNE_CPU_ISA");
+    if (forced != nullptr && std::strcmp(forced, "generic") == 0) return "generic";
+    return __builtin_cpu_supports("avx2") ? "avx2" : "generic";
+  }();
+  return chosen;
+}
+
 namespace {
 
-constexpr int64_t kTile = 1024;
-constexpr int32_t kMaxFused = 8;  // fused_run<N> is instantiated for N = 0..kMaxFused
 constexpr int64_t kMinPerThread = int64_t{1} << 17;
 
 // A run whose output aliases an input (in-place) or that has more than kMaxFused models: each L1-sized tile is
@@ -59,6 +70,7 @@ int64_t tiled_run(float* out, const float* base, const float* const* models, con
 
 // The common case, N <= kMaxFused models and no aliasing: one streaming pass, every input read once and the
 // result stored straight away (the inputs stay intact, so a bad element is reported from them afterwards).
+// This is the portable version (SSE2 by autovectorisation); interp_cpu_avx2.cpp has the AVX2 one.
 template <int N>
 int64_t fused_run(float* __restrict__ out, const float* __restrict__ base, const float* const* models,
                   const float* lambdas, int64_t n, bool check, float* bad_base, float* bad_models) {
@@ -91,9 +103,13 @@ int64_t fused_run(float* __restrict__ out, const float* __restrict__ base, const
 }
 
 int64_t interp_run(float* out, const float* base, const float* const* models, const float* lambdas,
-                   int32_t n_models, int64_t n, bool check, float* bad_base, float* bad_models) {
+                   int32_t n_models, int64_t n, bool check, bool stream, bool avx2, float* bad_base,
+                   float* bad_models) {
   bool aliased = out == base;
   for (int32_t i = 0; i < n_models; ++i) aliased |= out == models[i];
+  if (!aliased && avx2 && n_models <= kMaxFused) {
+    return avx2::fused_run(n_models, out, base, models, lambdas, n, check, stream, bad_base, bad_models);
+  }
   if (!aliased) {
     switch (n_models) {
       case 0: return fused_run<0>(out, base, models, lambdas, n, check, bad_base, bad_models);
@@ -127,6 +143,8 @@ mt_status interp_f32(int64_t n_segments, const int64_t* lengths, float* const* o
   for (int64_t s = 0; s < n_segments; ++s) starts[s + 1] = starts[s] + lengths[s];
   const int64_t total = starts[n_segments];
   const bool check = (flags & MT_CHECK_FINITE) != 0;
+  const bool stream = total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes;
+  const bool avx2 = std::strcmp(isa(), "avx2") == 0;
   const int32_t threads = std::max(1, cpu_threads());
   std::vector<FirstBad> first_bad(threads);
 
@@ -140,7 +158,7 @@ mt_status interp_f32(int64_t n_segments, const int64_t* lengths, float* const* o
       FirstBad& fb = first_bad[part];
       fb.model_values.resize(n_models);
       const int64_t bad = interp_run(out[s] + lo, base[s] + lo, seg_models.data(), lambdas, n_models, hi - lo, check,
-                                     &fb.base_value, fb.model_values.data());
+                                     stream, avx2, &fb.base_value, fb.model_values.data());
       if (bad >= 0) {
         fb.segment = s;
         fb.element = lo + bad;

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "mergetune/device.h"
+#include "interp_cpu_isa.h"
 #include "parallel.h"
 
 #ifndef MERGETUNE_VERSION
@@ -27,6 +28,7 @@ int32_t cpu_threads() {
 
 extern "C" {
 const char* mt_version(void) { return MERGETUNE_VERSION; }
+const char* mt_cpu_isa(void) { return mt::cpu::isa(); }
 void mt_set_num_threads(int32_t n) { g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed); }
 int32_t mt_get_num_threads(void) { return mt::cpu_threads(); }
 }

@@ -1,5 +1,6 @@
 // mt_interp_f32 on the CPU against the double reference, plus argument and NaN reporting.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -195,4 +196,37 @@ MT_TEST(status_names_and_cuda_query_are_consistent) {
   if (mt_cuda_device_count() == 0) {
     MT_CHECK(std::strlen(mt_cuda_unavailable_reason()) > 0);
   }
+}
+
+// Large calls take the streaming (non-temporal store) path on AVX2 machines; its aligned-head logic must handle
+// an output that is not 32-byte aligned, and its NaN check must still locate the culprit.
+MT_TEST(streaming_path_with_misaligned_output_matches_reference) {
+  Problem p({3'000'001}, 3, 17);
+  std::vector<float> shifted(p.lengths[0] + 3, -1.f);
+  for (int offset = 1; offset <= 3; ++offset) {
+    float* out[1] = {shifted.data() + offset};
+    const float* base[1] = {p.base[0].data()};
+    std::vector<const float*> models;
+    for (auto& m : p.models) models.push_back(m[0].data());
+    MT_CHECK_MSG(mt_interp_f32(MT_DEVICE_CPU, nullptr, 1, p.lengths.data(), out, base, 3, models.data(),
+                               p.lambdas.data(), MT_CHECK_FINITE) == MT_OK, mt_last_error());
+    std::vector<std::vector<float>> result{std::vector<float>(out[0], out[0] + p.lengths[0])};
+    MT_CHECK(p.error(result, p.base) <= 1e-6);
+  }
+}
+
+MT_TEST(nan_is_located_in_the_streaming_path) {
+  Problem p({2'500'000, 10}, 2, 18);
+  p.models[0][0][2'000'003] = std::numeric_limits<float>::infinity();
+  MT_CHECK(p.run() == MT_NON_FINITE);
+  MT_CHECK(mt_last_error_input() == 0);
+  MT_CHECK(mt_last_error_segment() == 0);
+  MT_CHECK(mt_last_error_element() == 2'000'003);
+}
+
+MT_TEST(cpu_isa_is_reported) {
+  const std::string isa = mt_cpu_isa();
+  MT_CHECK(isa == "avx2" || isa == "generic");
+  const char* forced = std::getenv("MERGETUNE_CPU_ISA");
+  if (forced != nullptr && std::string(forced) == "generic") MT_CHECK(isa == "generic");
 }

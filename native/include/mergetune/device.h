@@ -28,6 +28,10 @@ int32_t mt_built_with_cuda(void);
 /* CUDA architectures compiled in, e.g. "80,90", or "" without CUDA. */
 const char* mt_cuda_architectures(void);
 
+/* Instruction set the CPU kernels run with: "avx2" where the CPU has it, else "generic" (SSE2). The environment
+ * variable MERGETUNE_CPU_ISA=generic forces the portable path (read once, at the first kernel call). */
+const char* mt_cpu_isa(void);
+
 /* Threads the CPU kernels use (default: the hardware concurrency). n <= 0 restores the default. */
 void mt_set_num_threads(int32_t n);
 int32_t mt_get_num_threads(void);

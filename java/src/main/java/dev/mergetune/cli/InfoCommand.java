@@ -39,6 +39,7 @@ final class InfoCommand implements Callable<Integer> {
     for (KernelCatalog.Entry k : KernelCatalog.entries()) {
       row(out, "kernel " + k.id(), k.description() + " | CPU: yes | CUDA: " + (k.cudaUsable() ? "yes" : "no"));
     }
+    row(out, "CPU kernels", Devices.cpuIsa() + " (MERGETUNE_CPU_ISA=generic forces the portable path)");
     row(out, "CPU threads", "kernels " + Devices.cpuThreads() + ", LibTorch intra-op "
         + org.bytedeco.pytorch.global.torch.get_num_threads() + ", hardware " + Runtime.getRuntime().availableProcessors()
         + ", OPENBLAS_NUM_THREADS=" + env("OPENBLAS_NUM_THREADS", "unset (pinned to 1 at start-up)"));

@@ -68,6 +68,12 @@ public final class Devices {
     return new int[] {runtime[0], driver[0]};
   }
 
+  /** "avx2" or "generic": the instruction set the CPU kernels run with here. */
+  public static String cpuIsa() {
+    NativeRuntime.ensureLoaded();
+    return MergetuneNative.mt_cpu_isa();
+  }
+
   /** Threads the CPU kernels use. */
   public static int cpuThreads() {
     NativeRuntime.ensureLoaded();

@@ -56,6 +56,8 @@ public final class MergetuneNative {
 
   public static native String mt_cuda_architectures();
 
+  public static native String mt_cpu_isa();
+
   public static native void mt_set_num_threads(int n);
 
   public static native int mt_get_num_threads();
