@@ -30,7 +30,7 @@ public enum Status {
   }
 
   /** Throws a {@link KernelException} carrying the native thread-local message when {@code code} is not OK. */
-  static void check(int code, String what) {
+  public static void check(int code, String what) {
     if (code == MergetuneNative.MT_OK) return;
     throw new KernelException(of(code), what + ": " + MergetuneNative.mt_last_error());
   }

@@ -1,7 +1,6 @@
 package dev.mergetune.kernels.check;
 
 import dev.mergetune.kernels.DeviceKind;
-import dev.mergetune.kernels.KernelException;
 import dev.mergetune.kernels.Status;
 import dev.mergetune.kernels.binding.MergetuneNative;
 import org.bytedeco.javacpp.FloatPointer;
@@ -64,7 +63,7 @@ abstract class DeviceBuffer implements AutoCloseable {
     Cuda(long length) {
       super(length);
       long[] ptr = new long[1];
-      check(MergetuneNative.mt_cuda_malloc(Math.max(1, length) * 4, ptr), "cudaMalloc of " + length + " floats");
+      Status.check(MergetuneNative.mt_cuda_malloc(Math.max(1, length) * 4, ptr), "cudaMalloc of " + length + " floats");
       address = ptr[0];
     }
 
@@ -76,7 +75,7 @@ abstract class DeviceBuffer implements AutoCloseable {
     @Override
     void upload(float[] values) {
       try (FloatPointer staging = new FloatPointer(values)) {
-        check(MergetuneNative.mt_cuda_memcpy(address, staging.address(), values.length * 4L,
+        Status.check(MergetuneNative.mt_cuda_memcpy(address, staging.address(), values.length * 4L,
             MergetuneNative.MT_COPY_HOST_TO_DEVICE), "copy to device");
       }
     }
@@ -85,7 +84,7 @@ abstract class DeviceBuffer implements AutoCloseable {
     float[] download() {
       float[] values = new float[(int) length];
       try (FloatPointer staging = new FloatPointer(Math.max(1, length))) {
-        check(MergetuneNative.mt_cuda_memcpy(staging.address(), address, length * 4L,
+        Status.check(MergetuneNative.mt_cuda_memcpy(staging.address(), address, length * 4L,
             MergetuneNative.MT_COPY_DEVICE_TO_HOST), "copy to host");
         staging.get(values, 0, values.length);
       }
@@ -95,12 +94,6 @@ abstract class DeviceBuffer implements AutoCloseable {
     @Override
     public void close() {
       MergetuneNative.mt_cuda_free(address);
-    }
-  }
-
-  static void check(int status, String what) {
-    if (status != MergetuneNative.MT_OK) {
-      throw new KernelException(Status.of(status), what + ": " + MergetuneNative.mt_last_error());
     }
   }
 }

@@ -5,6 +5,7 @@ import dev.mergetune.kernels.Devices;
 import dev.mergetune.kernels.Interpolation;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.NonFiniteException;
+import dev.mergetune.kernels.Status;
 import dev.mergetune.kernels.binding.MergetuneNative;
 import dev.mergetune.kernels.reference.InterpolationReference;
 import java.util.ArrayList;
@@ -137,7 +138,7 @@ public final class SelfCheck {
     for (int r = 0; r < TIMED_REPEATS + 1; r++) {
       long start = System.nanoTime();
       Interpolation.interpolateRaw(device, 0, c.lengths, out, base, models, lambdas, false);
-      if (device == DeviceKind.CUDA) DeviceBuffer.check(MergetuneNative.mt_cuda_synchronize(), "synchronize");
+      if (device == DeviceKind.CUDA) Status.check(MergetuneNative.mt_cuda_synchronize(), "synchronize");
       long elapsed = System.nanoTime() - start;
       if (r > 0) best = Math.min(best, elapsed);  // r == 0 warms up
     }
