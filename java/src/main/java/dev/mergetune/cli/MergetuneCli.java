@@ -1,5 +1,8 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.kernels.KernelException;
+import dev.mergetune.tensors.CheckpointFormatException;
+import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
-    subcommands = {InfoCommand.class, SelfcheckCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -19,7 +22,23 @@ public final class MergetuneCli implements Runnable {
 
   /** Runs a command line and returns its exit code (for tests and embedding). */
   public static int execute(String... args) {
-    return new CommandLine(new MergetuneCli()).execute(args);
+    return configure(new CommandLine(new MergetuneCli())).execute(args);
+  }
+
+  /**
+   * Bad input (a malformed file, a wrong argument, a failed kernel check) is reported as one line naming what is
+   * wrong, with exit code 1; anything else is a bug and keeps its stack trace.
+   */
+  static CommandLine configure(CommandLine cli) {
+    return cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
+          || e instanceof KernelException || e instanceof UncheckedIOException) {
+        commandLine.getErr().println("mergetune: " + e.getMessage());
+        commandLine.getErr().flush();
+        return 1;
+      }
+      throw e;
+    });
   }
 
   @Override

@@ -14,8 +14,9 @@ class CliTest {
 
   private static Result run(String... args) {
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new MergetuneCli());
+    CommandLine cli = MergetuneCli.configure(new CommandLine(new MergetuneCli()));
     cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(out));
     int code = cli.execute(args);
     return new Result(code, out.toString());
   }
@@ -41,6 +42,25 @@ class CliTest {
     assertEquals(0, r.exitCode(), r.out());
     assertTrue(r.out().contains(" 0 failed"), r.out());
     assertTrue(r.out().contains("NaN in model 1 reported"), r.out());
+  }
+
+  @Test
+  void inspectListsTensorsAndRejectsBadFilesInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve("m.safetensors");
+    dev.mergetune.tensors.SafetensorsWriter.write(file, java.util.List.of(
+        dev.mergetune.tensors.TensorSource.ofFloats("visual.proj", new long[] {2, 3}, new float[6],
+            dev.mergetune.tensors.DType.F16)), java.util.Map.of("method", "test"));
+    Result ok = run("inspect", file.toString());
+    assertEquals(0, ok.exitCode(), ok.out());
+    assertTrue(ok.out().contains("visual.proj") && ok.out().contains("F16") && ok.out().contains("[2, 3]")
+        && ok.out().contains("12"), ok.out());
+    java.nio.file.Path junk = dir.resolve("junk.safetensors");
+    java.nio.file.Files.writeString(junk, "not a checkpoint at all");
+    Result bad = run("inspect", junk.toString());
+    assertEquals(1, bad.exitCode());
+    assertTrue(bad.out().startsWith("mergetune: " + junk), bad.out());
+    assertTrue(!bad.out().contains("\tat "), "no stack trace: " + bad.out());
   }
 
   @Test

@@ -1,0 +1,48 @@
+package dev.mergetune.cli;
+
+import dev.mergetune.tensors.DType;
+import dev.mergetune.tensors.SafetensorsCheckpoint;
+import dev.mergetune.tensors.TensorInfo;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code mergetune inspect FILE}: the tensors of a checkpoint with shapes, dtypes and bytes. */
+@Command(name = "inspect", description = "List the tensors of a .safetensors file or sharded index: name, dtype, shape, bytes.")
+final class InspectCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "A .safetensors file or a *.safetensors.index.json")
+  Path file;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
+      int width = 6;
+      for (String name : ckpt.tensors().keySet()) width = Math.max(width, name.length());
+      String format = "%-" + width + "s  %-5s  %-20s  %12s%n";
+      out.printf(format, "tensor", "dtype", "shape", "bytes");
+      long total = 0;
+      long elements = 0;
+      Map<DType, Long> byType = new EnumMap<>(DType.class);
+      for (TensorInfo t : ckpt.tensors().values()) {
+        out.printf(format, t.name(), t.dtype(), t.shapeString(), t.byteLength());
+        total += t.byteLength();
+        elements += t.numel();
+        byType.merge(t.dtype(), t.numel(), Long::sum);
+      }
+      out.printf("%n%d tensors, %d elements, %d bytes (%.1f MiB) in %d file(s); elements by dtype: %s%n",
+          ckpt.tensors().size(), elements, total, total / 1048576.0, ckpt.shardCount(), byType);
+      if (!ckpt.metadata().isEmpty()) out.printf("metadata: %s%n", ckpt.metadata());
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.mergetune.tensors;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes a file so that readers see either the old file or the complete new one, never a half-written one: the
+ * content goes to a temporary file in the same directory, is forced to disk, and is renamed over the target in one
+ * atomic step. On any failure the temporary file is removed and the target is left as it was.
+ */
+public final class AtomicFiles {
+  /** Writes the content of a file through an open channel positioned at 0. */
+  @FunctionalInterface
+  public interface Content {
+    void writeTo(FileChannel channel) throws IOException;
+  }
+
+  private AtomicFiles() {}
+
+  public static void write(Path target, Content content) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    boolean done = false;
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        content.writeTo(ch);
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot replace " + target + " atomically on this file system", e);
+      }
+      done = true;
+    } finally {
+      if (!done) Files.deleteIfExists(tmp);
+    }
+  }
+}

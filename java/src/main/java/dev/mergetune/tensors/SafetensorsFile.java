@@ -1,0 +1,170 @@
+package dev.mergetune.tensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * A safetensors file opened read-only: the header is validated on open, tensor bytes are memory-mapped on demand
+ * (one mapping per read, so memory follows what is read, not the file size). Floating tensors (F64/F32/F16/BF16)
+ * read as float32; any tensor reads as its raw little-endian bytes, which is how integer tensors pass through.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+  private final Path path;
+  private final FileChannel channel;
+  private final SafetensorsHeader header;
+
+  private SafetensorsFile(Path path, FileChannel channel, SafetensorsHeader header) {
+    this.path = path;
+    this.channel = channel;
+    this.header = header;
+  }
+
+  public static SafetensorsFile open(Path path) {
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new CheckpointFormatException(path, "no such file");
+    } catch (IOException e) {
+      throw new UncheckedIOException("opening " + path, e);
+    }
+    try {
+      long size = sizeOf(channel, path);
+      if (size < 8) throw new CheckpointFormatException(path, "file is " + size + " bytes, too short for a header");
+      ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(channel, prefix, 0, path);
+      long n = SafetensorsHeader.checkHeaderLength(path, prefix.getLong(0), size);
+      ByteBuffer json = ByteBuffer.allocate((int) n);
+      readFully(channel, json, 8, path);
+      SafetensorsHeader header = SafetensorsHeader.parse(path, json.array(), size);
+      return new SafetensorsFile(path, channel, header);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Tensors in header order. */
+  public Map<String, TensorInfo> tensors() {
+    return header.tensors();
+  }
+
+  public Map<String, String> metadata() {
+    return header.metadata();
+  }
+
+  public TensorInfo info(String name) {
+    TensorInfo info = header.tensors().get(name);
+    if (info == null) throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");
+    return info;
+  }
+
+  /** The tensor's bytes, little-endian, read-only (a memory mapping of the file). */
+  public ByteBuffer bytes(String name) {
+    TensorInfo info = info(name);
+    if (info.byteLength() > Integer.MAX_VALUE) {
+      throw new CheckpointFormatException(path, "tensor '" + name + "' is " + info.byteLength()
+          + " bytes; tensors over 2 GiB are not supported yet");
+    }
+    try {
+      return channel.map(FileChannel.MapMode.READ_ONLY, info.fileOffset(), info.byteLength())
+          .order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new UncheckedIOException("mapping tensor '" + name + "' of " + path, e);
+    }
+  }
+
+  /** A floating tensor as float32 (F16/BF16 widened exactly, F64 rounded to nearest). */
+  public float[] readFloats(String name) {
+    TensorInfo info = info(name);
+    if (!info.dtype().isFloating()) {
+      throw new IllegalArgumentException(path + ": tensor '" + name + "' is " + info.dtype()
+          + ", not a floating type; read its bytes instead");
+    }
+    long n = info.numel();
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(path + ": tensor '" + name + "' has " + n + " elements, too many for an array");
+    }
+    float[] out = new float[(int) n];
+    ByteBuffer b = bytes(name);
+    switch (info.dtype()) {
+      case F32 -> b.asFloatBuffer().get(out);
+      case F64 -> {
+        var d = b.asDoubleBuffer();
+        for (int i = 0; i < out.length; i++) out[i] = (float) d.get(i);
+      }
+      case F16 -> {
+        var s = b.asShortBuffer();
+        for (int i = 0; i < out.length; i++) out[i] = HalfFloats.f16ToFloat(s.get(i));
+      }
+      case BF16 -> {
+        var s = b.asShortBuffer();
+        for (int i = 0; i < out.length; i++) out[i] = HalfFloats.bf16ToFloat(s.get(i));
+      }
+      default -> throw new IllegalStateException("unreachable: " + info.dtype());
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("closing " + path, e);
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer dst, long position, Path path) {
+    try {
+      long pos = position;
+      while (dst.hasRemaining()) {
+        int r = ch.read(dst, pos);
+        if (r < 0) throw new CheckpointFormatException(path, "unexpected end of file at byte " + pos);
+        pos += r;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + path, e);
+    }
+  }
+
+  private static long sizeOf(FileChannel ch, Path path) {
+    try {
+      return ch.size();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the size of " + path, e);
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // already failing; the original error is the one to report
+    }
+  }
+
+  /** True when the file starts like a safetensors file would (a plausible length prefix and a '{'). */
+  public static boolean looksLikeSafetensors(Path path) {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      if (ch.size() < 9) return false;
+      ByteBuffer b = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, b, 0, path);
+      long n = b.getLong(0);
+      return n >= 2 && n <= ch.size() - 8 && b.get(8) == '{';
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
