@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
-    subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -32,7 +32,8 @@ public final class MergetuneCli implements Runnable {
   static CommandLine configure(CommandLine cli) {
     return cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
-          || e instanceof KernelException || e instanceof UncheckedIOException) {
+          || e instanceof KernelException || e instanceof UncheckedIOException
+          || e instanceof java.nio.file.NoSuchFileException) {
         commandLine.getErr().println("mergetune: " + e.getMessage());
         commandLine.getErr().flush();
         return 1;

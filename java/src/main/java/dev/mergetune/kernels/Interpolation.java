@@ -51,7 +51,7 @@ public final class Interpolation {
     int status = MergetuneNative.mt_interp_f32(base.device().code(), stream, nSeg, base.lengthsArray(),
         out.addressesArray(), base.addressesArray(), models.size(), modelAddresses, lambdas,
         checkFinite ? MergetuneNative.MT_CHECK_FINITE : 0);
-    throwOnFailure(status, base);
+    KernelErrors.throwOnFailure(status, base, "model", "base");
   }
 
   /** Task arithmetic: θ0 + scale·Σ w_i·(θ_i − θ0) (a sum, not an average). */
@@ -97,7 +97,7 @@ public final class Interpolation {
     int status = MergetuneNative.mt_interp_f32(device.code(), stream, lengths.length, lengths,
         outTable.addressesArray(), baseTable.addressesArray(), models.length, modelAddresses, lambdas,
         checkFinite ? MergetuneNative.MT_CHECK_FINITE : 0);
-    throwOnFailure(status, baseTable);
+    KernelErrors.throwOnFailure(status, baseTable, "model", "base");
   }
 
   private static void requireFinite(float[] lambdas) {
@@ -114,24 +114,5 @@ public final class Interpolation {
       throw new IllegalArgumentException("tensors are on cuda:" + index + " but the current CUDA device is cuda:"
           + current + "; make cuda:" + index + " current first");
     }
-  }
-
-  /** Turns a native failure into an exception that names tensors rather than segment indices. */
-  static void throwOnFailure(int status, SegmentTable layout) {
-    if (status == MergetuneNative.MT_OK) return;
-    String message = MergetuneNative.mt_last_error();
-    long segment = MergetuneNative.mt_last_error_segment();
-    int input = MergetuneNative.mt_last_error_input();
-    String tensor = segment >= 0 && segment < layout.size() ? layout.name((int) segment) : null;
-    if (status == MergetuneNative.MT_NON_FINITE) {
-      String role = input == MergetuneNative.MT_INPUT_BASE ? "base"
-          : input == MergetuneNative.MT_INPUT_OUTPUT ? "result" : "model " + input;
-      long element = MergetuneNative.mt_last_error_element();
-      throw new NonFiniteException(role, tensor, element,
-          (input == MergetuneNative.MT_INPUT_OUTPUT ? "interpolation overflowed" : "non-finite input in " + role)
-              + " at tensor '" + tensor + "' element " + element + " (" + message + ")");
-    }
-    throw new KernelException(Status.of(status),
-        "interpolation failed" + (tensor != null ? " at tensor '" + tensor + "'" : "") + ": " + message);
   }
 }

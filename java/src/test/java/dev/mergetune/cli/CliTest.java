@@ -64,6 +64,26 @@ class CliTest {
   }
 
   @Test
+  void mergeSweepWritesOneFilePerValue(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path zs = dir.resolve("zs.safetensors");
+    java.nio.file.Path ft = dir.resolve("ft.safetensors");
+    dev.mergetune.tensors.SafetensorsWriter.write(zs, java.util.List.of(dev.mergetune.tensors.TensorSource.ofFloats(
+        "w", new long[] {2}, new float[] {0, 10}, dev.mergetune.tensors.DType.F32)), java.util.Map.of());
+    dev.mergetune.tensors.SafetensorsWriter.write(ft, java.util.List.of(dev.mergetune.tensors.TensorSource.ofFloats(
+        "w", new long[] {2}, new float[] {4, 2}, dev.mergetune.tensors.DType.F32)), java.util.Map.of());
+    Result r = run("merge", "--method", "wise-ft", "--base", zs.toString(), "--models", ft.toString(),
+        "--alpha", "0.25,0.75", "--out", dir.resolve("w-{}.safetensors").toString());
+    assertEquals(0, r.exitCode(), r.out());
+    try (var f = dev.mergetune.tensors.SafetensorsFile.open(dir.resolve("w-0.75.safetensors"))) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {3, 4}, f.readFloats("w"));  // .25·zs + .75·ft
+    }
+    Result noBraces = run("merge", "--method", "wise-ft", "--base", zs.toString(), "--models", ft.toString(),
+        "--alpha", "0.25,0.75", "--out", dir.resolve("w.safetensors").toString());
+    assertEquals(1, noBraces.exitCode());
+    assertTrue(noBraces.out().contains("needs '{}' in --out"), noBraces.out());
+  }
+
+  @Test
   void unknownCommandIsAUsageError() {
     assertEquals(2, run("no-such-command").exitCode());
   }
