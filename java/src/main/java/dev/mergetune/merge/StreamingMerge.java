@@ -5,6 +5,7 @@ import dev.mergetune.kernels.NonFiniteException;
 import dev.mergetune.tensors.DType;
 import dev.mergetune.tensors.HalfFloats;
 import dev.mergetune.tensors.LockstepWriter;
+import dev.mergetune.tensors.MappedBuffers;
 import dev.mergetune.tensors.ParameterLayout;
 import dev.mergetune.tensors.SafetensorsCheckpoint;
 import dev.mergetune.tensors.TensorInfo;
@@ -108,15 +109,26 @@ public final class StreamingMerge {
     if (!ref.dtype().isFloating()) {
       ByteBuffer src = inputs.get(0).bytes(name);
       for (ByteBuffer b : outBuffers) b.put(src.duplicate());
+      MappedBuffers.release(src);
       return;
     }
     long n = ref.numel();
     if (n == 0) return;
-    List<Object> keepAlive = new ArrayList<>();  // mapped buffers must outlive the kernel call
-    long[] addresses = new long[inputs.size()];
-    for (int i = 0; i < inputs.size(); i++) {
-      addresses[i] = floatAddress(inputs.get(i), name, n, scratch, i, keepAlive);
+    List<ByteBuffer> mappings = new ArrayList<>();  // must outlive the kernel call, then are unmapped at once
+    try {
+      long[] addresses = new long[inputs.size()];
+      for (int i = 0; i < inputs.size(); i++) {
+        addresses[i] = floatAddress(inputs.get(i), name, n, scratch, i, mappings);
+      }
+      mergeMapped(inputs, paths, hasBase, op, out, outBuffers, scratch, n, addresses);
+    } finally {
+      for (ByteBuffer m : mappings) MappedBuffers.release(m);
     }
+  }
+
+  private static void mergeMapped(List<SafetensorsCheckpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
+      TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch, long n, long[] addresses) {
+    String name = out.name();
     long[] outAddresses = new long[outBuffers.length];
     boolean direct = out.dtype() == DType.F32;
     for (int k = 0; k < outBuffers.length; k++) {
@@ -138,10 +150,10 @@ public final class StreamingMerge {
 
   /** Address of tensor `name` as float32: the mapping itself for aligned F32, else a widened scratch copy. */
   private static long floatAddress(SafetensorsCheckpoint ckpt, String name, long n, Scratch scratch, int slot,
-      List<Object> keepAlive) {
+      List<ByteBuffer> mappings) {
     TensorInfo info = ckpt.tensors().get(name);
     ByteBuffer mapped = ckpt.bytes(name);
-    keepAlive.add(mapped);
+    mappings.add(mapped);
     long address = new BytePointer(mapped).address();
     if (info.dtype() == DType.F32 && (address & 3) == 0) return address;
     ByteBuffer dst = Scratch.ensure(scratch.in, slot, n * 4);
@@ -192,12 +204,16 @@ public final class StreamingMerge {
   private static float valueAt(SafetensorsCheckpoint ckpt, String tensor, long element) {
     ByteBuffer b = ckpt.bytes(tensor);
     int j = (int) element;
-    return switch (ckpt.tensors().get(tensor).dtype()) {
-      case F32 -> b.getFloat(j * 4);
-      case F64 -> (float) b.getDouble(j * 8);
-      case F16 -> HalfFloats.f16ToFloat(b.getShort(j * 2));
-      case BF16 -> HalfFloats.bf16ToFloat(b.getShort(j * 2));
-      default -> 0f;
-    };
+    try {
+      return switch (ckpt.tensors().get(tensor).dtype()) {
+        case F32 -> b.getFloat(j * 4);
+        case F64 -> (float) b.getDouble(j * 8);
+        case F16 -> HalfFloats.f16ToFloat(b.getShort(j * 2));
+        case BF16 -> HalfFloats.bf16ToFloat(b.getShort(j * 2));
+        default -> 0f;
+      };
+    } finally {
+      MappedBuffers.release(b);
+    }
   }
 }

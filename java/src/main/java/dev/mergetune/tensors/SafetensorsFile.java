@@ -70,7 +70,10 @@ public final class SafetensorsFile implements AutoCloseable {
     return info;
   }
 
-  /** The tensor's bytes, little-endian, read-only (a memory mapping of the file). */
+  /**
+   * The tensor's bytes, little-endian, read-only: a fresh memory mapping of the file, owned by the caller, who may
+   * unmap it early with {@link MappedBuffers#release} once nothing uses it any more.
+   */
   public ByteBuffer bytes(String name) {
     TensorInfo info = info(name);
     if (info.byteLength() > Integer.MAX_VALUE) {
@@ -98,7 +101,16 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     float[] out = new float[(int) n];
     ByteBuffer b = bytes(name);
-    switch (info.dtype()) {
+    try {
+      widen(info.dtype(), b, out);
+    } finally {
+      MappedBuffers.release(b);  // copied out: the mapping need not wait for the collector
+    }
+    return out;
+  }
+
+  private static void widen(DType dtype, ByteBuffer b, float[] out) {
+    switch (dtype) {
       case F32 -> b.asFloatBuffer().get(out);
       case F64 -> {
         var d = b.asDoubleBuffer();
@@ -112,9 +124,8 @@ public final class SafetensorsFile implements AutoCloseable {
         var s = b.asShortBuffer();
         for (int i = 0; i < out.length; i++) out[i] = HalfFloats.bf16ToFloat(s.get(i));
       }
-      default -> throw new IllegalStateException("unreachable: " + info.dtype());
+      default -> throw new IllegalStateException("unreachable: " + dtype);
     }
-    return out;
   }
 
   @Override
