@@ -1,6 +1,7 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.merge.LinearMerge;
+import dev.mergetune.merge.MergeConfig;
 import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorOp;
 import java.io.IOException;
@@ -23,13 +24,17 @@ import picocli.CommandLine.Spec;
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--method", required = true, description = "task-arithmetic | wise-ft | average")
+  @Option(names = "--config", description = "A YAML file with the same keys (method, base, models, weights, scale,"
+      + " alpha, out) instead of the flags")
+  Path config;
+
+  @Option(names = "--method", description = "task-arithmetic | wise-ft | average")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors or shard index .json")
   Path base;
 
-  @Option(names = "--models", required = true, arity = "1..*", description = "Fine-tuned checkpoints")
+  @Option(names = "--models", arity = "1..*", description = "Fine-tuned checkpoints")
   List<Path> models;
 
   @Option(names = "--weights", split = ",", description = "Per-model weights (default 1 each)")
@@ -41,12 +46,22 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--alpha", split = ",", description = "WiSE-FT α value(s); several = a sweep")
   float[] alphas;
 
-  @Option(names = "--out", required = true, description = "Output .safetensors; with a sweep, '{}' stands for the value")
+  @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
   String out;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    if (config != null) {
+      if (method != null || base != null || models != null || weights != null || scales != null || alphas != null
+          || out != null) {
+        throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
+      }
+      applyConfig(MergeConfig.read(config));
+    }
+    if (method == null || models == null || out == null) {
+      throw new IllegalArgumentException("merge needs --method, --models and --out (or --config FILE)");
+    }
     float[] ws = weights != null ? weights : ones(models.size());
     if (ws.length != models.size()) {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + models.size() + " models");
@@ -85,6 +100,23 @@ final class MergeCommand implements Callable<Integer> {
     w.printf("%s of %d model(s) in %.2f s%n", op.method(), models.size(), seconds);
     w.flush();
     return 0;
+  }
+
+  private void applyConfig(MergeConfig c) {
+    method = c.method();
+    base = c.base() == null ? null : MergeConfig.resolve(config, c.base());
+    models = c.models().stream().map(m -> MergeConfig.resolve(config, m)).toList();
+    weights = toArray(c.weights());
+    scales = toArray(c.scale());
+    alphas = toArray(c.alpha());
+    out = MergeConfig.resolve(config, c.out()).toString();
+  }
+
+  private static float[] toArray(List<Float> values) {
+    if (values == null) return null;
+    float[] a = new float[values.size()];
+    for (int i = 0; i < a.length; i++) a[i] = values.get(i);
+    return a;
   }
 
   private static float[] ones(int n) {

@@ -84,6 +84,30 @@ class CliTest {
   }
 
   @Test
+  void mergeFromAYamlConfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    for (String name : new String[] {"t0", "a", "b"}) {
+      float[] v = name.equals("t0") ? new float[] {1, 1} : name.equals("a") ? new float[] {2, 1} : new float[] {1, 3};
+      dev.mergetune.tensors.SafetensorsWriter.write(dir.resolve(name + ".safetensors"), java.util.List.of(
+          dev.mergetune.tensors.TensorSource.ofFloats("w", new long[] {2}, v, dev.mergetune.tensors.DType.F32)),
+          java.util.Map.of());
+    }
+    java.nio.file.Path yaml = dir.resolve("merge.yaml");
+    java.nio.file.Files.writeString(yaml, String.join("\n",
+        "method: task-arithmetic", "base: t0.safetensors", "models: [a.safetensors, b.safetensors]",
+        "weights: [1, 0.5]", "scale: [2]", "out: merged.safetensors", ""));
+    Result r = run("merge", "--config", yaml.toString());
+    assertEquals(0, r.exitCode(), r.out());
+    try (var f = dev.mergetune.tensors.SafetensorsFile.open(dir.resolve("merged.safetensors"))) {
+      // t0 + 2·(1·[1,0] + 0.5·[0,2]) = [3, 3]
+      org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {3, 3}, f.readFloats("w"));
+    }
+    java.nio.file.Files.writeString(yaml, "method: average\nmodels: [a.safetensors]\nout: x.safetensors\nscael: [1]\n");
+    Result typo = run("merge", "--config", yaml.toString());
+    assertEquals(1, typo.exitCode());
+    assertTrue(typo.out().contains("scael"), typo.out());
+  }
+
+  @Test
   void unknownCommandIsAUsageError() {
     assertEquals(2, run("no-such-command").exitCode());
   }

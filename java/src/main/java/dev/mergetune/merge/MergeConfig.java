@@ -1,0 +1,54 @@
+package dev.mergetune.merge;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A merge described in YAML, the alternative to command-line flags; relative paths are resolved against the
+ * file's folder. Unknown keys are errors (a typo must not silently fall back to a default).
+ *
+ * <pre>
+ * method: task-arithmetic        # task-arithmetic | wise-ft | average
+ * base: clip-vit-b16.safetensors
+ * models: [cars.safetensors, dtd.safetensors]
+ * weights: [1.0, 1.0]
+ * scale: [0.2, 0.3, 0.4]         # a sweep: one output per value
+ * out: merged-{}.safetensors
+ * </pre>
+ */
+public record MergeConfig(
+    @JsonProperty("method") String method,
+    @JsonProperty("base") String base,
+    @JsonProperty("models") List<String> models,
+    @JsonProperty("weights") List<Float> weights,
+    @JsonProperty("scale") List<Float> scale,
+    @JsonProperty("alpha") List<Float> alpha,
+    @JsonProperty("out") String out) {
+
+  public static MergeConfig read(Path file) {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    MergeConfig c;
+    try {
+      c = yaml.readValue(file.toFile(), MergeConfig.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage().lines().findFirst().orElse("unreadable"), e);
+    }
+    if (c == null) throw new IllegalArgumentException(file + ": empty merge config");
+    if (c.method == null) throw new IllegalArgumentException(file + ": 'method' is missing");
+    if (c.models == null || c.models.isEmpty()) throw new IllegalArgumentException(file + ": 'models' is missing");
+    if (c.out == null) throw new IllegalArgumentException(file + ": 'out' is missing");
+    return c;
+  }
+
+  /** A path of the config resolved against the folder holding the config file. */
+  public static Path resolve(Path configFile, String path) {
+    Path p = Path.of(path);
+    Path dir = configFile.toAbsolutePath().getParent();
+    return p.isAbsolute() || dir == null ? p : dir.resolve(p);
+  }
+}
