@@ -13,6 +13,14 @@ mt_status interp_f32(void*, int64_t, const int64_t*, float* const*, const float*
                      const float* const*, const float*, int32_t) {
   return unavailable();
 }
+mt_status signmax_unify_f32(void*, int64_t, const int64_t*, const float* const*, int32_t, const float* const*,
+                            float* const*, uint32_t* const*, double*, double*, int32_t) {
+  return unavailable();
+}
+mt_status signmax_decouple_f32(void*, int64_t, const int64_t*, float* const*, const float* const*,
+                               const float* const*, const uint32_t* const*, float, int32_t) {
+  return unavailable();
+}
 }  // namespace mt::cuda
 
 extern "C" {

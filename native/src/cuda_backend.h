@@ -12,4 +12,11 @@ mt_status interp_f32(void* stream, int64_t n_segments, const int64_t* lengths, f
                      const float* const* base, int32_t n_models, const float* const* models, const float* lambdas,
                      int32_t flags);
 
+mt_status signmax_unify_f32(void* stream, int64_t n_segments, const int64_t* lengths, const float* const* theta0,
+                            int32_t n_tasks, const float* const* inputs, float* const* unified, uint32_t* const* masks,
+                            double* sum_abs_delta, double* sum_abs_masked, int32_t flags);
+mt_status signmax_decouple_f32(void* stream, int64_t n_segments, const int64_t* lengths, float* const* out,
+                               const float* const* theta0, const float* const* unified, const uint32_t* const* mask,
+                               float lambda, int32_t flags);
+
 }  // namespace mt::cuda

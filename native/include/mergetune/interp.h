@@ -30,8 +30,6 @@
 extern "C" {
 #endif
 
-#define MT_CHECK_FINITE 1
-
 mt_status mt_interp_f32(int32_t device, void* stream, int64_t n_segments, const int64_t* lengths,
                         float* const* out, const float* const* base, int32_t n_models,
                         const float* const* models, const float* lambdas, int32_t flags);

@@ -4,4 +4,5 @@
 #include "mergetune/status.h"
 #include "mergetune/device.h"
 #include "mergetune/interp.h"
+#include "mergetune/signmax.h"
 #endif

@@ -25,6 +25,9 @@ typedef int32_t mt_status;
 #define MT_OUT_OF_MEMORY 5
 #define MT_INTERNAL 6
 
+/* Flag for the kernels: report NaN/Inf in inputs or results as MT_NON_FINITE instead of computing with them. */
+#define MT_CHECK_FINITE 1
+
 /* Which input of a call an error concerns (mt_last_error_input). */
 #define MT_INPUT_NONE (-3)
 #define MT_INPUT_OUTPUT (-2)

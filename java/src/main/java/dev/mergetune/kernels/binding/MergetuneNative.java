@@ -113,4 +113,31 @@ public final class MergetuneNative {
       @Cast("const float* const*") Pointer models,
       @Cast("const float*") Pointer lambdas,
       int flags);
+
+  // signmax.h
+  public static native int mt_signmax_unify_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] theta0,
+      int nTasks,
+      @Cast("const float* const*") long[] inputs,
+      @Cast("float* const*") long[] unified,
+      @Cast("uint32_t* const*") long[] masks,
+      double[] sumAbsDelta,
+      double[] sumAbsMasked,
+      int flags);
+
+  public static native int mt_signmax_decouple_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] out,
+      @Cast("const float* const*") long[] theta0,
+      @Cast("const float* const*") long[] unified,
+      @Cast("const uint32_t* const*") long[] mask,
+      float lambda,
+      int flags);
 }
