@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cuda_backend.h"
+#include "staging.cuh"
 #include "error.h"
 #include "interp_report.h"
 #include "mergetune/interp.h"
@@ -166,76 +167,6 @@ __global__ void __launch_bounds__(kThreads) interp_kernel(const Params p) {
   if (kCheck && bad != kNoBad) atomicMin(p.first_bad, bad);
 }
 
-// Page-locked staging for the table upload. cudaMemcpyAsync from pageable memory may return before it has read
-// the source, so the table is written into pinned memory that is reused only after the GPU has read it (an
-// event recorded behind the upload). Four slots per host thread let a caller queue several calls without
-// waiting; a slot grows geometrically and is kept for the life of the thread.
-class Staging {
- public:
-  Staging() = default;
-  Staging(const Staging&) = delete;
-  Staging& operator=(const Staging&) = delete;
-  ~Staging() {
-    for (Slot& s : slots_) {
-      if (s.host != nullptr) cudaFreeHost(s.host);
-      if (s.done != nullptr) cudaEventDestroy(s.done);
-    }
-  }
-
-  // A pinned buffer of at least `bytes` that no queued copy still reads, or nullptr with *err set.
-  void* acquire(size_t bytes, cudaError_t* err) {
-    Slot& s = slots_[next_];
-    *err = cudaSuccess;
-    if (s.done != nullptr && (*err = cudaEventSynchronize(s.done)) != cudaSuccess) return nullptr;
-    if (s.cap < bytes) {
-      const size_t cap = std::max({bytes, 2 * s.cap, size_t{1} << 16});
-      if (s.host != nullptr) cudaFreeHost(s.host);
-      s.host = nullptr;
-      s.cap = 0;
-      // Portable: pinned for every device's context, so uploads stay asynchronous after a device switch.
-      if ((*err = cudaHostAlloc(&s.host, cap, cudaHostAllocPortable)) != cudaSuccess) {
-        s.host = nullptr;
-        return nullptr;
-      }
-      s.cap = cap;
-    }
-    return s.host;
-  }
-
-  // The slot of the last acquire stays busy until the work queued on `stream` so far has run.
-  cudaError_t release(cudaStream_t stream) {
-    Slot& s = slots_[next_];
-    next_ = (next_ + 1) % kSlots;
-    int device = 0;
-    cudaError_t e = cudaGetDevice(&device);
-    if (e != cudaSuccess) return e;
-    if (s.done != nullptr && s.device != device) {  // an event records only on streams of its own device
-      cudaEventDestroy(s.done);
-      s.done = nullptr;
-    }
-    if (s.done == nullptr) {
-      if ((e = cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming)) != cudaSuccess) {
-        s.done = nullptr;
-        return e;
-      }
-      s.device = device;
-    }
-    return cudaEventRecord(s.done, stream);
-  }
-
- private:
-  static constexpr int kSlots = 4;
-  struct Slot {
-    void* host = nullptr;
-    size_t cap = 0;
-    cudaEvent_t done = nullptr;
-    int device = -1;
-  };
-  Slot slots_[kSlots];
-  int next_ = 0;
-};
-
-thread_local Staging t_staging;
 
 const char* input_name(int32_t input, char* buf, size_t n) {
   if (input == MT_INPUT_OUTPUT) return "out";
@@ -347,7 +278,7 @@ mt_status interp_f32(void* stream_handle, int64_t n_segments, const int64_t* len
   const size_t at_lambdas = take(sizeof(float) * n_models);
 
   std::vector<unsigned char> pageable;  // only if no pinned memory could be had
-  void* host = t_staging.acquire(bytes, &e);
+  void* host = thread_staging().acquire(bytes, &e);
   const bool pinned = host != nullptr;
   if (!pinned) {
     cudaGetLastError();
@@ -374,7 +305,7 @@ mt_status interp_f32(void* stream_handle, int64_t n_segments, const int64_t* len
     e = cudaMalloc(reinterpret_cast<void**>(&dev), bytes);
   }
   if (e != cudaSuccess) {
-    if (pinned) t_staging.release(stream);
+    if (pinned) thread_staging().release(stream);
     return fail_cuda(e, "allocating the segment table");
   }
   auto release_dev = [&]() {
@@ -387,7 +318,7 @@ mt_status interp_f32(void* stream_handle, int64_t n_segments, const int64_t* len
   };
 
   e = cudaMemcpyAsync(dev, host, bytes, cudaMemcpyHostToDevice, stream);
-  const cudaError_t staged = pinned ? t_staging.release(stream) : cudaStreamSynchronize(stream);
+  const cudaError_t staged = pinned ? thread_staging().release(stream) : cudaStreamSynchronize(stream);
   if (e == cudaSuccess && staged != cudaSuccess) {
     cudaStreamSynchronize(stream);  // no event guards the slot: do not return while the copy may still read it
     e = staged;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cuda_backend.h"
+#include "staging.cuh"
 #include "error.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
 #include "signmax_internal.h"
@@ -290,69 +291,6 @@ __global__ void __launch_bounds__(kThreads) decouple_kernel(const DecoupleParams
   if (bad != kNoBad) atomicMin(p.first_bad, bad);
 }
 
-// Page-locked staging for the table uploads, reused only once the GPU has read it (an event recorded behind the
-// upload); the same scheme as interp.cu's, four slots per host thread.
-class Staging {
- public:
-  Staging() = default;
-  Staging(const Staging&) = delete;
-  Staging& operator=(const Staging&) = delete;
-  ~Staging() {
-    for (Slot& s : slots_) {
-      if (s.host != nullptr) cudaFreeHost(s.host);
-      if (s.done != nullptr) cudaEventDestroy(s.done);
-    }
-  }
-  void* acquire(size_t bytes, cudaError_t* err) {
-    Slot& s = slots_[next_];
-    *err = cudaSuccess;
-    if (s.done != nullptr && (*err = cudaEventSynchronize(s.done)) != cudaSuccess) return nullptr;
-    if (s.cap < bytes) {
-      const size_t cap = std::max({bytes, 2 * s.cap, size_t{1} << 16});
-      if (s.host != nullptr) cudaFreeHost(s.host);
-      s.host = nullptr;
-      s.cap = 0;
-      if ((*err = cudaHostAlloc(&s.host, cap, cudaHostAllocPortable)) != cudaSuccess) {
-        s.host = nullptr;
-        return nullptr;
-      }
-      s.cap = cap;
-    }
-    return s.host;
-  }
-  cudaError_t release(cudaStream_t stream) {
-    Slot& s = slots_[next_];
-    next_ = (next_ + 1) % kSlots;
-    int device = 0;
-    cudaError_t e = cudaGetDevice(&device);
-    if (e != cudaSuccess) return e;
-    if (s.done != nullptr && s.device != device) {
-      cudaEventDestroy(s.done);
-      s.done = nullptr;
-    }
-    if (s.done == nullptr) {
-      if ((e = cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming)) != cudaSuccess) {
-        s.done = nullptr;
-        return e;
-      }
-      s.device = device;
-    }
-    return cudaEventRecord(s.done, stream);
-  }
-
- private:
-  static constexpr int kSlots = 4;
-  struct Slot {
-    void* host = nullptr;
-    size_t cap = 0;
-    cudaEvent_t done = nullptr;
-    int device = -1;
-  };
-  Slot slots_[kSlots];
-  int next_ = 0;
-};
-
-thread_local Staging t_staging;
 
 const char* input_name(int32_t input, const char* indexed, char* buf, size_t n) {
   if (input == MT_INPUT_OUTPUT) return "output";
@@ -431,7 +369,7 @@ mt_status upload_table(cudaStream_t stream, const Table& table, size_t total, un
     *dev = nullptr;
     return fail_cuda(e, "allocating the segment table");
   }
-  void* host = t_staging.acquire(table.bytes, &e);
+  void* host = thread_staging().acquire(table.bytes, &e);
   const bool pinned = host != nullptr;
   if (!pinned) {
     cudaGetLastError();
@@ -440,7 +378,7 @@ mt_status upload_table(cudaStream_t stream, const Table& table, size_t total, un
     std::memcpy(host, table.host.data(), table.bytes);
   }
   e = cudaMemcpyAsync(*dev, host, table.bytes, cudaMemcpyHostToDevice, stream);
-  const cudaError_t staged = pinned ? t_staging.release(stream) : cudaStreamSynchronize(stream);
+  const cudaError_t staged = pinned ? thread_staging().release(stream) : cudaStreamSynchronize(stream);
   if (e == cudaSuccess && staged != cudaSuccess) {
     cudaStreamSynchronize(stream);
     e = staged;
