@@ -12,6 +12,7 @@ public final class KernelCatalog {
   public static List<Entry> entries() {
     boolean cuda = Devices.builtWithCuda() && Devices.cudaAvailable();
     return List.of(
-        new Entry("K4a", "interpolate / task arithmetic / WiSE-FT: base + Σ λ_i (model_i − base)", cuda));
+        new Entry("K4a", "interpolate / task arithmetic / WiSE-FT: base + Σ λ_i (model_i − base)", cuda),
+        new Entry("K3", "sign-consistent max (ConDU/EMR): unify into U + bit-packed masks + rescalers; decouple", cuda));
   }
 }

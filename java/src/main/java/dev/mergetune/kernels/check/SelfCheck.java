@@ -33,6 +33,7 @@ public final class SelfCheck {
     List<CheckResult> results = new ArrayList<>();
     for (DeviceKind device : devices) {
       for (InterpCase c : interpolationCases(quick)) results.add(runInterpolation(device, c));
+      results.addAll(SignMaxCheck.run(device));
     }
     return results;
   }
