@@ -6,7 +6,6 @@ import dev.mergetune.tensors.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,42 +65,26 @@ public final class SyntheticCheckpoints {
 
   /** A tensor whose values are base noise (seeded per tensor) plus, for a model, its own small delta noise. */
   private static TensorSource source(Spec spec, int tensorIndex, int model) {
-    return new TensorSource() {
-      @Override
-      public String name() {
-        return spec.name();
-      }
-
-      @Override
-      public DType dtype() {
-        return DType.F32;
-      }
-
-      @Override
-      public long[] shape() {
-        return spec.shape().clone();
-      }
-
-      @Override
-      public void writeTo(WritableByteChannel channel) throws IOException {
-        long n = byteLength() / 4;
-        SplittableRandom base = new SplittableRandom(1_000_003L * tensorIndex);
-        SplittableRandom delta = new SplittableRandom(7_919L * tensorIndex + 104_729L * (model + 1));
-        ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        for (long done = 0; done < n; ) {
-          chunk.clear();
-          int take = (int) Math.min(n - done, chunk.capacity() / 4);
-          for (int j = 0; j < take; j++) {
-            double v = 0.02 * (base.nextDouble() * 2 - 1) * 1.7320508;  // uniform with std 0.02
-            if (model >= 0) v += 0.001 * (delta.nextDouble() * 2 - 1) * 1.7320508;
-            chunk.putFloat((float) v);
-          }
-          chunk.flip();
-          while (chunk.hasRemaining()) channel.write(chunk);
-          done += take;
+    long n = 1;
+    for (long d : spec.shape()) n *= d;
+    long numel = n;
+    return TensorSource.of(spec.name(), DType.F32, spec.shape(), channel -> {
+      SplittableRandom base = new SplittableRandom(1_000_003L * tensorIndex);
+      SplittableRandom delta = new SplittableRandom(7_919L * tensorIndex + 104_729L * (model + 1));
+      ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+      for (long done = 0; done < numel; ) {
+        chunk.clear();
+        int take = (int) Math.min(numel - done, chunk.capacity() / 4);
+        for (int j = 0; j < take; j++) {
+          double v = 0.02 * (base.nextDouble() * 2 - 1) * 1.7320508;  // uniform with std 0.02
+          if (model >= 0) v += 0.001 * (delta.nextDouble() * 2 - 1) * 1.7320508;
+          chunk.putFloat((float) v);
         }
+        chunk.flip();
+        while (chunk.hasRemaining()) channel.write(chunk);
+        done += take;
       }
-    };
+    });
   }
 
   public static void main(String[] args) throws IOException {
