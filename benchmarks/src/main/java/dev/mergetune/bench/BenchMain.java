@@ -46,10 +46,10 @@ public final class BenchMain {
         .resultFormat(ResultFormatType.JSON)
         .result(dir.resolve("jmh-" + mode + ".json").toString());
     if (smoke) {
-      options.param("megabytes", "64").warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
+      options.param("megabytes", "64").param("tasks", "2").warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
     } else {
-      options.param("megabytes", "64", "256").warmupIterations(3).warmupTime(TimeValue.seconds(2))
+      options.param("megabytes", "64", "256").param("tasks", "2", "8").warmupIterations(3).warmupTime(TimeValue.seconds(2))
           .measurementIterations(5).measurementTime(TimeValue.seconds(2));
     }
     Collection<RunResult> results = new Runner(options.build()).run();
@@ -59,35 +59,56 @@ public final class BenchMain {
     Files.writeString(dir.resolve("jmh-" + mode + ".md"), table);
   }
 
-  /** Bytes one call moves: every input read once and the output written once. */
-  static double bytesMoved(String benchmark, int megabytes, int models) {
-    double size = megabytes * 1048576.0;
+  /** Bytes one call moves: every input read once and the output written once (the floor any version pays). */
+  static double bytesMoved(String benchmarkClass, String benchmark, Map<String, String> params) {
+    if (benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) {
+      double p = 4.0 * vitB16Parameters();
+      int tasks = Integer.parseInt(params.get("tasks"));
+      if (benchmark.startsWith("copy")) return 2 * p;
+      if (benchmark.startsWith("signmax")) return (tasks + 1) * p + tasks * p / 32;  // deltas in, U out, 1 bit/task
+      return (tasks + 2) * p;                                                        // θ0 and T models in, out
+    }
+    double size = Integer.parseInt(params.get("megabytes")) * 1048576.0;
+    int models = Integer.parseInt(params.get("models"));
     return benchmark.startsWith("copy") ? 2 * size : (models + 2) * size;
   }
 
+  static long vitB16Parameters() {
+    long total = 0;
+    for (SyntheticCheckpoints.Spec s : SyntheticCheckpoints.vitB16Layout()) {
+      long n = 1;
+      for (long d : s.shape()) n *= d;
+      total += n;
+    }
+    return total;
+  }
+
   static String table(Collection<RunResult> results, String mode) {
-    record Row(String name, int mb, int models, double ms, double err, double gbps) {}
+    record Row(String name, String params, double ms, double err, double gbps) {}
     List<Row> rows = new ArrayList<>();
     Map<String, Double> bestCopy = new HashMap<>();
     for (RunResult r : results) {
-      String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
-      int mb = Integer.parseInt(r.getParams().getParam("megabytes"));
-      int models = Integer.parseInt(r.getParams().getParam("models"));
+      String[] parts = r.getParams().getBenchmark().split("\\.");
+      String cls = parts[parts.length - 2];
+      String name = parts[parts.length - 1];
+      Map<String, String> params = new java.util.TreeMap<>();
+      for (String key : r.getParams().getParamsKeys()) params.put(key, r.getParams().getParam(key));
+      String paramText = cls + " " + params;
       double ms = r.getPrimaryResult().getScore();
       double err = r.getPrimaryResult().getScoreError();
-      double gbps = bytesMoved(name, mb, models) / (ms * 1e6);
-      rows.add(new Row(name, mb, models, ms, err, gbps));
-      if (name.startsWith("copy")) bestCopy.merge(mb + "/" + models, gbps, Math::max);
+      double gbps = bytesMoved(cls, name, params) / (ms * 1e6);
+      rows.add(new Row(name, paramText, ms, err, gbps));
+      if (name.startsWith("copy")) bestCopy.merge(paramText, gbps, Math::max);
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "JMH %s run, %s, %d cores, %s%n%n", mode, LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version")));
-    sb.append("| benchmark | MB | models | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
-    sb.append("|---|---:|---:|---:|---:|---:|\n");
+    sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
+    sb.append("|---|---|---:|---:|---:|\n");
     for (Row row : rows) {
-      Double copy = bestCopy.get(row.mb + "/" + row.models);
-      sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3f ± %.3f | %.2f | %s |%n", row.name, row.mb,
-          row.models, row.ms, row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+      Double copy = bestCopy.get(row.params);
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f ± %.3f | %.2f | %s |%n", row.name, row.params, row.ms,
+          row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
     }
     return sb.toString();
   }

@@ -155,6 +155,11 @@ public final class SegmentTable {
     return total;
   }
 
+  /** Element count of every segment, in order. */
+  public long[] lengths() {
+    return lengths.clone();
+  }
+
   long[] lengthsArray() {
     return lengths;
   }
