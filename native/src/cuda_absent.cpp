@@ -21,6 +21,10 @@ mt_status signmax_decouple_f32(void*, int64_t, const int64_t*, float* const*, co
                                const float* const*, const uint32_t* const*, float, int32_t) {
   return unavailable();
 }
+mt_status dare_f32(void*, int64_t, const int64_t*, const uint64_t*, float* const*, const float* const*, int32_t,
+                   const float* const*, const float*, uint32_t, uint64_t, int32_t, float, int32_t) {
+  return unavailable();
+}
 }  // namespace mt::cuda
 
 extern "C" {

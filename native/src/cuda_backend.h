@@ -19,4 +19,10 @@ mt_status signmax_decouple_f32(void* stream, int64_t n_segments, const int64_t* 
                                const float* const* theta0, const float* const* unified, const uint32_t* const* mask,
                                float lambda, int32_t flags);
 
+// K4b; `threshold` and `scale` as for mt::cpu::dare_f32 (dare_internal.h), computed once by the entry point.
+mt_status dare_f32(void* stream, int64_t n_segments, const int64_t* lengths, const uint64_t* tensor_keys,
+                   float* const* out, const float* const* base, int32_t n_models, const float* const* models,
+                   const float* lambdas, uint32_t threshold, uint64_t seed, int32_t rescale, float scale,
+                   int32_t flags);
+
 }  // namespace mt::cuda

@@ -5,4 +5,5 @@
 #include "mergetune/device.h"
 #include "mergetune/interp.h"
 #include "mergetune/signmax.h"
+#include "mergetune/dare.h"
 #endif

@@ -1,5 +1,7 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.kernels.Dare;
+import dev.mergetune.merge.DareMerge;
 import dev.mergetune.merge.LinearMerge;
 import dev.mergetune.merge.MergeConfig;
 import dev.mergetune.merge.StreamingMerge;
@@ -20,15 +22,16 @@ import picocli.CommandLine.Spec;
  * {@code mergetune merge}: merge safetensors checkpoints tensor by tensor. A list of scales (or alphas) is a sweep:
  * every output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
  */
-@Command(name = "merge", description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, wise-ft, average.")
+@Command(name = "merge",
+    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, dare, wise-ft, average.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--config", description = "A YAML file with the same keys (method, base, models, weights, scale,"
-      + " alpha, out) instead of the flags")
+      + " alpha, drop_rate, keep_density, seed, rescale, out) instead of the flags")
   Path config;
 
-  @Option(names = "--method", description = "task-arithmetic | wise-ft | average")
+  @Option(names = "--method", description = "task-arithmetic | dare | wise-ft | average")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors or shard index .json")
@@ -46,6 +49,18 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--alpha", split = ",", description = "WiSE-FT α value(s); several = a sweep")
   float[] alphas;
 
+  @Option(names = "--drop-rate", description = "DARE: probability of dropping each delta element")
+  Float dropRate;
+
+  @Option(names = "--keep-density", description = "DARE: probability of keeping each delta element (1 - drop rate)")
+  Float keepDensity;
+
+  @Option(names = "--seed", description = "DARE: RNG seed (default 0); masks depend only on seed, model, tensor name")
+  Long seed;
+
+  @Option(names = "--rescale", description = "DARE: inverse (1/(1-p), default) | l1 (keep each tensor's L1) | none")
+  String rescale;
+
   @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
   String out;
 
@@ -54,7 +69,7 @@ final class MergeCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     if (config != null) {
       if (method != null || base != null || models != null || weights != null || scales != null || alphas != null
-          || out != null) {
+          || dropRate != null || keepDensity != null || seed != null || rescale != null || out != null) {
         throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       }
       applyConfig(MergeConfig.read(config));
@@ -73,6 +88,10 @@ final class MergeCommand implements Callable<Integer> {
         sweep = scales != null ? scales : new float[] {1f};
         op = LinearMerge.taskArithmetic(ws, sweep);
       }
+      case "dare" -> {
+        sweep = scales != null ? scales : new float[] {1f};
+        op = new DareMerge(ws, sweep, dareOptions());
+      }
       case "wise-ft" -> {
         if (models.size() != 1) throw new IllegalArgumentException("wise-ft takes exactly one model, got " + models.size());
         if (alphas == null) throw new IllegalArgumentException("wise-ft needs --alpha");
@@ -83,7 +102,8 @@ final class MergeCommand implements Callable<Integer> {
         sweep = new float[] {Float.NaN};
         op = LinearMerge.average(ws);
       }
-      default -> throw new IllegalArgumentException("unknown --method '" + method + "' (task-arithmetic, wise-ft, average)");
+      default -> throw new IllegalArgumentException(
+          "unknown --method '" + method + "' (task-arithmetic, dare, wise-ft, average)");
     }
     List<Path> outputs = new ArrayList<>();
     for (float v : sweep) {
@@ -102,6 +122,20 @@ final class MergeCommand implements Callable<Integer> {
     return 0;
   }
 
+  private Dare.Options dareOptions() {
+    if ((dropRate == null) == (keepDensity == null)) {
+      throw new IllegalArgumentException("dare needs exactly one of --drop-rate and --keep-density");
+    }
+    Dare.Rescale mode = switch (rescale == null ? "inverse" : rescale) {
+      case "inverse" -> Dare.Rescale.INVERSE;
+      case "l1" -> Dare.Rescale.L1;
+      case "none" -> Dare.Rescale.NONE;
+      default -> throw new IllegalArgumentException("unknown --rescale '" + rescale + "' (inverse, l1, none)");
+    };
+    long s = seed == null ? 0L : seed;
+    return dropRate != null ? Dare.Options.dropRate(dropRate, s, mode) : Dare.Options.keepDensity(keepDensity, s, mode);
+  }
+
   private void applyConfig(MergeConfig c) {
     method = c.method();
     base = c.base() == null ? null : MergeConfig.resolve(config, c.base());
@@ -109,6 +143,10 @@ final class MergeCommand implements Callable<Integer> {
     weights = toArray(c.weights());
     scales = toArray(c.scale());
     alphas = toArray(c.alpha());
+    dropRate = c.dropRate();
+    keepDensity = c.keepDensity();
+    seed = c.seed();
+    rescale = c.rescale();
     out = MergeConfig.resolve(config, c.out()).toString();
   }
 

@@ -13,6 +13,7 @@ public final class KernelCatalog {
     boolean cuda = Devices.builtWithCuda() && Devices.cudaAvailable();
     return List.of(
         new Entry("K4a", "interpolate / task arithmetic / WiSE-FT: base + Σ λ_i (model_i − base)", cuda),
+        new Entry("K4b", "DARE + task arithmetic: Philox masks keyed on (seed, model, tensor, element); 1/(1-p) or L1", cuda),
         new Entry("K3", "sign-consistent max (ConDU/EMR): unify into U + bit-packed masks + rescalers; decouple", cuda));
   }
 }

@@ -13,12 +13,13 @@ import java.util.List;
  * file's folder. Unknown keys are errors (a typo must not silently fall back to a default).
  *
  * <pre>
- * method: task-arithmetic        # task-arithmetic | wise-ft | average
+ * method: task-arithmetic        # task-arithmetic | dare | wise-ft | average
  * base: clip-vit-b16.safetensors
  * models: [cars.safetensors, dtd.safetensors]
  * weights: [1.0, 1.0]
  * scale: [0.2, 0.3, 0.4]         # a sweep: one output per value
  * out: merged-{}.safetensors
+ * # dare only: drop_rate: 0.9 (or keep_density: 0.1), seed: 0, rescale: inverse | l1 | none
  * </pre>
  */
 public record MergeConfig(
@@ -28,6 +29,10 @@ public record MergeConfig(
     @JsonProperty("weights") List<Float> weights,
     @JsonProperty("scale") List<Float> scale,
     @JsonProperty("alpha") List<Float> alpha,
+    @JsonProperty("drop_rate") Float dropRate,
+    @JsonProperty("keep_density") Float keepDensity,
+    @JsonProperty("seed") Long seed,
+    @JsonProperty("rescale") String rescale,
     @JsonProperty("out") String out) {
 
   public static MergeConfig read(Path file) {

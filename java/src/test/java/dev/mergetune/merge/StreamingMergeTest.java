@@ -128,4 +128,29 @@ class StreamingMergeTest {
       }
     }
   }
+
+  @Test
+  void streamingDareEqualsInMemoryDareWhateverTheTensorOrder() throws IOException {
+    float[] w0 = {1, 2, 3, 4};
+    Path theta0 = ckpt("t0.safetensors", w0, new float[] {1, 1}, 5);
+    Path a = ckpt("a.safetensors", new float[] {2, 3, 4, 5}, new float[] {2, 2}, 5);
+    Path out = dir.resolve("dare.safetensors");
+    dev.mergetune.kernels.Dare.Options opt =
+        dev.mergetune.kernels.Dare.Options.dropRate(0.5f, 77L, dev.mergetune.kernels.Dare.Rescale.INVERSE);
+    StreamingMerge.run(theta0, List.of(a), new DareMerge(new float[] {1f}, new float[] {1f}, opt), List.of(out));
+    // the same tensor 'w' merged in memory, alone: base + 2·keep·δ with δ = 1 everywhere
+    org.bytedeco.pytorch.Tensor o = org.bytedeco.pytorch.Tensor.create(new float[4], 4);
+    dev.mergetune.kernels.Dare.merge(
+        dev.mergetune.kernels.SegmentTable.ofTensors(List.of("w"), List.of(o)),
+        dev.mergetune.kernels.SegmentTable.ofTensors(List.of("w"), List.of(org.bytedeco.pytorch.Tensor.create(w0, 4))),
+        List.of(dev.mergetune.kernels.SegmentTable.ofTensors(List.of("w"),
+            List.of(org.bytedeco.pytorch.Tensor.create(new float[] {2, 3, 4, 5}, 4)))), new float[] {1f}, opt);
+    float[] inMemory = new float[4];
+    o.data_ptr_float().get(inMemory);
+    try (SafetensorsFile f = SafetensorsFile.open(out)) {
+      assertArrayEquals(inMemory, f.readFloats("w"));
+      for (int j = 0; j < 4; j++) assertTrue(inMemory[j] == w0[j] || inMemory[j] == w0[j] + 2f, "element " + j);
+      assertEquals("0.5", f.metadata().get("mergetune.param.drop_rate"));
+    }
+  }
 }

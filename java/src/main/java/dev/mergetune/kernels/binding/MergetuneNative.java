@@ -140,4 +140,28 @@ public final class MergetuneNative {
       @Cast("const uint32_t* const*") long[] mask,
       float lambda,
       int flags);
+
+  // dare.h
+  public static final int MT_DARE_RESCALE_NONE = 0;
+  public static final int MT_DARE_RESCALE_INVERSE = 1;
+  public static final int MT_DARE_RESCALE_L1 = 2;
+
+  public static native int mt_dare_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const uint64_t*") long[] tensorKeys,
+      @Cast("float* const*") long[] out,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      float[] lambdas,
+      float dropRate,
+      @Cast("uint64_t") long seed,
+      int rescale,
+      int flags);
+
+  public static native void mt_philox4x32_10(
+      @Cast("const uint32_t*") int[] counter, @Cast("const uint32_t*") int[] key, @Cast("uint32_t*") int[] out);
 }

@@ -1,0 +1,305 @@
+// K4b on the CPU: DARE (drop and rescale) fused with task arithmetic, fp32, with double L1 sums.
+//
+//     c_i,s = λ_i ⊗ r_i,s;   acc = base;   acc = keep ? acc ⊕ (c_i,s ⊗ (m_i − base)) : acc   (i in order)
+//
+// (dare_internal.h: the same expression as the CUDA kernel, so NONE and INVERSE results agree bit for bit.)
+//
+// Apply pass: fork-join over the flat range as in K4a. Each thread walks its share tile by tile (kTile elements):
+// the keep mask of a model over a tile is one run of Philox blocks (counter j / 4, so a tile that starts inside a
+// block recomputes that block), the tile is accumulated in a local buffer and checked before it is stored, so out
+// may alias base or a model and the inputs of a bad element are still intact for the report.
+//
+// L1 stats pass (before the apply pass): every segment is cut into chunks of kChunk elements (multiples of 4);
+// per chunk and model, Σ|δ| and Σ|keep·δ| go into 8 double lanes (element mod 8), folded in order into one
+// partial, and the partials of a segment are added in chunk order: independent of the thread count.
+//
+// MT_CHECK_FINITE: a NaN/Inf input is reported even where it was dropped (it is an input), so every input of a
+// tile is tested, not only the results; the first bad element (by flat index) is named through
+// report_non_finite (base, then the models in order, then the result).
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "dare_internal.h"
+#include "interp_report.h"
+#include "mergetune/interp.h"  // MT_CHECK_FINITE
+#include "parallel.h"
+#include "philox.h"
+
+namespace mt::cpu {
+
+namespace {
+
+constexpr int64_t kTile = 1024;               // elements per tile (a multiple of 4)
+constexpr int64_t kChunk = int64_t{1} << 16;  // elements per L1 stats chunk (a multiple of kTile)
+constexpr int kLanes = 8;
+constexpr int64_t kMinPerThread = int64_t{1} << 16;
+
+inline bool finite_f(float v) { return std::fabs(v) <= FLT_MAX; }
+
+struct FirstBad {
+  int64_t segment = -1;
+  int64_t element = -1;
+};
+
+// What every pass needs about the call.
+struct Ctx {
+  int64_t n_segments;
+  const int64_t* lengths;
+  const uint64_t* keys;
+  float* const* out;
+  const float* const* base;
+  int32_t n_models;
+  const float* const* models;
+  const float* coef;  // [i · n_segments + s]
+  uint32_t threshold;
+  uint32_t k0, k1;    // the Philox key: the seed
+  bool check;
+};
+
+// Per-thread scratch.
+struct Scratch {
+  std::vector<uint32_t> words;  // Philox output of the blocks of one tile (kTile + 4 words)
+  std::vector<uint32_t> keep;   // 0 / 1 per element of the tile
+  std::vector<float> acc;
+  Scratch() : words(kTile + 8), keep(kTile), acc(kTile) {}
+};
+
+// keep[k] for elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile).
+void keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w) {
+  const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
+  const uint32_t c1 = static_cast<uint32_t>(i);
+  const uint32_t c2 = static_cast<uint32_t>(c.keys[s]), c3 = static_cast<uint32_t>(c.keys[s] >> 32);
+  uint32_t* __restrict__ words = w.words.data();
+  for (int64_t b = 0; b < nb; ++b) {
+    uint32_t x0 = static_cast<uint32_t>(q0 + b), x1 = c1, x2 = c2, x3 = c3;
+    philox4x32_10(x0, x1, x2, x3, c.k0, c.k1);
+    words[4 * b + 0] = x0;
+    words[4 * b + 1] = x1;
+    words[4 * b + 2] = x2;
+    words[4 * b + 3] = x3;
+  }
+  const uint32_t* __restrict__ from = words + (j0 & 3);
+  uint32_t* __restrict__ keep = w.keep.data();
+  const uint32_t t = c.threshold;
+  for (int64_t k = 0; k < n; ++k) keep[k] = dare_keep(from[k], t) ? 1u : 0u;
+}
+
+// Index (in the tile) of the first element with a non-finite input or result, or -1.
+int64_t first_bad_in_tile(const Ctx& c, int64_t s, int64_t t, int64_t n, const float* acc) {
+  const float* b = c.base[s] + t;
+  for (int64_t k = 0; k < n; ++k) {
+    bool bad = !finite_f(b[k]) || (acc != nullptr && !finite_f(acc[k]));
+    for (int32_t i = 0; i < c.n_models && !bad; ++i) bad = !finite_f(c.models[i * c.n_segments + s][t + k]);
+    if (acc == nullptr) {  // the stats pass: δ itself may overflow
+      for (int32_t i = 0; i < c.n_models && !bad; ++i) bad = !finite_f(c.models[i * c.n_segments + s][t + k] - b[k]);
+    }
+    if (bad) return k;
+  }
+  return -1;
+}
+
+// The apply pass over elements [lo, hi) of segment s; returns the first bad element (segment-relative) or -1.
+int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
+  float* __restrict__ acc = w.acc.data();
+  const uint32_t* __restrict__ keep = w.keep.data();
+  for (int64_t t = lo; t < hi; t += kTile) {
+    const int64_t n = std::min(kTile, hi - t);
+    const float* __restrict__ b = c.base[s] + t;
+    int bad = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      acc[k] = b[k];
+      bad |= !finite_f(b[k]);
+    }
+    for (int32_t i = 0; i < c.n_models; ++i) {
+      keep_mask(c, i, s, t, n, w);
+      const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
+      const float ci = c.coef[i * c.n_segments + s];
+      for (int64_t k = 0; k < n; ++k) {
+        const float v = acc[k] + ci * (m[k] - b[k]);
+        acc[k] = keep[k] != 0 ? v : acc[k];
+        bad |= !finite_f(m[k]);
+      }
+    }
+    if (c.check) {
+      for (int64_t k = 0; k < n; ++k) bad |= !finite_f(acc[k]);
+      if (bad) {
+        const int64_t k = first_bad_in_tile(c, s, t, n, acc);
+        if (k >= 0) return t + k;
+      }
+    }
+    std::memcpy(c.out[s] + t, acc, static_cast<size_t>(n) * sizeof(float));
+  }
+  return -1;
+}
+
+struct Chunk {
+  int64_t segment;
+  int64_t start;  // inside the segment, a multiple of kChunk
+  int64_t flat;
+  int64_t len;
+};
+
+// Σ|δ| and Σ|keep·δ| of one chunk for every model into partial_abs / partial_kept (n_models each); on a
+// non-finite input or δ (with the check) fills *bad and returns false.
+bool stats_chunk(const Ctx& c, const Chunk& ch, double* partial_abs, double* partial_kept, Scratch& w,
+                 std::vector<double>& lanes_abs, std::vector<double>& lanes_kept, FirstBad* bad) {
+  const int64_t s = ch.segment;
+  const int32_t N = c.n_models;
+  std::fill(lanes_abs.begin(), lanes_abs.end(), 0.0);
+  std::fill(lanes_kept.begin(), lanes_kept.end(), 0.0);
+  const uint32_t* __restrict__ keep = w.keep.data();
+  for (int64_t t = ch.start; t < ch.start + ch.len; t += kTile) {
+    const int64_t n = std::min(kTile, ch.start + ch.len - t);
+    const float* __restrict__ b = c.base[s] + t;
+    int nonfinite = 0;
+    for (int32_t i = 0; i < N; ++i) {
+      keep_mask(c, i, s, t, n, w);
+      const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
+      double la[kLanes], lk[kLanes];
+      for (int q = 0; q < kLanes; ++q) {
+        la[q] = lanes_abs[static_cast<size_t>(i) * kLanes + q];
+        lk[q] = lanes_kept[static_cast<size_t>(i) * kLanes + q];
+      }
+      int64_t k = 0;
+      for (; k + kLanes <= n; k += kLanes) {
+        for (int q = 0; q < kLanes; ++q) {
+          const double a = std::fabs(static_cast<double>(m[k + q] - b[k + q]));
+          la[q] += a;
+          lk[q] += keep[k + q] != 0 ? a : 0.0;
+        }
+      }
+      for (; k < n; ++k) {
+        const double a = std::fabs(static_cast<double>(m[k] - b[k]));
+        la[k % kLanes] += a;
+        lk[k % kLanes] += keep[k] != 0 ? a : 0.0;
+      }
+      for (int q = 0; q < kLanes; ++q) {
+        lanes_abs[static_cast<size_t>(i) * kLanes + q] = la[q];
+        lanes_kept[static_cast<size_t>(i) * kLanes + q] = lk[q];
+        nonfinite |= !(la[q] <= DBL_MAX);  // a double sum of |fp32| values is non-finite iff one of them is
+      }
+    }
+    if (c.check) {
+      for (int64_t k = 0; k < n; ++k) nonfinite |= !finite_f(b[k]);
+      if (nonfinite) {
+        const int64_t k = first_bad_in_tile(c, s, t, n, nullptr);
+        if (k >= 0) {
+          *bad = FirstBad{s, t + k};
+          return false;
+        }
+      }
+    }
+  }
+  for (int32_t i = 0; i < N; ++i) {
+    double a = 0.0, k = 0.0;
+    for (int q = 0; q < kLanes; ++q) {
+      a += lanes_abs[static_cast<size_t>(i) * kLanes + q];
+      k += lanes_kept[static_cast<size_t>(i) * kLanes + q];
+    }
+    partial_abs[i] = a;
+    partial_kept[i] = k;
+  }
+  return true;
+}
+
+mt_status report(const Ctx& c, const FirstBad& fb, const float* result) {
+  const int64_t s = fb.segment, e = fb.element;
+  std::vector<float> values(static_cast<size_t>(c.n_models));
+  float out_value = result != nullptr ? *result : 0.0f;
+  for (int32_t i = 0; i < c.n_models; ++i) {
+    values[i] = c.models[i * c.n_segments + s][e];
+    const float d = values[i] - c.base[s][e];
+    if (result == nullptr && !finite_f(d) && finite_f(out_value)) out_value = d;  // stats: the overflowing δ
+  }
+  return report_non_finite(s, e, c.base[s][e], values.data(), c.n_models, out_value);
+}
+
+}  // namespace
+
+mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* tensor_keys, float* const* out,
+                   const float* const* base, int32_t n_models, const float* const* models, const float* lambdas,
+                   uint32_t threshold, uint64_t seed, int32_t rescale, float scale, int32_t flags) {
+  const int64_t S = n_segments;
+  const size_t N = static_cast<size_t>(n_models);
+  std::vector<float> coef(N * static_cast<size_t>(S));
+  Ctx c{S,        lengths, tensor_keys, out, base, n_models, models, coef.data(), threshold,
+        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0};
+  const int32_t threads = std::max(1, cpu_threads());
+  std::vector<FirstBad> first_bad(threads);
+
+  if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
+    std::vector<Chunk> chunks;
+    std::vector<int64_t> first_chunk(S + 1, 0);
+    int64_t total = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      first_chunk[s] = static_cast<int64_t>(chunks.size());
+      for (int64_t at = 0; at < lengths[s]; at += kChunk) {
+        chunks.push_back(Chunk{s, at, total + at, std::min(kChunk, lengths[s] - at)});
+      }
+      total += lengths[s];
+    }
+    first_chunk[S] = static_cast<int64_t>(chunks.size());
+    std::vector<double> partial_abs(chunks.size() * N), partial_kept(chunks.size() * N);
+    parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
+      auto by_flat = [](const Chunk& ch, int64_t v) { return ch.flat < v; };
+      const size_t c0 = std::lower_bound(chunks.begin(), chunks.end(), begin, by_flat) - chunks.begin();
+      const size_t c1 = std::lower_bound(chunks.begin(), chunks.end(), end, by_flat) - chunks.begin();
+      if (c0 >= c1) return;
+      Scratch w;
+      std::vector<double> lanes_abs(N * kLanes), lanes_kept(N * kLanes);
+      for (size_t k = c0; k < c1; ++k) {
+        if (!stats_chunk(c, chunks[k], &partial_abs[k * N], &partial_kept[k * N], w, lanes_abs, lanes_kept,
+                         &first_bad[part])) {
+          return;
+        }
+      }
+    });
+    for (const FirstBad& fb : first_bad) {  // parts are in flat order, so the first hit is the lowest index
+      if (fb.segment >= 0) return report(c, fb, nullptr);
+    }
+    for (int32_t i = 0; i < n_models; ++i) {
+      for (int64_t s = 0; s < S; ++s) {
+        double a = 0.0, k = 0.0;
+        for (int64_t ch = first_chunk[s]; ch < first_chunk[s + 1]; ++ch) {
+          a += partial_abs[static_cast<size_t>(ch) * N + i];
+          k += partial_kept[static_cast<size_t>(ch) * N + i];
+        }
+        coef[static_cast<size_t>(i) * S + s] = lambdas[i] * dare_l1_rescale(a, k);
+      }
+    }
+  } else {
+    for (int32_t i = 0; i < n_models; ++i) {
+      const float ci = lambdas[i] * scale;
+      for (int64_t s = 0; s < S; ++s) coef[static_cast<size_t>(i) * S + s] = ci;
+    }
+  }
+
+  std::vector<int64_t> starts(S + 1, 0);
+  for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
+  const int64_t total = starts[S];
+  std::vector<float> bad_result(threads, 0.0f);
+  parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
+    Scratch w;
+    int64_t s = std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin() - 1;
+    for (int64_t pos = begin; pos < end; ++s) {
+      const int64_t lo = pos - starts[s], hi = std::min(end, starts[s + 1]) - starts[s];
+      if (hi <= lo) continue;  // empty segment
+      const int64_t e = apply_run(c, s, lo, hi, w);
+      if (e >= 0) {
+        first_bad[part] = FirstBad{s, e};
+        bad_result[part] = w.acc[(e - lo) % kTile];
+        return;
+      }
+      pos = starts[s] + hi;
+    }
+  });
+  for (int32_t p = 0; p < threads; ++p) {
+    if (first_bad[p].segment >= 0) return report(c, first_bad[p], &bad_result[p]);
+  }
+  return MT_OK;
+}
+
+}  // namespace mt::cpu
