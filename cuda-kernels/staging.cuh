@@ -1,10 +1,15 @@
-// Page-locked staging for the segment-table uploads of the CUDA kernels (shared by every .cu file).
+// Segment-table uploads of the CUDA kernels (shared by every .cu file): page-locked staging, packed tables, their
+// device memory.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "mergetune/status.h"
 
 namespace mt::cuda {
 
@@ -81,6 +86,64 @@ class Staging {
 inline Staging& thread_staging() {
   thread_local Staging staging;
   return staging;
+}
+
+mt_status fail_cuda(cudaError_t e, const char* what);  // device.cu
+
+// A packed table: parts appended 16-byte aligned; the first `upload` bytes go through pinned staging.
+struct Table {
+  std::vector<unsigned char> host;
+  size_t bytes = 0;
+  size_t add(const void* src, size_t n) {
+    const size_t at = bytes;
+    bytes += (n + 15) & ~size_t{15};
+    host.resize(bytes);
+    if (n > 0 && src != nullptr) std::memcpy(host.data() + at, src, n);
+    return at;
+  }
+};
+
+// Device memory for a table of `total` bytes with its first `upload` bytes copied from `table`; stream-ordered
+// where pools are supported. On success *dev / *pool describe how to free it.
+inline mt_status upload_table(cudaStream_t stream, const Table& table, size_t total, unsigned char** dev, bool* pool) {
+  *dev = nullptr;
+  *pool = true;
+  cudaError_t e = cudaMallocAsync(reinterpret_cast<void**>(dev), total, stream);
+  if (e == cudaErrorNotSupported) {
+    cudaGetLastError();
+    *pool = false;
+    e = cudaMalloc(reinterpret_cast<void**>(dev), total);
+  }
+  if (e != cudaSuccess) {
+    *dev = nullptr;
+    return fail_cuda(e, "allocating the segment table");
+  }
+  void* host = thread_staging().acquire(table.bytes, &e);
+  const bool pinned = host != nullptr;
+  if (!pinned) {
+    cudaGetLastError();
+    host = const_cast<unsigned char*>(table.host.data());
+  } else {
+    std::memcpy(host, table.host.data(), table.bytes);
+  }
+  e = cudaMemcpyAsync(*dev, host, table.bytes, cudaMemcpyHostToDevice, stream);
+  const cudaError_t staged = pinned ? thread_staging().release(stream) : cudaStreamSynchronize(stream);
+  if (e == cudaSuccess && staged != cudaSuccess) {
+    cudaStreamSynchronize(stream);
+    e = staged;
+  }
+  if (e != cudaSuccess) return fail_cuda(e, "uploading the segment table");
+  return MT_OK;
+}
+
+inline void free_table(cudaStream_t stream, unsigned char* dev, bool pool) {
+  if (dev == nullptr) return;
+  if (pool) {
+    cudaFreeAsync(dev, stream);
+  } else {
+    cudaStreamSynchronize(stream);
+    cudaFree(dev);
+  }
 }
 
 }  // namespace mt::cuda
