@@ -30,6 +30,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common.cuh"
 #include "cuda_backend.h"
 #include "dare_internal.h"
 #include "error.h"
@@ -46,6 +47,7 @@ mt_status require_device();                             // device.cu
 namespace {
 
 constexpr int kThreads = 256;
+constexpr InputNames kNames = {"out", "base", "model"};
 constexpr int kGroups = 4;  // groups of 4 elements per thread per step: a step covers kThreads·16 elements
 constexpr int64_t kMinChunk = int64_t{16384};
 constexpr int64_t kMaxChunks = int64_t{1} << 16;
@@ -103,19 +105,6 @@ __device__ __forceinline__ void load4(const float* ptr, int64_t e, int64_t n, bo
   for (int q = 0; q < 4; ++q) v[q] = e + q < n ? ptr[e + q] : 0.0f;
 }
 
-__device__ __forceinline__ double block_sum(double v, double* red) {
-  red[threadIdx.x] = v;
-  __syncthreads();
-#pragma unroll
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) red[threadIdx.x] = __dadd_rn(red[threadIdx.x], red[threadIdx.x + s]);
-    __syncthreads();
-  }
-  const double total = red[0];
-  __syncthreads();
-  return total;
-}
-
 // L1 stats: per model, this block's Σ|δ| and Σ|keep·δ| into the partials of its chunk. No __restrict__ anywhere:
 // out may alias an input (the apply kernel runs after this one in stream order).
 template <bool kCheck>
@@ -146,8 +135,8 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(const Params p) {
         }
       }
     }
-    sa = block_sum(sa, red);
-    sk = block_sum(sk, red);
+    sa = block_sum<kThreads>(sa, red);
+    sk = block_sum<kThreads>(sk, red);
     if (threadIdx.x == 0) {
       p.partial_abs[blockIdx.x * static_cast<int64_t>(p.n_models) + i] = sa;
       p.partial_kept[blockIdx.x * static_cast<int64_t>(p.n_models) + i] = sk;
@@ -237,35 +226,6 @@ __global__ void __launch_bounds__(kThreads) apply_kernel(const Params p) {
   if (kCheck && bad != kNoBad) atomicMin(p.first_bad, bad);
 }
 
-const char* input_name(int32_t input, char* buf, size_t n) {
-  if (input == MT_INPUT_OUTPUT) return "out";
-  if (input == MT_INPUT_BASE) return "base";
-  std::snprintf(buf, n, "model %d", input);
-  return buf;
-}
-
-// One cudaPointerGetAttributes per input (its first non-empty segment): host tensors passed with MT_DEVICE_CUDA.
-mt_status check_pointer(const void* ptr, int32_t input, int64_t segment, int current_device) {
-  cudaPointerAttributes a{};
-  const cudaError_t e = cudaPointerGetAttributes(&a, ptr);
-  if (e != cudaSuccess) return fail_cuda(e, "cudaPointerGetAttributes");
-  if (a.type == cudaMemoryTypeManaged || (a.type == cudaMemoryTypeDevice && a.device == current_device)) {
-    return MT_OK;
-  }
-  char buf[32];
-  const char* name = input_name(input, buf, sizeof(buf));
-  if (a.type == cudaMemoryTypeDevice) {
-    return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                   "%s segment %lld is memory of CUDA device %d, but the current device is %d", name,
-                   (long long)segment, a.device, current_device);
-  }
-  return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                 "%s segment %lld is host memory, not CUDA device or managed memory (MT_DEVICE_CUDA needs device "
-                 "pointers)",
-                 name, (long long)segment);
-}
-
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 
 }  // namespace
@@ -292,9 +252,9 @@ mt_status dare_f32(void* stream_handle, int64_t n_segments, const int64_t* lengt
   int device = 0;
   cudaError_t e = cudaGetDevice(&device);
   if (e != cudaSuccess) return fail_cuda(e, "cudaGetDevice");
-  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, first, device);
-  if (st == MT_OK) st = check_pointer(base[first], MT_INPUT_BASE, first, device);
-  for (int32_t i = 0; i < n_models && st == MT_OK; ++i) st = check_pointer(models[i * n_segments + first], i, first, device);
+  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, kNames, first, device);
+  if (st == MT_OK) st = check_pointer(base[first], MT_INPUT_BASE, kNames, first, device);
+  for (int32_t i = 0; i < n_models && st == MT_OK; ++i) st = check_pointer(models[i * n_segments + first], i, kNames, first, device);
   if (st != MT_OK) return st;
 
   int64_t chunk = kMinChunk;

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common.cuh"
 #include "cuda_backend.h"
 #include "staging.cuh"
 #include "error.h"
@@ -38,6 +39,7 @@ mt_status require_device();                             // device.cu
 namespace {
 
 constexpr int kThreads = 256;
+constexpr InputNames kNames = {"out", "base", "model"};
 constexpr int kPerThread = 16;  // floats per thread per tile
 // A chunk (one block's work) is kMinChunk elements, doubled until a call has at most about kMaxChunks of them:
 // many blocks for load balance, yet a 7B-parameter call uploads ~2 MB of table rather than ~14 MB. Powers of
@@ -168,36 +170,6 @@ __global__ void __launch_bounds__(kThreads) interp_kernel(const Params p) {
 }
 
 
-const char* input_name(int32_t input, char* buf, size_t n) {
-  if (input == MT_INPUT_OUTPUT) return "out";
-  if (input == MT_INPUT_BASE) return "base";
-  std::snprintf(buf, n, "model %d", input);
-  return buf;
-}
-
-// One cudaPointerGetAttributes per input (its first non-empty segment), not per segment: a cheap guard against
-// the commonest mistake, host tensors passed with MT_DEVICE_CUDA.
-mt_status check_pointer(const void* ptr, int32_t input, int64_t segment, int current_device) {
-  cudaPointerAttributes a{};
-  const cudaError_t e = cudaPointerGetAttributes(&a, ptr);
-  if (e != cudaSuccess) return fail_cuda(e, "cudaPointerGetAttributes");
-  if (a.type == cudaMemoryTypeManaged || (a.type == cudaMemoryTypeDevice && a.device == current_device)) {
-    return MT_OK;
-  }
-  char buf[32];
-  const char* name = input_name(input, buf, sizeof(buf));
-  if (a.type == cudaMemoryTypeDevice) {
-    return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                   "%s segment %lld is memory of CUDA device %d, but the current device is %d", name,
-                   (long long)segment, a.device, current_device);
-  }
-  return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                 "%s segment %lld is host memory, not CUDA device or managed memory (MT_DEVICE_CUDA needs device "
-                 "pointers)",
-                 name, (long long)segment);
-}
-
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 // Reads the inputs of the first non-finite element back (the kernel has finished) and reports it.
 mt_status report_first_bad(cudaStream_t stream, unsigned long long flat, const std::vector<int64_t>& starts,
@@ -240,10 +212,10 @@ mt_status interp_f32(void* stream_handle, int64_t n_segments, const int64_t* len
   int device = 0;
   cudaError_t e = cudaGetDevice(&device);
   if (e != cudaSuccess) return fail_cuda(e, "cudaGetDevice");
-  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, first, device);
-  if (st == MT_OK) st = check_pointer(base[first], MT_INPUT_BASE, first, device);
+  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, kNames, first, device);
+  if (st == MT_OK) st = check_pointer(base[first], MT_INPUT_BASE, kNames, first, device);
   for (int32_t i = 0; i < n_models && st == MT_OK; ++i) {
-    st = check_pointer(models[i * n_segments + first], i, first, device);
+    st = check_pointer(models[i * n_segments + first], i, kNames, first, device);
   }
   if (st != MT_OK) return st;
 

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common.cuh"
 #include "cuda_backend.h"
 #include "staging.cuh"
 #include "error.h"
@@ -43,6 +44,9 @@ mt_status require_device();                             // device.cu
 namespace {
 
 constexpr int kThreads = 256;
+constexpr InputNames kUnifyNames = {"output", "theta0", "task"};
+constexpr InputNames kDecoupleNames = {"output", "theta0", "unified"};  // unified is input 0 of decouple
+constexpr InputNames kMaskNames = {"output", "theta0", "mask"};         // the mask is input 1 of decouple
 constexpr int kPer = 4;  // elements per thread per step: a step covers kThreads·kPer elements
 constexpr int kMaxFused = 8;  // task counts with a fused kernel (deltas in registers)
 static_assert(kPer * kMaxFused <= 32, "the agreement bits of a step fit one uint32");
@@ -75,20 +79,6 @@ struct UnifyParams {
 __device__ __forceinline__ bool finite_f(float v) { return fabsf(v) <= FLT_MAX; }
 __device__ __forceinline__ bool finite_d(double v) { return fabs(v) <= DBL_MAX; }
 
-// Sum of v over the block, in a fixed tree; the result is valid in thread 0. `red` has kThreads entries.
-__device__ __forceinline__ double block_sum(double v, double* red) {
-  red[threadIdx.x] = v;
-  __syncthreads();
-#pragma unroll
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) red[threadIdx.x] = __dadd_rn(red[threadIdx.x], red[threadIdx.x + s]);
-    __syncthreads();
-  }
-  const double total = red[0];
-  __syncthreads();
-  return total;
-}
-
 __device__ __forceinline__ float delta_at(const float* x, const float* z, int64_t e) {
   return z != nullptr ? __fsub_rn(x[e], z[e]) : x[e];
 }
@@ -113,8 +103,8 @@ __device__ void unify_sums_per_task(const UnifyParams& p, const Chunk& c, const 
         b = __dadd_rn(b, on ? fabs(static_cast<double>(ue)) : 0.0);
       }
     }
-    a = block_sum(a, red);
-    b = block_sum(b, red);
+    a = block_sum<kThreads>(a, red);
+    b = block_sum<kThreads>(b, red);
     if (threadIdx.x == 0) {
       p.partial_abs[blockIdx.x * static_cast<int64_t>(T) + i] = a;
       p.partial_masked[blockIdx.x * static_cast<int64_t>(T) + i] = b;
@@ -217,8 +207,8 @@ __global__ void __launch_bounds__(kThreads) unify_kernel(const UnifyParams p) {
   if constexpr (N > 0) {
 #pragma unroll
     for (int i = 0; i < R; ++i) {
-      const double a = block_sum(acc_abs[i], red);
-      const double b = block_sum(acc_masked[i], red);
+      const double a = block_sum<kThreads>(acc_abs[i], red);
+      const double b = block_sum<kThreads>(acc_masked[i], red);
       if (threadIdx.x == 0) {
         p.partial_abs[blockIdx.x * static_cast<int64_t>(T) + i] = a;
         p.partial_masked[blockIdx.x * static_cast<int64_t>(T) + i] = b;
@@ -292,34 +282,6 @@ __global__ void __launch_bounds__(kThreads) decouple_kernel(const DecoupleParams
 }
 
 
-const char* input_name(int32_t input, const char* indexed, char* buf, size_t n) {
-  if (input == MT_INPUT_OUTPUT) return "output";
-  if (input == MT_INPUT_BASE) return "theta0";
-  std::snprintf(buf, n, "%s %d", indexed, input);
-  return buf;
-}
-
-// One cudaPointerGetAttributes per table (its first non-empty segment): host tensors passed with MT_DEVICE_CUDA.
-mt_status check_pointer(const void* ptr, int32_t input, const char* indexed, int64_t segment, int current_device) {
-  cudaPointerAttributes a{};
-  const cudaError_t e = cudaPointerGetAttributes(&a, ptr);
-  if (e != cudaSuccess) return fail_cuda(e, "cudaPointerGetAttributes");
-  if (a.type == cudaMemoryTypeManaged || (a.type == cudaMemoryTypeDevice && a.device == current_device)) {
-    return MT_OK;
-  }
-  char buf[48];
-  const char* name = input_name(input, indexed, buf, sizeof(buf));
-  if (a.type == cudaMemoryTypeDevice) {
-    return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                   "%s segment %lld is memory of CUDA device %d, but the current device is %d", name,
-                   (long long)segment, a.device, current_device);
-  }
-  return fail_at(MT_INVALID_ARGUMENT, input, segment, -1,
-                 "%s segment %lld is host memory, not CUDA device or managed memory (MT_DEVICE_CUDA needs device "
-                 "pointers)",
-                 name, (long long)segment);
-}
-
 // The chunks of a call (every segment cut at multiples of `chunk`); first_chunk[s] is segment s's first chunk.
 int64_t make_chunks(int64_t n_segments, const int64_t* lengths, std::vector<Chunk>* chunks,
                     std::vector<int64_t>* first_chunk) {
@@ -388,11 +350,11 @@ mt_status signmax_unify_f32(void* stream_handle, int64_t n_segments, const int64
   int device = 0;
   cudaError_t e = cudaGetDevice(&device);
   if (e != cudaSuccess) return fail_cuda(e, "cudaGetDevice");
-  mt_status st = check_pointer(unified[first], MT_INPUT_OUTPUT, "task", first, device);
-  if (st == MT_OK && theta0 != nullptr) st = check_pointer(theta0[first], MT_INPUT_BASE, "task", first, device);
+  mt_status st = check_pointer(unified[first], MT_INPUT_OUTPUT, kUnifyNames, first, device);
+  if (st == MT_OK && theta0 != nullptr) st = check_pointer(theta0[first], MT_INPUT_BASE, kUnifyNames, first, device);
   for (int32_t i = 0; i < n_tasks && st == MT_OK; ++i) {
-    st = check_pointer(inputs[i * n_segments + first], i, "task", first, device);
-    if (st == MT_OK) st = check_pointer(masks[i * n_segments + first], MT_INPUT_OUTPUT, "task", first, device);
+    st = check_pointer(inputs[i * n_segments + first], i, kUnifyNames, first, device);
+    if (st == MT_OK) st = check_pointer(masks[i * n_segments + first], MT_INPUT_OUTPUT, kUnifyNames, first, device);
   }
   if (st != MT_OK) return st;
 
@@ -508,10 +470,10 @@ mt_status signmax_decouple_f32(void* stream_handle, int64_t n_segments, const in
   int device = 0;
   cudaError_t e = cudaGetDevice(&device);
   if (e != cudaSuccess) return fail_cuda(e, "cudaGetDevice");
-  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, "unified", first, device);
-  if (st == MT_OK) st = check_pointer(theta0[first], MT_INPUT_BASE, "unified", first, device);
-  if (st == MT_OK) st = check_pointer(unified[first], 0, "unified", first, device);
-  if (st == MT_OK) st = check_pointer(mask[first], 1, "mask", first, device);
+  mt_status st = check_pointer(out[first], MT_INPUT_OUTPUT, kDecoupleNames, first, device);
+  if (st == MT_OK) st = check_pointer(theta0[first], MT_INPUT_BASE, kDecoupleNames, first, device);
+  if (st == MT_OK) st = check_pointer(unified[first], 0, kDecoupleNames, first, device);
+  if (st == MT_OK) st = check_pointer(mask[first], 1, kMaskNames, first, device);
   if (st != MT_OK) return st;
 
   std::vector<Chunk> chunks;
