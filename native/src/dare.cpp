@@ -1,11 +1,11 @@
 // mt_dare_f32: validate once, then run the CPU or CUDA implementation; plus mt_philox4x32_10 and the argument
 // checks. The float expression both devices compute is described in dare_internal.h.
 #include <cmath>
-#include <limits>
 
 #include "cuda_backend.h"
 #include "dare_internal.h"
 #include "error.h"
+#include "interp_report.h"
 #include "mergetune/dare.h"
 #include "mergetune/device.h"
 #include "philox.h"
@@ -15,11 +15,9 @@ namespace mt {
 mt_status validate_dare(int32_t device, int64_t n_segments, const int64_t* lengths, const uint64_t* tensor_keys,
                         float* const* out, const float* const* base, int32_t n_models, const float* const* models,
                         const float* lambdas, float drop_rate, int32_t rescale) {
-  if (device != MT_DEVICE_CPU && device != MT_DEVICE_CUDA) {
-    return fail(MT_INVALID_ARGUMENT, "device must be MT_DEVICE_CPU (0) or MT_DEVICE_CUDA (1), got %d", device);
-  }
-  if (n_segments < 0) return fail(MT_INVALID_ARGUMENT, "n_segments must be >= 0, got %lld", (long long)n_segments);
-  if (n_models < 0) return fail(MT_INVALID_ARGUMENT, "n_models must be >= 0, got %d", n_models);
+  // The tables, counts and lambdas are K4a's: the same checks and messages.
+  const mt_status tables = validate_interp(device, n_segments, lengths, out, base, n_models, models, lambdas);
+  if (tables != MT_OK) return tables;
   if (!(drop_rate >= 0.0f && drop_rate < 1.0f)) {  // also rejects NaN
     return fail(MT_INVALID_ARGUMENT, "drop_rate must be finite and in [0, 1), got %g", static_cast<double>(drop_rate));
   }
@@ -29,39 +27,15 @@ mt_status validate_dare(int32_t device, int64_t n_segments, const int64_t* lengt
                 "got %d",
                 rescale);
   }
-  if (n_models > 0 && lambdas == nullptr) return fail(MT_INVALID_ARGUMENT, "lambdas is NULL with n_models = %d", n_models);
-  for (int32_t i = 0; i < n_models; ++i) {
-    if (!std::isfinite(lambdas[i])) return fail_at(MT_INVALID_ARGUMENT, i, -1, -1, "lambda of model %d is not finite", i);
-  }
   if (n_segments == 0) return MT_OK;
-  if (lengths == nullptr) return fail(MT_INVALID_ARGUMENT, "lengths is NULL with n_segments = %lld", (long long)n_segments);
   if (tensor_keys == nullptr) {
     return fail(MT_INVALID_ARGUMENT, "tensor_keys is NULL with n_segments = %lld", (long long)n_segments);
   }
-  if (out == nullptr) return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_OUTPUT, -1, -1, "out table is NULL");
-  if (base == nullptr) return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_BASE, -1, -1, "base table is NULL");
-  if (n_models > 0 && models == nullptr) return fail(MT_INVALID_ARGUMENT, "models table is NULL with n_models = %d", n_models);
-  int64_t total = 0;
   for (int64_t s = 0; s < n_segments; ++s) {
-    const int64_t n = lengths[s];
-    if (n < 0) {
-      return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_NONE, s, -1, "segment %lld has negative length %lld", (long long)s,
-                     (long long)n);
-    }
-    if (n > kDareMaxSegment) {
+    if (lengths[s] > kDareMaxSegment) {
       return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_NONE, s, -1,
                      "segment %lld has %lld elements: DARE masks allow at most 2^34 per segment (32-bit block counter)",
-                     (long long)s, (long long)n);
-    }
-    if (n > std::numeric_limits<int64_t>::max() - total) return fail(MT_INVALID_ARGUMENT, "total length overflows int64");
-    total += n;
-    if (n == 0) continue;
-    if (out[s] == nullptr) return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_OUTPUT, s, -1, "out segment %lld is NULL", (long long)s);
-    if (base[s] == nullptr) return fail_at(MT_INVALID_ARGUMENT, MT_INPUT_BASE, s, -1, "base segment %lld is NULL", (long long)s);
-    for (int32_t i = 0; i < n_models; ++i) {
-      if (models[i * n_segments + s] == nullptr) {
-        return fail_at(MT_INVALID_ARGUMENT, i, s, -1, "model %d segment %lld is NULL", i, (long long)s);
-      }
+                     (long long)s, (long long)lengths[s]);
     }
   }
   return MT_OK;
