@@ -1,7 +1,8 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.tensors.DType;
-import dev.mergetune.tensors.SafetensorsCheckpoint;
+import dev.mergetune.tensors.Checkpoint;
+import dev.mergetune.tensors.Checkpoints;
 import dev.mergetune.tensors.TensorInfo;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
+    try (Checkpoint ckpt = Checkpoints.open(file)) {
       int width = 6;
       for (String name : ckpt.tensors().keySet()) width = Math.max(width, name.length());
       String format = "%-" + width + "s  %-5s  %-20s  %12s%n";

@@ -5,9 +5,9 @@ import dev.mergetune.kernels.NonFiniteException;
 import dev.mergetune.tensors.DType;
 import dev.mergetune.tensors.HalfFloats;
 import dev.mergetune.tensors.LockstepWriter;
-import dev.mergetune.tensors.MappedBuffers;
 import dev.mergetune.tensors.ParameterLayout;
-import dev.mergetune.tensors.SafetensorsCheckpoint;
+import dev.mergetune.tensors.Checkpoint;
+import dev.mergetune.tensors.Checkpoints;
 import dev.mergetune.tensors.TensorInfo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -48,10 +48,10 @@ public final class StreamingMerge {
     List<Path> inputPaths = new ArrayList<>();
     if (base != null) inputPaths.add(base);
     inputPaths.addAll(models);
-    List<SafetensorsCheckpoint> inputs = new ArrayList<>();
+    List<Checkpoint> inputs = new ArrayList<>();
     try {
-      for (Path p : inputPaths) inputs.add(SafetensorsCheckpoint.open(p));
-      SafetensorsCheckpoint reference = inputs.get(0);
+      for (Path p : inputPaths) inputs.add(Checkpoints.open(p));
+      Checkpoint reference = inputs.get(0);
       Map<String, ParameterLayout> others = new LinkedHashMap<>();
       for (int i = 1; i < inputs.size(); i++) others.put(inputPaths.get(i).toString(), ParameterLayout.of(inputs.get(i)));
       ParameterLayout.requireCompatible(inputPaths.get(0).toString(), ParameterLayout.of(reference), others);
@@ -80,7 +80,7 @@ public final class StreamingMerge {
       for (int k = 0; k < outputs.size(); k++) results.add(new Result(outputs.get(k), metadata.get(k)));
       return results;
     } finally {
-      for (SafetensorsCheckpoint c : inputs) c.close();
+      for (Checkpoint c : inputs) c.close();
     }
   }
 
@@ -102,19 +102,19 @@ public final class StreamingMerge {
     }
   }
 
-  private static void mergeOne(List<SafetensorsCheckpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
+  private static void mergeOne(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
       TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch) {
     String name = out.name();
     TensorInfo ref = inputs.get(0).tensors().get(name);
     if (!ref.dtype().isFloating()) {
       ByteBuffer src = inputs.get(0).bytes(name);
       for (ByteBuffer b : outBuffers) b.put(src.duplicate());
-      MappedBuffers.release(src);
+      inputs.get(0).release(src);
       return;
     }
     long n = ref.numel();
     if (n == 0) return;
-    List<ByteBuffer> mappings = new ArrayList<>();  // must outlive the kernel call, then are unmapped at once
+    ByteBuffer[] mappings = new ByteBuffer[inputs.size()];  // must outlive the kernel call, then are released at once
     try {
       long[] addresses = new long[inputs.size()];
       for (int i = 0; i < inputs.size(); i++) {
@@ -122,11 +122,11 @@ public final class StreamingMerge {
       }
       mergeMapped(inputs, paths, hasBase, op, out, outBuffers, scratch, n, addresses);
     } finally {
-      for (ByteBuffer m : mappings) MappedBuffers.release(m);
+      for (int i = 0; i < mappings.length; i++) if (mappings[i] != null) inputs.get(i).release(mappings[i]);
     }
   }
 
-  private static void mergeMapped(List<SafetensorsCheckpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
+  private static void mergeMapped(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
       TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch, long n, long[] addresses) {
     String name = out.name();
     long[] outAddresses = new long[outBuffers.length];
@@ -149,11 +149,11 @@ public final class StreamingMerge {
   }
 
   /** Address of tensor `name` as float32: the mapping itself for aligned F32, else a widened scratch copy. */
-  private static long floatAddress(SafetensorsCheckpoint ckpt, String name, long n, Scratch scratch, int slot,
-      List<ByteBuffer> mappings) {
+  private static long floatAddress(Checkpoint ckpt, String name, long n, Scratch scratch, int slot,
+      ByteBuffer[] mappings) {
     TensorInfo info = ckpt.tensors().get(name);
     ByteBuffer mapped = ckpt.bytes(name);
-    mappings.add(mapped);
+    mappings[slot] = mapped;
     long address = new BytePointer(mapped).address();
     if (info.dtype() == DType.F32 && (address & 3) == 0) return address;
     ByteBuffer dst = Scratch.ensure(scratch.in, slot, n * 4);
@@ -187,7 +187,7 @@ public final class StreamingMerge {
   }
 
   /** Names the input file holding the first non-finite value of the element the kernel stopped at. */
-  private static NonFiniteException nonFinite(List<SafetensorsCheckpoint> inputs, List<Path> paths, String tensor,
+  private static NonFiniteException nonFinite(List<Checkpoint> inputs, List<Path> paths, String tensor,
       NonFiniteException e) {
     long element = e.element();
     for (int i = 0; i < inputs.size(); i++) {
@@ -201,7 +201,7 @@ public final class StreamingMerge {
         "tensor '" + tensor + "' overflowed to a non-finite value at element " + element + "; nothing was written");
   }
 
-  private static float valueAt(SafetensorsCheckpoint ckpt, String tensor, long element) {
+  private static float valueAt(Checkpoint ckpt, String tensor, long element) {
     ByteBuffer b = ckpt.bytes(tensor);
     int j = (int) element;
     try {
@@ -213,7 +213,7 @@ public final class StreamingMerge {
         default -> 0f;
       };
     } finally {
-      MappedBuffers.release(b);
+      ckpt.release(b);
     }
   }
 }

@@ -57,7 +57,7 @@ public final class ParameterLayout {
   }
 
   /** The layout of a checkpoint, in its tensor order. */
-  public static ParameterLayout of(SafetensorsCheckpoint checkpoint) {
+  public static ParameterLayout of(Checkpoint checkpoint) {
     List<Entry> list = new ArrayList<>();
     for (TensorInfo t : checkpoint.tensors().values()) list.add(new Entry(t.name(), t.dtype(), t.shape()));
     return of(list);

@@ -19,7 +19,7 @@ import java.util.Map;
  * listed but missing from its shard, present in a shard the index does not name for it, or present in two shards
  * is an error naming it. Tensors are listed shard by shard, each in its file's header order.
  */
-public final class SafetensorsCheckpoint implements AutoCloseable {
+public final class SafetensorsCheckpoint implements Checkpoint {
   private final Path path;
   private final List<SafetensorsFile> shards;
   private final Map<String, SafetensorsFile> owner;
@@ -111,27 +111,33 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
   }
 
+  @Override
   public Path path() {
     return path;
   }
 
   /** Every tensor, shard by shard in header order. */
+  @Override
   public Map<String, TensorInfo> tensors() {
     return tensors;
   }
 
+  @Override
   public Map<String, String> metadata() {
     return metadata;
   }
 
+  @Override
   public int shardCount() {
     return shards.size();
   }
 
+  @Override
   public float[] readFloats(String name) {
     return file(name).readFloats(name);
   }
 
+  @Override
   public ByteBuffer bytes(String name) {
     return file(name).bytes(name);
   }
