@@ -1,4 +1,5 @@
-// Check-and-time harness for K4a (mt_interp_f32), K3 (mt_signmax_*) and K4b (mt_dare_f32), in the spirit of llm.c's dev/cuda files:
+// Check-and-time harness for K4a (mt_interp_f32), K3 (mt_signmax_*), K4b (mt_dare_f32) and K4c (mt_ties_*,
+// ties_section.h), in the spirit of llm.c's dev/cuda files:
 // every kernel is first checked against its reference (interp_ref.h, signmax_ref.h), then timed against a plain
 // copy on the same device. On CUDA, K3's U and masks and K4b's NONE/INVERSE results are also checked bit for bit
 // against the CPU's (K4b's L1 results to rounding).
@@ -19,17 +20,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "dare_ref.h"
 #include "interp_ref.h"
 #include "signmax_ref.h"
+#include "ties_ref.h"
 #include "mergetune/mergetune.h"
 
 namespace {
@@ -1123,6 +1127,8 @@ void time_dare(int32_t device, int64_t mb) {
   if (failed) result(false, "%s dare timing runs: %s", device_name(device), mt_last_error());
 }
 
+#include "ties_section.h"
+
 void write_csv(const char* path) {
   FILE* f = std::fopen(path, "w");
   if (f == nullptr) {
@@ -1253,6 +1259,22 @@ int harness(bool quick) {
     }
   }
 
+  std::printf("\n== K4c TIES (trim, histograms, census, merge; CPU against ties_ref.h, CUDA bit for bit against the CPU)\n");
+  {
+    std::vector<Problem> tp;
+    tp.push_back(make_problem("n=1", {1}, 21));
+    tp.push_back(make_problem("n=9 in 3 segments", {4, 0, 5}, 22));
+    tp.push_back(make_problem(std::to_string(many) + " segments", random_lengths(many, quick ? 300 : 2000, 23), 24));
+    tp.push_back(make_problem("300k in 3 segments", {150001, 7, 149992}, 25));
+    if (!quick) tp.push_back(make_problem("8M in 2 segments", {(1 << 22) + 3, (1 << 22) - 3}, 26));
+    for (const Problem& p : tp) check_ties_problem(MT_DEVICE_CPU, p);
+    if (!cuda) {
+      check_ties_cuda_unavailable();
+    } else {
+      for (const Problem& p : tp) check_ties_problem(MT_DEVICE_CUDA, p);
+    }
+  }
+
   std::printf("\n== Timing (GB/s counts (n_models + 2) * 4 bytes per element; \"of copy\" is against the best copy)\n");
   if (quick) {
     std::printf("  skipped (--quick)\n");
@@ -1261,10 +1283,12 @@ int harness(bool quick) {
     for (const int64_t mb : {64, 256}) time_cpu(mb);
     time_signmax(MT_DEVICE_CPU, 64);
     time_dare(MT_DEVICE_CPU, 64);
+    time_ties(MT_DEVICE_CPU, 64);
     if (cuda) {
       for (const int64_t mb : {64, 256}) time_cuda(mb);
       time_signmax(MT_DEVICE_CUDA, 64);
       time_dare(MT_DEVICE_CUDA, 64);
+      time_ties(MT_DEVICE_CUDA, 64);
     } else {
       std::printf("  cuda: not available (%s)\n", mt_cuda_unavailable_reason());
     }

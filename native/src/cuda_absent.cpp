@@ -25,6 +25,23 @@ mt_status dare_f32(void*, int64_t, const int64_t*, const uint64_t*, float* const
                    const float* const*, const float*, uint32_t, uint64_t, int32_t, float, int32_t) {
   return unavailable();
 }
+mt_status ties_histogram_f32(void*, int64_t, const int64_t*, const float* const*, int32_t, const float* const*,
+                             int32_t, const uint32_t*, int64_t*, int32_t) {
+  return unavailable();
+}
+mt_status ties_tie_cutoffs_f32(void*, int64_t, const int64_t*, const float* const*, int32_t, const float* const*,
+                               const uint32_t*, const int64_t*, int64_t*, int64_t*, int32_t) {
+  return unavailable();
+}
+mt_status ties_sign_census_f32(void*, int64_t, const int64_t*, const float* const*, int32_t, const float* const*,
+                               const uint32_t*, const int64_t*, const float*, int32_t, int64_t*, int32_t) {
+  return unavailable();
+}
+mt_status ties_merge_f32(void*, int64_t, const int64_t*, float* const*, const float* const*, int32_t,
+                         const float* const*, const uint32_t*, const int64_t*, const float*, int32_t, const float*,
+                         int32_t, float, int32_t) {
+  return unavailable();
+}
 }  // namespace mt::cuda
 
 extern "C" {

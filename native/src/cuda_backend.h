@@ -25,4 +25,19 @@ mt_status dare_f32(void* stream, int64_t n_segments, const int64_t* lengths, con
                    const float* lambdas, uint32_t threshold, uint64_t seed, int32_t rescale, float scale,
                    int32_t flags);
 
+// K4c (ties.h); the histograms, counts, cutoffs and sign sums are host memory.
+mt_status ties_histogram_f32(void* stream, int64_t n_segments, const int64_t* lengths, const float* const* base,
+                             int32_t n_models, const float* const* models, int32_t level, const uint32_t* prefixes,
+                             int64_t* hist, int32_t flags);
+mt_status ties_tie_cutoffs_f32(void* stream, int64_t n_segments, const int64_t* lengths, const float* const* base,
+                               int32_t n_models, const float* const* models, const uint32_t* thresholds,
+                               const int64_t* wanted, int64_t* tie_counts, int64_t* cutoffs, int32_t flags);
+mt_status ties_sign_census_f32(void* stream, int64_t n_segments, const int64_t* lengths, const float* const* base,
+                               int32_t n_models, const float* const* models, const uint32_t* thresholds,
+                               const int64_t* cutoffs, const float* weights, int32_t election, int64_t* sign_sums,
+                               int32_t flags);
+mt_status ties_merge_f32(void* stream, int64_t n_segments, const int64_t* lengths, float* const* out,
+                         const float* const* base, int32_t n_models, const float* const* models,
+                         const uint32_t* thresholds, const int64_t* cutoffs, const float* weights, int32_t election,
+                         const float* zero_signs, int32_t aggregate, float lambda, int32_t flags);
 }  // namespace mt::cuda

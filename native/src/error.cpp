@@ -3,6 +3,8 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 namespace {
 
@@ -42,6 +44,18 @@ mt_status fail_at(mt_status status, int32_t input, int64_t segment, int64_t elem
   g_error.input = input;
   g_error.segment = segment;
   g_error.element = element;
+  return status;
+}
+
+mt_status relocate_segment(mt_status status, int64_t segment) {
+  if (g_error.segment != 0 || segment == 0) return status;
+  g_error.segment = segment;
+  std::string m = g_error.message;
+  const size_t at = m.find("segment 0");
+  if (at != std::string::npos) {
+    m.replace(at, 9, "segment " + std::to_string(segment));
+    std::snprintf(g_error.message, sizeof(g_error.message), "%s", m.c_str());
+  }
   return status;
 }
 

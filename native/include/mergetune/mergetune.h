@@ -6,4 +6,5 @@
 #include "mergetune/interp.h"
 #include "mergetune/signmax.h"
 #include "mergetune/dare.h"
+#include "mergetune/ties.h"
 #endif
