@@ -1,13 +1,17 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.kernels.Dare;
+import dev.mergetune.kernels.Ties;
 import dev.mergetune.merge.DareMerge;
 import dev.mergetune.merge.LinearMerge;
 import dev.mergetune.merge.MergeConfig;
 import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorOp;
+import dev.mergetune.merge.TensorSelection;
+import dev.mergetune.merge.TiesMerge;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,22 +23,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code mergetune merge}: merge safetensors checkpoints tensor by tensor. A list of scales (or alphas) is a sweep:
- * every output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
+ * {@code mergetune merge}: merge checkpoints tensor by tensor. A list of scales (or alphas) is a sweep: every
+ * output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
  */
 @Command(name = "merge",
-    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, dare, wise-ft, average.")
+    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--config", description = "A YAML file with the same keys (method, base, models, weights, scale,"
-      + " alpha, drop_rate, keep_density, seed, rescale, out) instead of the flags")
+      + " alpha, drop_rate, keep_density, seed, rescale, preset, density, trim, selection, election, zero_sign,"
+      + " aggregate, include, exclude, trainable_only, out) instead of the flags")
   Path config;
 
-  @Option(names = "--method", description = "task-arithmetic | dare | wise-ft | average")
+  @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average")
   String method;
 
-  @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors or shard index .json")
+  @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt")
   Path base;
 
   @Option(names = "--models", arity = "1..*", description = "Fine-tuned checkpoints")
@@ -43,7 +48,7 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--weights", split = ",", description = "Per-model weights (default 1 each)")
   float[] weights;
 
-  @Option(names = "--scale", split = ",", description = "Task-arithmetic scale(s) λ (default 1); several = a sweep")
+  @Option(names = "--scale", split = ",", description = "Task-arithmetic / DARE / TIES scale(s) λ; several = a sweep")
   float[] scales;
 
   @Option(names = "--alpha", split = ",", description = "WiSE-FT α value(s); several = a sweep")
@@ -61,6 +66,37 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--rescale", description = "DARE: inverse (1/(1-p), default) | l1 (keep each tensor's L1) | none")
   String rescale;
 
+  @Option(names = "--preset", description = "TIES: paper (default) | fusionbench | mergekit")
+  String preset;
+
+  @Option(names = "--density", description = "TIES: fraction of each task vector kept by magnitude (presets: 0.2)")
+  Double density;
+
+  @Option(names = "--trim", description = "TIES: global (per model, paper/fusionbench) | per-tensor (mergekit)")
+  String trim;
+
+  @Option(names = "--selection", description = "TIES: kthvalue (ties at the threshold kept) | topk (exactly k)")
+  String selection;
+
+  @Option(names = "--election", description = "TIES: mass (sign of the sum) | count (sign of the vote)")
+  String election;
+
+  @Option(names = "--zero-sign", description = "TIES: majority (paper) | positive (mergekit) for a zero election")
+  String zeroSign;
+
+  @Option(names = "--aggregate", description = "TIES: mean | sum of the agreeing entries")
+  String aggregate;
+
+  @Option(names = "--include", split = ",", description = "Merge only tensors matching these globs (* within a"
+      + " dotted part, ** across); the others are copied from the base")
+  List<String> include;
+
+  @Option(names = "--exclude", split = ",", description = "Do not merge tensors matching these globs")
+  List<String> exclude;
+
+  @Option(names = "--trainable-only", description = "Merge trainable parameters only (buffers are copied)")
+  Boolean trainableOnly;
+
   @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
   String out;
 
@@ -68,10 +104,7 @@ final class MergeCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     if (config != null) {
-      if (method != null || base != null || models != null || weights != null || scales != null || alphas != null
-          || dropRate != null || keepDensity != null || seed != null || rescale != null || out != null) {
-        throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
-      }
+      if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
     }
     if (method == null || models == null || out == null) {
@@ -81,12 +114,22 @@ final class MergeCommand implements Callable<Integer> {
     if (ws.length != models.size()) {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + models.size() + " models");
     }
+    if (!method.equals("ties") && (preset != null || density != null || trim != null || selection != null
+        || election != null || zeroSign != null || aggregate != null)) {
+      throw new IllegalArgumentException("--preset, --density, --trim, --selection, --election, --zero-sign and"
+          + " --aggregate belong to --method ties");
+    }
     TensorOp op;
     float[] sweep;
     switch (method) {
       case "task-arithmetic" -> {
         sweep = scales != null ? scales : new float[] {1f};
         op = LinearMerge.taskArithmetic(ws, sweep);
+      }
+      case "ties" -> {
+        Ties.Options options = tiesOptions();
+        sweep = scales != null ? scales : new float[] {options.lambda()};
+        op = new TiesMerge(ws, sweep, options);
       }
       case "dare" -> {
         sweep = scales != null ? scales : new float[] {1f};
@@ -103,7 +146,7 @@ final class MergeCommand implements Callable<Integer> {
         op = LinearMerge.average(ws);
       }
       default -> throw new IllegalArgumentException(
-          "unknown --method '" + method + "' (task-arithmetic, dare, wise-ft, average)");
+          "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average)");
     }
     List<Path> outputs = new ArrayList<>();
     for (float v : sweep) {
@@ -112,14 +155,69 @@ final class MergeCommand implements Callable<Integer> {
       }
       outputs.add(Path.of(out.replace("{}", Float.isNaN(v) ? "" : String.format(Locale.ROOT, "%s", v))));
     }
+    TensorSelection chosen = new TensorSelection(include != null ? include : List.of(),
+        exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs);
+    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen);
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
         .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());
     w.printf("%s of %d model(s) in %.2f s%n", op.method(), models.size(), seconds);
     w.flush();
     return 0;
+  }
+
+  private boolean anyFlagGiven() {
+    for (Field f : MergeCommand.class.getDeclaredFields()) {
+      if (f.getAnnotation(Option.class) == null || f.getName().equals("config")) continue;
+      try {
+        if (f.get(this) != null) return true;
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return false;
+  }
+
+  private Ties.Options tiesOptions() {
+    Ties.Options o = Ties.Options.preset(preset == null ? "paper" : preset);
+    if (density != null) o = o.withDensity(density);
+    if (trim != null) {
+      o = o.withScope(switch (trim) {
+        case "global" -> Ties.Scope.GLOBAL;
+        case "per-tensor" -> Ties.Scope.PER_TENSOR;
+        default -> throw new IllegalArgumentException("unknown --trim '" + trim + "' (global, per-tensor)");
+      });
+    }
+    if (selection != null) {
+      o = o.withSelection(switch (selection) {
+        case "kthvalue" -> Ties.Selection.KTHVALUE;
+        case "topk" -> Ties.Selection.TOPK;
+        default -> throw new IllegalArgumentException("unknown --selection '" + selection + "' (kthvalue, topk)");
+      });
+    }
+    if (election != null) {
+      o = o.withElection(switch (election) {
+        case "mass" -> Ties.Election.MASS;
+        case "count" -> Ties.Election.COUNT;
+        default -> throw new IllegalArgumentException("unknown --election '" + election + "' (mass, count)");
+      });
+    }
+    if (zeroSign != null) {
+      o = o.withZeroSign(switch (zeroSign) {
+        case "majority" -> Ties.ZeroSign.MAJORITY;
+        case "positive" -> Ties.ZeroSign.POSITIVE;
+        default -> throw new IllegalArgumentException("unknown --zero-sign '" + zeroSign + "' (majority, positive)");
+      });
+    }
+    if (aggregate != null) {
+      o = o.withAggregate(switch (aggregate) {
+        case "mean" -> Ties.Aggregate.DISJOINT_MEAN;
+        case "sum" -> Ties.Aggregate.DISJOINT_SUM;
+        default -> throw new IllegalArgumentException("unknown --aggregate '" + aggregate + "' (mean, sum)");
+      });
+    }
+    return o;
   }
 
   private Dare.Options dareOptions() {
@@ -147,6 +245,16 @@ final class MergeCommand implements Callable<Integer> {
     keepDensity = c.keepDensity();
     seed = c.seed();
     rescale = c.rescale();
+    preset = c.preset();
+    density = c.density();
+    trim = c.trim();
+    selection = c.selection();
+    election = c.election();
+    zeroSign = c.zeroSign();
+    aggregate = c.aggregate();
+    include = c.include();
+    exclude = c.exclude();
+    trainableOnly = c.trainableOnly();
     out = MergeConfig.resolve(config, c.out()).toString();
   }
 

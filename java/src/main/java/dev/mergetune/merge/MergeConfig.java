@@ -13,13 +13,17 @@ import java.util.List;
  * file's folder. Unknown keys are errors (a typo must not silently fall back to a default).
  *
  * <pre>
- * method: task-arithmetic        # task-arithmetic | dare | wise-ft | average
+ * method: task-arithmetic        # task-arithmetic | ties | dare | wise-ft | average
  * base: clip-vit-b16.safetensors
  * models: [cars.safetensors, dtd.safetensors]
  * weights: [1.0, 1.0]
  * scale: [0.2, 0.3, 0.4]         # a sweep: one output per value
  * out: merged-{}.safetensors
  * # dare only: drop_rate: 0.9 (or keep_density: 0.1), seed: 0, rescale: inverse | l1 | none
+ * # ties only: preset: paper | fusionbench | mergekit, and to change it: density: 0.2, trim: global | per-tensor,
+ * #   selection: kthvalue | topk, election: mass | count, zero_sign: majority | positive, aggregate: mean | sum
+ * #   (scale is λ; without it the preset's)
+ * # any method: include: ["visual.**"], exclude: ["**.ln_*.*"], trainable_only: true
  * </pre>
  */
 public record MergeConfig(
@@ -33,6 +37,16 @@ public record MergeConfig(
     @JsonProperty("keep_density") Float keepDensity,
     @JsonProperty("seed") Long seed,
     @JsonProperty("rescale") String rescale,
+    @JsonProperty("preset") String preset,
+    @JsonProperty("density") Double density,
+    @JsonProperty("trim") String trim,
+    @JsonProperty("selection") String selection,
+    @JsonProperty("election") String election,
+    @JsonProperty("zero_sign") String zeroSign,
+    @JsonProperty("aggregate") String aggregate,
+    @JsonProperty("include") List<String> include,
+    @JsonProperty("exclude") List<String> exclude,
+    @JsonProperty("trainable_only") Boolean trainableOnly,
     @JsonProperty("out") String out) {
 
   public static MergeConfig read(Path file) {

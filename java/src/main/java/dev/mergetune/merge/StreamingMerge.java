@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 
 /**
@@ -38,6 +39,15 @@ public final class StreamingMerge {
   public record Result(Path path, Map<String, String> metadata) {}
 
   public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs) throws IOException {
+    return run(base, models, op, outputs, TensorSelection.all());
+  }
+
+  /**
+   * Merges the floating tensors {@code selection} picks; every other tensor is copied from the reference input
+   * (the base, else the first model).
+   */
+  public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs,
+      TensorSelection selection) throws IOException {
     if (op.needsBase() && base == null) throw new IllegalArgumentException(op.method() + " needs a base checkpoint (--base)");
     if (!op.needsBase() && base != null) throw new IllegalArgumentException(op.method() + " takes no base checkpoint");
     if (models.isEmpty()) throw new IllegalArgumentException("no models to merge");
@@ -67,6 +77,9 @@ public final class StreamingMerge {
       for (int i = 0; i < models.size(); i++) {
         common.put("mergetune.model." + i, models.get(i).getFileName() + " sha256:" + InputHashes.sha256(models.get(i)));
       }
+      Set<String> merged = selection.merged(reference);
+      if (merged.isEmpty()) throw new IllegalArgumentException("no floating tensor is selected for merging " + selection);
+      common.putAll(selection.metadata(merged.size()));
       List<Map<String, String>> metadata = new ArrayList<>();
       for (int k = 0; k < outputs.size(); k++) {
         Map<String, String> m = new LinkedHashMap<>(common);
@@ -74,8 +87,19 @@ public final class StreamingMerge {
         metadata.add(m);
       }
       Scratch scratch = new Scratch(inputs.size(), outputs.size());
+      for (int pass = 0; pass < op.statisticsPasses(); pass++) {
+        final int p = pass;
+        for (TensorInfo t : layout) {
+          if (!merged.contains(t.name()) || t.numel() == 0) continue;
+          withFloatInputs(inputs, inputPaths, t.name(), t.numel(), scratch, addresses -> {
+            long b = base != null ? addresses[0] : 0;
+            op.observe(p, t.name(), t.numel(), b, modelsOf(addresses, base != null));
+          });
+        }
+        op.endPass(pass);
+      }
       LockstepWriter.write(outputs, layout, metadata, (index, out, buffers) ->
-          mergeOne(inputs, inputPaths, base != null, op, out, buffers, scratch));
+          mergeOne(inputs, inputPaths, base != null, op, out, buffers, scratch, merged.contains(out.name())));
       List<Result> results = new ArrayList<>();
       for (int k = 0; k < outputs.size(); k++) results.add(new Result(outputs.get(k), metadata.get(k)));
       return results;
@@ -103,10 +127,15 @@ public final class StreamingMerge {
   }
 
   private static void mergeOne(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
-      TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch) {
+      TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch, boolean merge) {
     String name = out.name();
     TensorInfo ref = inputs.get(0).tensors().get(name);
-    if (!ref.dtype().isFloating()) {
+    if (!merge && ref.dtype() == DType.F64) {  // copied, but written as F32 like every floating output
+      float[] values = inputs.get(0).readFloats(name);
+      for (ByteBuffer b : outBuffers) b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
+      return;
+    }
+    if (!merge) {
       ByteBuffer src = inputs.get(0).bytes(name);
       for (ByteBuffer b : outBuffers) b.put(src.duplicate());
       inputs.get(0).release(src);
@@ -114,16 +143,34 @@ public final class StreamingMerge {
     }
     long n = ref.numel();
     if (n == 0) return;
+    withFloatInputs(inputs, paths, name, n, scratch,
+        addresses -> mergeMapped(inputs, paths, hasBase, op, out, outBuffers, scratch, n, addresses));
+  }
+
+  /**
+   * Runs {@code body} with the float32 addresses of tensor {@code name} in every input (mappings or widened
+   * scratch copies), released right after; a NaN/Inf the kernel meets is traced to the input file holding it.
+   */
+  private static void withFloatInputs(List<Checkpoint> inputs, List<Path> paths, String name, long n,
+      Scratch scratch, java.util.function.Consumer<long[]> body) {
     ByteBuffer[] mappings = new ByteBuffer[inputs.size()];  // must outlive the kernel call, then are released at once
     try {
       long[] addresses = new long[inputs.size()];
       for (int i = 0; i < inputs.size(); i++) {
         addresses[i] = floatAddress(inputs.get(i), name, n, scratch, i, mappings);
       }
-      mergeMapped(inputs, paths, hasBase, op, out, outBuffers, scratch, n, addresses);
+      body.accept(addresses);
+    } catch (NonFiniteException e) {
+      throw nonFinite(inputs, paths, name, e);
     } finally {
       for (int i = 0; i < mappings.length; i++) if (mappings[i] != null) inputs.get(i).release(mappings[i]);
     }
+  }
+
+  private static long[] modelsOf(long[] addresses, boolean hasBase) {
+    long[] models = new long[hasBase ? addresses.length - 1 : addresses.length];
+    System.arraycopy(addresses, hasBase ? 1 : 0, models, 0, models.length);
+    return models;
   }
 
   private static void mergeMapped(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
@@ -136,13 +183,7 @@ public final class StreamingMerge {
       outAddresses[k] = new BytePointer(target).address();
     }
     long base = hasBase ? addresses[0] : 0;
-    long[] models = new long[hasBase ? addresses.length - 1 : addresses.length];
-    System.arraycopy(addresses, hasBase ? 1 : 0, models, 0, models.length);
-    try {
-      op.apply(name, n, base, models, outAddresses);
-    } catch (NonFiniteException e) {
-      throw nonFinite(inputs, paths, name, e);
-    }
+    op.apply(name, n, base, modelsOf(addresses, hasBase), outAddresses);
     if (!direct) {
       for (int k = 0; k < outBuffers.length; k++) narrow(Scratch.ensure(scratch.out, k, n * 4), outBuffers[k], out.dtype(), n);
     }

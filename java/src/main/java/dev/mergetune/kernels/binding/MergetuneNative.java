@@ -164,4 +164,92 @@ public final class MergetuneNative {
 
   public static native void mt_philox4x32_10(
       @Cast("const uint32_t*") int[] counter, @Cast("const uint32_t*") int[] key, @Cast("uint32_t*") int[] out);
+
+  // ties.h
+  public static final int MT_TIES_ELECT_MASS = 0;
+  public static final int MT_TIES_ELECT_COUNT = 1;
+  public static final int MT_TIES_DISJOINT_SUM = 0;
+  public static final int MT_TIES_DISJOINT_MEAN = 1;
+  public static final int MT_TIES_TIES_KEEP_ALL = 0;
+  public static final int MT_TIES_TIES_EXACT = 1;
+  public static final int MT_TIES_KEEP_NONE = 0xffffffff;
+  public static final int MT_TIES_LEVEL0_BINS = 32768;
+  public static final int MT_TIES_LEVEL1_BINS = 65536;
+
+  public static native int mt_ties_histogram_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      int level,
+      @Cast("const uint32_t*") int[] prefixes,
+      @Cast("int64_t*") long[] hist,
+      int flags);
+
+  public static native int mt_ties_tie_cutoffs_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      @Cast("const uint32_t*") int[] thresholds,
+      @Cast("const int64_t*") long[] wanted,
+      @Cast("int64_t*") long[] tieCounts,
+      @Cast("int64_t*") long[] cutoffs,
+      int flags);
+
+  public static native int mt_ties_trim_per_segment_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      @Cast("const int64_t*") long[] keepCounts,
+      int ties,
+      @Cast("uint32_t*") int[] thresholds,
+      @Cast("int64_t*") long[] cutoffs,
+      int flags);
+
+  public static native int mt_ties_sign_census_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      @Cast("const uint32_t*") int[] thresholds,
+      @Cast("const int64_t*") long[] cutoffs,
+      float[] weights,
+      int election,
+      @Cast("int64_t*") long[] signSums,
+      int flags);
+
+  public static native int mt_ties_merge_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] out,
+      @Cast("const float* const*") long[] base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      @Cast("const uint32_t*") int[] thresholds,
+      @Cast("const int64_t*") long[] cutoffs,
+      float[] weights,
+      int election,
+      float[] zeroSigns,
+      int aggregate,
+      float lambda,
+      int flags);
+
+  public static native int mt_ties_pick_bin(
+      @Cast("const int64_t*") long[] hist, int bins, @Cast("int64_t") long rank, int[] bin, @Cast("int64_t*") long[] rankInBin);
 }
