@@ -48,8 +48,8 @@ final class TorchArchives {
     } catch (NoSuchFileException e) {
       throw new CheckpointFormatException(path, "no such file");
     } catch (ZipException e) {
-      throw new CheckpointFormatException(path, "starts like a zip archive (as PyTorch .pt files do) but is not a "
-          + "readable one (" + e.getMessage() + "); is it truncated or corrupt?", e);
+      throw new CheckpointFormatException(path, "is not a readable zip archive, as PyTorch .pt files are ("
+          + e.getMessage() + "); is it truncated or corrupt?", e);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the zip directory of " + path, e);
     }
