@@ -14,12 +14,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code mergetune inspect FILE}: the tensors of a checkpoint with shapes, dtypes and bytes. */
-@Command(name = "inspect", description = "List the tensors of a .safetensors file or sharded index: name, dtype, shape, bytes.")
+/**
+ * {@code mergetune inspect FILE}: the tensors of a checkpoint with shapes, dtypes and bytes, and, where the format
+ * records it (TorchScript), how many are parameters and how many buffers.
+ */
+@Command(name = "inspect", description = "List the tensors of a checkpoint (.safetensors, sharded index, or .pt "
+    + "TorchScript / torch.save): name, dtype, shape, bytes.")
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "A .safetensors file or a *.safetensors.index.json")
+  @Parameters(index = "0", paramLabel = "FILE", description = "A .safetensors file, a *.safetensors.index.json or a .pt")
   Path file;
 
   @Override
@@ -41,6 +45,8 @@ final class InspectCommand implements Callable<Integer> {
       }
       out.printf("%n%d tensors, %d elements, %d bytes (%.1f MiB) in %d file(s); elements by dtype: %s%n",
           ckpt.tensors().size(), elements, total, total / 1048576.0, ckpt.shardCount(), byType);
+      ckpt.parameterNames().ifPresent(params -> out.printf("%d parameters, %d buffers%n", params.size(),
+          ckpt.tensors().size() - params.size()));
       if (!ckpt.metadata().isEmpty()) out.printf("metadata: %s%n", ckpt.metadata());
     }
     out.flush();

@@ -39,7 +39,7 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average")
   String method;
 
-  @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt")
+  @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
   Path base;
 
   @Option(names = "--models", arity = "1..*", description = "Fine-tuned checkpoints")

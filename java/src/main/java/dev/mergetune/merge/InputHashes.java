@@ -9,10 +9,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** SHA-256 of input files, recorded in a merge's metadata so an output names exactly what it was made from. */
-final class InputHashes {
+public final class InputHashes {
   private InputHashes() {}
 
-  static String sha256(Path file) throws IOException {
+  /** The file's SHA-256 as lower-case hex. */
+  public static String sha256(Path file) throws IOException {
     MessageDigest digest;
     try {
       digest = MessageDigest.getInstance("SHA-256");

@@ -24,7 +24,9 @@ import org.bytedeco.javacpp.BytePointer;
  * Merges checkpoints tensor by tensor with bounded memory: for each tensor, every input's bytes are memory-mapped
  * (float32 ones are handed to the kernel where they lie, other float types are widened into a scratch buffer), the
  * {@link TensorOp} writes each output's values, and the writer streams them to every output file before the next
- * tensor is touched. Peak memory is about (inputs + outputs) × the largest tensor, not × the model.
+ * tensor is touched. Peak memory is about (inputs + outputs) × the largest tensor, not × the model, for safetensors
+ * inputs; a .pt input (TorchScript or torch.save, read through LibTorch) is held whole in memory while the merge
+ * runs, which {@code mergetune convert} avoids.
  *
  * <p>All inputs must have the same tensors, shapes and dtypes (every difference is listed, none is skipped).
  * Floating tensors are merged and written in the reference's dtype (F64 as F32); integer tensors are copied from

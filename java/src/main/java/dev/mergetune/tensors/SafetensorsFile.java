@@ -102,30 +102,11 @@ public final class SafetensorsFile implements AutoCloseable {
     float[] out = new float[(int) n];
     ByteBuffer b = bytes(name);
     try {
-      widen(info.dtype(), b, out);
+      FloatWidening.widen(info.dtype(), b, out);
     } finally {
       MappedBuffers.release(b);  // copied out: the mapping need not wait for the collector
     }
     return out;
-  }
-
-  private static void widen(DType dtype, ByteBuffer b, float[] out) {
-    switch (dtype) {
-      case F32 -> b.asFloatBuffer().get(out);
-      case F64 -> {
-        var d = b.asDoubleBuffer();
-        for (int i = 0; i < out.length; i++) out[i] = (float) d.get(i);
-      }
-      case F16 -> {
-        var s = b.asShortBuffer();
-        for (int i = 0; i < out.length; i++) out[i] = HalfFloats.f16ToFloat(s.get(i));
-      }
-      case BF16 -> {
-        var s = b.asShortBuffer();
-        for (int i = 0; i < out.length; i++) out[i] = HalfFloats.bf16ToFloat(s.get(i));
-      }
-      default -> throw new IllegalStateException("unreachable: " + dtype);
-    }
   }
 
   @Override

@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 /**
  * One tensor of a checkpoint file: its name, dtype, shape, and where its bytes are (absolute file offset, length).
+ * The offset is 0 where it means nothing: layouts still to be written, and formats held in memory (.pt files).
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long fileOffset, long byteLength) {
   public TensorInfo {

@@ -1,26 +1,14 @@
 package dev.mergetune.cli;
 
+import static dev.mergetune.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mergetune.cli.CliRunner.Result;
 import dev.mergetune.kernels.Devices;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class CliTest {
-  private record Result(int exitCode, String out) {}
-
-  private static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    CommandLine cli = MergetuneCli.configure(new CommandLine(new MergetuneCli()));
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(out));
-    int code = cli.execute(args);
-    return new Result(code, out.toString());
-  }
-
   @Test
   void infoSaysWhatIsAvailable() {
     Result r = run("info");

@@ -1,0 +1,74 @@
+package dev.mergetune.cli;
+
+import dev.mergetune.merge.InputHashes;
+import dev.mergetune.tensors.Checkpoint;
+import dev.mergetune.tensors.Checkpoints;
+import dev.mergetune.tensors.SafetensorsWriter;
+import dev.mergetune.tensors.TensorInfo;
+import dev.mergetune.tensors.TensorSource;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mergetune convert IN OUT.safetensors}: any readable checkpoint (a TorchScript archive, a torch.save dict,
+ * a sharded safetensors index) as one safetensors file, written atomically, every tensor with its name, dtype and
+ * bytes unchanged. The input's metadata is kept and {@code mergetune.converted_from} names the input and its
+ * SHA-256. A .pt is loaded whole; once converted, merges stream it with bounded memory.
+ */
+@Command(name = "convert", description = "Convert a checkpoint (.pt TorchScript or torch.save, or sharded safetensors)"
+    + " to one .safetensors file, tensors unchanged.")
+final class ConvertCommand implements Callable<Integer> {
+  static final String CONVERTED_FROM = "mergetune.converted_from";
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "IN", description = "A .pt (TorchScript archive or torch.save dict), "
+      + ".safetensors or *.safetensors.index.json")
+  Path in;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "The .safetensors file to write")
+  Path out;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!out.getFileName().toString().endsWith(".safetensors")) {
+      throw new IllegalArgumentException("OUT must be a .safetensors file: " + out);
+    }
+    if (out.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("OUT is the input file: " + out);
+    }
+    PrintWriter stdout = spec.commandLine().getOut();
+    try (Checkpoint ckpt = Checkpoints.open(in)) {
+      List<TensorSource> sources = new ArrayList<>();
+      long bytes = 0;
+      for (TensorInfo t : ckpt.tensors().values()) {
+        sources.add(TensorSource.of(t.name(), t.dtype(), t.shape(), channel -> {
+          ByteBuffer b = ckpt.bytes(t.name());
+          try {
+            while (b.hasRemaining()) channel.write(b);
+          } finally {
+            ckpt.release(b);
+          }
+        }));
+        bytes += t.byteLength();
+      }
+      Map<String, String> metadata = new LinkedHashMap<>(ckpt.metadata());
+      metadata.put(CONVERTED_FROM, in.getFileName() + " sha256:" + InputHashes.sha256(in));
+      SafetensorsWriter.write(out, sources, metadata);
+      stdout.printf("wrote %s: %d tensors, %.1f MiB, from %s%n", out, sources.size(), bytes / 1048576.0, in);
+    }
+    stdout.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,65 @@
+package dev.mergetune.tensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * Tells the two PyTorch zip formats apart from the archive's entry names alone (the central directory, read
+ * without touching tensor data): a TorchScript archive ({@code torch.jit.save}) has {@code <name>/code/} and
+ * {@code <name>/constants.pkl}; a {@code torch.save} file has {@code <name>/data.pkl} and no code. Deciding here,
+ * rather than by letting one LibTorch loader fail and trying the other, keeps the error for a broken file about
+ * that file's own format.
+ */
+final class TorchArchives {
+  /** The PyTorch file formats read through LibTorch. */
+  enum Kind {
+    TORCHSCRIPT("TorchScript archive"),
+    TORCH_SAVE("torch.save file");
+
+    private final String description;
+
+    Kind(String description) {
+      this.description = description;
+    }
+
+    String description() {
+      return description;
+    }
+  }
+
+  private static final Pattern CODE = Pattern.compile("[^/]+/(code/.*|constants\\.pkl)");
+  private static final Pattern DATA = Pattern.compile("[^/]+/data\\.pkl");
+  private static final int LISTED = 6;
+
+  private TorchArchives() {}
+
+  /** Which format the zip file at {@code path} is; anything else is a format error naming the file. */
+  static Kind kind(Path path) {
+    List<String> names;
+    try (ZipFile zip = new ZipFile(path.toFile())) {
+      names = zip.stream().map(ZipEntry::getName).toList();
+    } catch (NoSuchFileException e) {
+      throw new CheckpointFormatException(path, "no such file");
+    } catch (ZipException e) {
+      throw new CheckpointFormatException(path, "is not a readable zip archive, as PyTorch .pt files are ("
+          + e.getMessage() + "); is it truncated or corrupt?", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the zip directory of " + path, e);
+    }
+    if (names.stream().anyMatch(n -> CODE.matcher(n).matches())) return Kind.TORCHSCRIPT;
+    if (names.stream().anyMatch(n -> DATA.matcher(n).matches())) return Kind.TORCH_SAVE;
+    StringBuilder listed = new StringBuilder();
+    for (int i = 0; i < Math.min(LISTED, names.size()); i++) listed.append(i == 0 ? "" : ", ").append(names.get(i));
+    if (names.size() > LISTED) listed.append(", ... (").append(names.size()).append(" entries)");
+    throw new CheckpointFormatException(path, "is a zip archive but neither a TorchScript archive (no <name>/code/ or "
+        + "<name>/constants.pkl) nor a torch.save file (no <name>/data.pkl); it holds "
+        + (names.isEmpty() ? "no entries" : listed));
+  }
+}
