@@ -29,10 +29,11 @@ import org.bytedeco.javacpp.BytePointer;
  * runs, which {@code mergetune convert} avoids.
  *
  * <p>All inputs must have the same tensors, shapes and dtypes (every difference is listed, none is skipped).
- * Floating tensors are merged and written in the reference's dtype (F64 as F32); integer tensors are copied from
- * the reference (the base, else the first model). A NaN/Inf in any input stops the merge, naming the file, tensor
- * and element, and no output file is written. Each output carries metadata: method, parameters, inputs and their
- * SHA-256.
+ * The floating tensors a {@link TensorSelection} picks are merged and written in the reference's dtype (F64 as
+ * F32); the others, and integer tensors, are copied from the reference (the base, else the first model). A method
+ * with statistics passes (global TIES) sees every merged tensor once per pass, one tensor mapped at a time, before
+ * the outputs are written. A NaN/Inf in any input stops the merge, naming the file, tensor and element, and no
+ * output file is written. Each output carries metadata: method, parameters, selection, inputs and their SHA-256.
  */
 public final class StreamingMerge {
   private StreamingMerge() {}
