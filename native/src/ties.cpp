@@ -175,15 +175,20 @@ namespace {
 
 // By two histogram levels, one segment at a time (the CUDA path: the histograms come back to the host, 2–4 MB per
 // segment and model group). Level-1 bins are single values, so the rank inside the final bin is the tie count.
+// Segments at or above this many elements are selected by histograms on the CPU (below it, nth_element is faster).
+constexpr int64_t kLargeSegment = int64_t{1} << 16;
+
 mt_status select_by_histogram(int32_t device, void* stream, int64_t n_segments, const int64_t* lengths,
                               const float* const* base, int32_t n_models, const float* const* models,
-                              const int64_t* keep_counts, uint32_t* thresholds, int64_t* ties, int32_t flags) {
+                              const int64_t* keep_counts, uint32_t* thresholds, int64_t* ties, int32_t flags,
+                              int64_t min_length = 0) {
   const size_t T = static_cast<size_t>(n_models);
   std::vector<int64_t> h0(T * MT_TIES_LEVEL0_BINS), h1(T * MT_TIES_LEVEL1_BINS), rank(T);
   std::vector<uint32_t> prefix(T);
   std::vector<const float*> one_models(T);
   for (int64_t s = 0; s < n_segments; ++s) {
     const int64_t n = lengths[s];
+    if (n < min_length) continue;
     bool any = false;
     for (size_t i = 0; i < T; ++i) {
       const size_t k = i * n_segments + s;
@@ -234,11 +239,13 @@ mt_status select_by_histogram(int32_t device, void* stream, int64_t n_segments, 
 // histogram path, and faster for the many small tensors of a model.
 mt_status select_by_nth_element(int64_t n_segments, const int64_t* lengths, const float* const* base,
                                 int32_t n_models, const float* const* models, const int64_t* keep_counts,
-                                uint32_t* thresholds, int64_t* ties, int32_t flags) {
+                                uint32_t* thresholds, int64_t* ties, int32_t flags,
+                                int64_t max_length = INT64_MAX) {
   std::vector<uint32_t> mags;
   std::vector<float> values(static_cast<size_t>(n_models));
   for (int64_t s = 0; s < n_segments; ++s) {
     const int64_t n = lengths[s];
+    if (n >= max_length) continue;
     const float* b = base != nullptr ? base[s] : nullptr;
     for (int32_t i = 0; i < n_models; ++i) {
       const size_t q = static_cast<size_t>(i) * n_segments + s;
@@ -292,11 +299,18 @@ extern "C" mt_status mt_ties_trim_per_segment_f32(int32_t device, void* stream, 
     if (keep_counts[k] < 0) return fail(MT_INVALID_ARGUMENT, "keep_counts[%lld] is negative", (long long)k);
   }
   std::vector<int64_t> wanted(static_cast<size_t>(pairs)), equal(static_cast<size_t>(pairs));
-  st = device == MT_DEVICE_CUDA
-           ? select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts,
-                                 thresholds, wanted.data(), flags)
-           : select_by_nth_element(n_segments, lengths, base, n_models, models, keep_counts, thresholds,
-                                   wanted.data(), flags);
+  if (device == MT_DEVICE_CUDA) {
+    st = select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts, thresholds,
+                             wanted.data(), flags);
+  } else {
+    // CPU: nth_element over a copy for small tensors; the (multi-threaded, copy-free) histograms for large ones.
+    st = select_by_nth_element(n_segments, lengths, base, n_models, models, keep_counts, thresholds, wanted.data(),
+                               flags, kLargeSegment);
+    if (st == MT_OK) {
+      st = select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts, thresholds,
+                               wanted.data(), flags, kLargeSegment);
+    }
+  }
   if (st != MT_OK) return st;
   bool partial = false;
   for (int64_t k = 0; k < pairs; ++k) {

@@ -219,26 +219,46 @@ mt_status ties_tie_cutoffs_f32(int64_t n_segments, const int64_t* lengths, const
 
 namespace {
 
-// One tile's accumulators: models in order over elements [j0, j0 + len) of segment s. Returns whether every δ was
-// finite (only tested when `check`).
+// One tile's accumulators, structure of arrays so the per-model loop vectorises.
+struct TileAcc {
+  std::vector<double> mass;
+  std::vector<int32_t> count;
+  std::vector<float> pos, neg, wpos, wneg;
+  TileAcc() : mass(kTile), count(kTile), pos(kTile), neg(kTile), wpos(kTile), wneg(kTile) {}
+  TiesAcc at(int64_t e) const { return TiesAcc{mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]}; }
+};
+
+// Models in order over elements [j0, j0 + len) of segment s. Returns whether every δ was finite (only tested when
+// `check`).
 bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const uint32_t* thresholds,
-                     const int64_t* cutoffs, const float* weights, bool check, TiesAcc* acc) {
+                     const int64_t* cutoffs, const float* weights, bool check, TileAcc& acc) {
   const float* b = tab.base_of(s);
-  for (int64_t e = 0; e < len; ++e) ties_init(acc[e]);
+  std::fill(acc.mass.begin(), acc.mass.begin() + len, 0.0);
+  std::fill(acc.count.begin(), acc.count.begin() + len, 0);
+  std::fill(acc.pos.begin(), acc.pos.begin() + len, 0.0f);
+  std::fill(acc.neg.begin(), acc.neg.begin() + len, 0.0f);
+  std::fill(acc.wpos.begin(), acc.wpos.begin() + len, 0.0f);
+  std::fill(acc.wneg.begin(), acc.wneg.begin() + len, 0.0f);
+  double* __restrict__ mass = acc.mass.data();
+  int32_t* __restrict__ count = acc.count.data();
+  float* __restrict__ pos = acc.pos.data();
+  float* __restrict__ neg = acc.neg.data();
+  float* __restrict__ wpos = acc.wpos.data();
+  float* __restrict__ wneg = acc.wneg.data();
   bool ok = true;
   for (int32_t i = 0; i < tab.n_models; ++i) {
     const size_t q = static_cast<size_t>(i) * tab.n_segments + s;
-    const float* m = tab.model(i, s);
+    const float* __restrict__ m = tab.model(i, s) + j0;
+    const float* __restrict__ bb = b != nullptr ? b + j0 : nullptr;
     const uint32_t t = thresholds[q];
-    const int64_t c = cutoffs[q];
+    const int64_t c = cutoffs[q] - j0;  // element e is below the cutoff when e < c
     const float w = weights[i];
     uint32_t worst = 0;
     for (int64_t e = 0; e < len; ++e) {
-      const int64_t j = j0 + e;
-      const float d = delta_at(m, b, j);
+      const float d = bb != nullptr ? m[e] - bb[e] : m[e];
       const uint32_t a = ties_magnitude_bits(d);
       worst = std::max(worst, a);
-      ties_add(acc[e], d, ties_kept(a, t, j, c), w);
+      ties_update(d, ties_kept(a, t, e, c), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
     }
     ok = ok && !(check && worst >= kNonFinite);
   }
@@ -268,18 +288,18 @@ mt_status ties_sign_census_f32(int64_t n_segments, const int64_t* lengths, const
   std::vector<std::vector<int64_t>> sums(static_cast<size_t>(max_parts));
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   const int32_t parts = parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
-    std::vector<TiesAcc> acc(kTile);
+    TileAcc acc;
     std::vector<int64_t>& sum = sums[part];
     sum.assign(static_cast<size_t>(n_segments), 0);
     tab.pieces(begin, end, [&](int64_t s, int64_t j0, int64_t n) {
       for (int64_t t0 = 0; t0 < n && bad[part] == kNoBad; t0 += kTile) {
         const int64_t len = std::min(kTile, n - t0);
-        if (!accumulate_tile(tab, s, j0 + t0, len, thresholds, cutoffs, weights, check, acc.data())) {
+        if (!accumulate_tile(tab, s, j0 + t0, len, thresholds, cutoffs, weights, check, acc)) {
           bad[part] = tab.starts[s] + j0 + t0 + first_bad_delta(tab, s, j0 + t0, len);
           return;
         }
         int64_t local = 0;
-        for (int64_t e = 0; e < len; ++e) local += static_cast<int64_t>(ties_elect(acc[e], election, 0.0f));
+        for (int64_t e = 0; e < len; ++e) local += static_cast<int64_t>(ties_elect(acc.at(e), election, 0.0f));
         sum[s] += local;
       }
     });
@@ -304,7 +324,7 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   std::vector<float> bad_result(static_cast<size_t>(max_parts), 0.0f);
   parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
-    std::vector<TiesAcc> acc(kTile);
+    TileAcc acc;
     std::vector<float> result(kTile);
     tab.pieces(begin, end, [&](int64_t s, int64_t j0, int64_t n) {
       const float* b = tab.base_of(s);
@@ -312,10 +332,10 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
       const float z = zero_signs[s];
       for (int64_t t0 = 0; t0 < n; t0 += kTile) {
         const int64_t j = j0 + t0, len = std::min(kTile, n - t0);
-        const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc.data());
+        const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc);
         bool all = true;
         for (int64_t e = 0; e < len; ++e) {
-          result[e] = ties_result(acc[e], election, z, aggregate, lambda, b != nullptr, b != nullptr ? b[j + e] : 0.0f);
+          result[e] = ties_result(acc.at(e), election, z, aggregate, lambda, b != nullptr, b != nullptr ? b[j + e] : 0.0f);
           all = all && (!check || std::isfinite(result[e]));
         }
         if (finite && all) {

@@ -58,20 +58,23 @@ MT_TIES_FN void ties_init(TiesAcc& a) {
   a.pos = a.neg = a.wpos = a.wneg = 0.0f;
 }
 
-// Adds model i's value at one element: δ (already m − b), whether it survived the trim, its weight.
+// Adds model i's value at one element: δ (already m − b), whether it survived the trim, its weight. Branch-free
+// (so the CPU loops vectorise): a term that does not apply adds +0, which leaves every running sum bit for bit as
+// it was — none of them can be −0 (they start at +0 and an exact cancellation rounds to +0).
+MT_TIES_FN void ties_update(float delta, bool kept, float weight, double& mass, int32_t& count, float& pos,
+                            float& neg, float& wpos, float& wneg) {
+  const float v = kept ? MT_FMUL(weight, delta) : 0.0f;
+  const bool up = v > 0.0f, down = v < 0.0f;
+  mass += static_cast<double>(v);
+  count += static_cast<int32_t>(up) - static_cast<int32_t>(down);
+  pos = MT_FADD(pos, up ? v : 0.0f);
+  neg = MT_FADD(neg, down ? v : 0.0f);
+  wpos = MT_FADD(wpos, up ? weight : 0.0f);
+  wneg = MT_FADD(wneg, down ? weight : 0.0f);
+}
+
 MT_TIES_FN void ties_add(TiesAcc& a, float delta, bool kept, float weight) {
-  if (!kept) return;
-  const float v = MT_FMUL(weight, delta);
-  a.mass += static_cast<double>(v);
-  if (v > 0.0f) {
-    a.count += 1;
-    a.pos = MT_FADD(a.pos, v);
-    a.wpos = MT_FADD(a.wpos, weight);
-  } else if (v < 0.0f) {
-    a.count -= 1;
-    a.neg = MT_FADD(a.neg, v);
-    a.wneg = MT_FADD(a.wneg, weight);
-  }
+  ties_update(delta, kept, weight, a.mass, a.count, a.pos, a.neg, a.wpos, a.wneg);
 }
 
 // The elected sign: +1, −1, or the segment's zero sign where the score is 0.

@@ -378,6 +378,7 @@ MT_TEST(ties_matches_reference_with_base) {
   check_against_reference(Set::random({0, 1, 2, 31, 1000, 4099}, 3, true, 11), 1);
   check_against_reference(Set::random({5000}, 1, true, 12), 2);
   check_against_reference(Set::random({17, 2049}, 11, true, 13), 3);
+  check_against_reference(Set::random({70001, 5}, 2, true, 14), 5);  // large: histogram selection on the CPU
 }
 
 MT_TEST(ties_matches_reference_on_task_vectors) {

@@ -1,11 +1,13 @@
 package dev.mergetune.bench;
 
+import dev.mergetune.kernels.Dare;
 import dev.mergetune.kernels.DeviceKind;
 import dev.mergetune.kernels.Interpolation;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.SegmentTable;
 import dev.mergetune.kernels.SignConsistentMax;
 import dev.mergetune.kernels.TaskMasks;
+import dev.mergetune.kernels.Ties;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,14 +36,23 @@ import org.openjdk.jmh.annotations.State;
  *   <li>task arithmetic: θ0 + λ·Σ τ_i — {@code taKernel} (K4a, one call) vs {@code taLibTorch}
  *       ({@code out.copy_(θ0); out.add_(θ_i − θ0, λ)} per task, as FusionBench/mergekit do);
  *   <li>sign-consistent max unify (ConDU/EMR): {@code signmaxKernel} (K3: U, bit masks, rescaler sums in one pass
- *       over the deltas) vs {@code signmaxLibTorch} (stack, sum → sign, masks, abs·max, the sums, as EMR's code does).
+ *       over the deltas) vs {@code signmaxLibTorch} (stack, sum → sign, masks, abs·max, the sums, as EMR's code does);
+ *   <li>DARE (drop 0.9, rescale 1/(1 − p)) + task arithmetic: {@code dareKernel} (K4b: Philox masks, one pass) vs
+ *       {@code dareLibTorch} (MergeLM's {@code torch.bernoulli(full_like(p))}, mask, divide, add, per tensor and task);
+ *   <li>TIES: {@code tiesMergekitKernel} (K4c, mergekit preset: per-tensor exact top-k) vs {@code tiesMergekitLibTorch}
+ *       (mergekit's code per tensor: topk of |τ|, mask, weighted sign consensus, divisor); {@code tiesPaperKernel}
+ *       (paper preset: global trim, i.e. two histogram passes and a census pass before the merge pass) has no
+ *       LibTorch row: the reference flattens all T task vectors into one [T, P] tensor and runs kthvalue on it,
+ *       which needs several times T·P·4 bytes of temporaries (over 20 GB at T = 8 here).
  * </ul>
+ *
+ * GB/s counts the merge's floor, (T + 2)·P·4 bytes, for every version, whatever passes it makes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class MergeScaleBench {
-  @Param({"2", "8"})
+  @Param({"2", "8", "11"})
   public int tasks;
 
   private final List<Tensor> theta0 = new ArrayList<>();
@@ -56,6 +67,10 @@ public class MergeScaleBench {
   private float[] lambdas;
   private Scalar lambda;
   private long parameters;
+  private float[] ones;
+  private final Dare.Options dare = Dare.Options.dropRate(0.9f, 42, Dare.Rescale.INVERSE);
+  private final Ties.Options tiesMergekit = Ties.Options.mergekit().withLambda(0.3f);
+  private final Ties.Options tiesPaper = Ties.Options.paper().withLambda(0.3f);
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -90,6 +105,8 @@ public class MergeScaleBench {
     masks = new TaskMasks(DeviceKind.CPU, theta0Table.lengths(), tasks);
     lambdas = new float[tasks];
     Arrays.fill(lambdas, 0.3f);
+    ones = new float[tasks];
+    Arrays.fill(ones, 1f);
     lambda = new Scalar(0.3f);
   }
 
@@ -138,6 +155,63 @@ public class MergeScaleBench {
       }
     }
     return check;
+  }
+
+  @Benchmark
+  public void dareKernel() {
+    Dare.merge(outTable, theta0Table, modelTables, lambdas, dare);
+  }
+
+  @Benchmark
+  public void dareLibTorch() {
+    Scalar keep = new Scalar(1.0 - 0.9);
+    for (int s = 0; s < theta0.size(); s++) {
+      try (PointerScope scope = new PointerScope()) {
+        Tensor o = out.get(s);
+        Tensor b = theta0.get(s);
+        o.copy_(b);
+        for (int i = 0; i < tasks; i++) {
+          Tensor delta = models.get(i).get(s).sub(b);
+          Tensor mask = torch.bernoulli(torch.full_like(delta, new Scalar(0.9)));   // 1 = dropped
+          o.add_(delta.mul_(mask.neg_().add_(new Scalar(1.0))).div_(keep), lambda);  // δ·(1 − mask)/(1 − p)
+        }
+      }
+    }
+  }
+
+  @Benchmark
+  public void tiesMergekitKernel() {
+    Ties.merge(outTable, theta0Table, modelTables, ones, tiesMergekit);
+  }
+
+  @Benchmark
+  public void tiesPaperKernel() {
+    Ties.merge(outTable, theta0Table, modelTables, ones, tiesPaper);
+  }
+
+  @Benchmark
+  public void tiesMergekitLibTorch() {
+    for (int s = 0; s < theta0.size(); s++) {
+      try (PointerScope scope = new PointerScope()) {
+        Tensor b = theta0.get(s);
+        long n = b.numel();
+        long k = (long) Math.floor(0.2 * n);
+        TensorVector parts = new TensorVector();
+        for (int i = 0; i < tasks; i++) {
+          Tensor delta = models.get(i).get(s).sub(b);
+          Tensor mask = torch.zeros_like(delta);
+          if (k > 0) mask.view(-1).index_fill_(0, torch.topk(delta.abs().view(-1), k).get1(), new Scalar(1.0));
+          parts.push_back(delta.mul_(mask));
+        }
+        Tensor d = torch.stack(parts);                                   // weights 1: weighted = deltas
+        Tensor majority = d.sum(0).ge(new Scalar(0.0)).to(torch.ScalarType.Float).mul_(new Scalar(2.0)).sub_(new Scalar(1.0));
+        Tensor agree = d.sign().eq(majority);
+        Tensor mixed = d.mul(agree).sum(new long[] {0});
+        Tensor divisor = agree.to(torch.ScalarType.Float).sum(new long[] {0});
+        divisor.masked_fill_(divisor.eq(new Scalar(0.0)), new Scalar(1.0));
+        out.get(s).copy_(b.add(mixed.div_(divisor), lambda));
+      }
+    }
   }
 
   @Benchmark
