@@ -1,0 +1,91 @@
+package dev.mergetune.clip;
+
+import dev.mergetune.clip.nn.LayerNorm;
+import dev.mergetune.clip.nn.Params;
+import dev.mergetune.clip.nn.Transformer;
+import dev.mergetune.clip.nn.VisionTransformer;
+import dev.mergetune.kernels.NativeRuntime;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * CLIP ViT as LibTorch modules with OpenAI's architecture and parameter names, so {@code named_parameters()} are
+ * exactly the keys of an OpenAI state dict ({@code visual.conv1.weight}, {@code transformer.resblocks.0.attn.in_proj_weight},
+ * {@code logit_scale}, …) and a state dict loads one to one ({@link ClipLoader}).
+ *
+ * <p>Text tower: token and positional embeddings, causally masked blocks, {@code ln_final}, the features at each
+ * text's end-of-text token (the largest id, as OpenAI's {@code text.argmax(-1)}), {@code text_projection}.
+ * Parameters are float32 on the CPU until moved.
+ */
+public final class ClipModel extends Module {
+  private final ClipConfig config;
+  private final VisionTransformer visual;
+  private final Transformer transformer;
+  private final Tensor tokenEmbedding;
+  private final Tensor positionalEmbedding;
+  private final LayerNorm lnFinal;
+  private final Tensor textProjection;
+  private final Tensor logitScale;
+
+  public ClipModel(ClipConfig c) {
+    NativeRuntime.ensureTorch();
+    this.config = c;
+    visual = register_module("visual", new VisionTransformer(c.imageResolution(), c.visionPatchSize(), c.visionWidth(),
+        c.visionLayers(), c.visionHeads(), c.embedDim()));
+    transformer = register_module("transformer", new Transformer(c.textWidth(), c.textLayers(), c.textHeads()));
+    Module tok = register_module("token_embedding", new Module());
+    tokenEmbedding = Params.register(tok, "weight", torch.zeros(c.vocabSize(), c.textWidth()));
+    positionalEmbedding = Params.register(this, "positional_embedding", torch.zeros(c.contextLength(), c.textWidth()));
+    lnFinal = register_module("ln_final", new LayerNorm(c.textWidth()));
+    textProjection = Params.register(this, "text_projection", torch.zeros(c.textWidth(), c.embedDim()));
+    logitScale = Params.register(this, "logit_scale", torch.full(new long[] {}, new Scalar(Math.log(1 / 0.07))));
+  }
+
+  public ClipConfig config() {
+    return config;
+  }
+
+  /** images [B, 3, R, R] (normalised) → image features [B, embed], not normalised. */
+  public Tensor encodeImage(Tensor images) {
+    long[] s = images.sizes().vec().get();
+    if (s.length != 4 || s[1] != 3 || s[2] != config.imageResolution() || s[3] != config.imageResolution()) {
+      throw new IllegalArgumentException("images must be [B, 3, " + config.imageResolution() + ", "
+          + config.imageResolution() + "], got " + java.util.Arrays.toString(s));
+    }
+    return visual.forward(images);
+  }
+
+  /** tokens [B, context] int64 (start, ids, end, zero padding) → text features [B, embed], not normalised. */
+  public Tensor encodeText(Tensor tokens) {
+    long[] s = tokens.sizes().vec().get();
+    if (s.length != 2 || s[1] != config.contextLength()) {
+      throw new IllegalArgumentException("tokens must be [B, " + config.contextLength() + "], got " + java.util.Arrays.toString(s));
+    }
+    Tensor x = torch.embedding(tokenEmbedding, tokens).add(positionalEmbedding);
+    x = lnFinal.forward(transformer.forward(x, true));
+    Tensor eot = tokens.argmax(new org.bytedeco.pytorch.LongOptional(-1), false);          // [B]
+    Tensor rows = torch.arange(new Scalar(s[0]));
+    Tensor pooled = x.index(new org.bytedeco.pytorch.TensorIndexVector(
+        new org.bytedeco.pytorch.TensorIndex(rows), new org.bytedeco.pytorch.TensorIndex(eot)));  // [B, w]
+    return pooled.matmul(textProjection);
+  }
+
+  /** exp(logit_scale). */
+  public Tensor logitScaleExp() {
+    return logitScale.exp();
+  }
+
+  /** logits_per_image [B_img, B_txt] = exp(scale)·cos(image, text), as OpenAI's forward. */
+  public Tensor logitsPerImage(Tensor imageFeatures, Tensor textFeatures) {
+    Tensor i = normalize(imageFeatures);
+    Tensor t = normalize(textFeatures);
+    return i.matmul(t.t()).mul(logitScaleExp());
+  }
+
+  /** Rows divided by their L2 norm. */
+  public static Tensor normalize(Tensor features) {
+    return features.div(features.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true));
+  }
+}
