@@ -32,6 +32,12 @@ public record ClipConfig(int embedDim, int imageResolution, int visionLayers, in
     if (v <= 0) throw new IllegalArgumentException(what + " must be positive, got " + v);
   }
 
+  /** The same dimensions with other head counts (heads are not recorded in a state dict). */
+  public ClipConfig withHeads(int vision, int text) {
+    return new ClipConfig(embedDim, imageResolution, visionLayers, visionWidth, visionPatchSize, vision, contextLength,
+        vocabSize, textWidth, text, textLayers);
+  }
+
   /** Patches per side. */
   public int grid() {
     return imageResolution / visionPatchSize;

@@ -26,18 +26,36 @@ import org.bytedeco.pytorch.global.torch;
  * parameter must be found with its exact shape, and every checkpoint tensor must be used — otherwise a
  * {@link ClipLayoutException} lists all missing, unexpected and mis-shaped keys. Weights are copied as float32
  * (fp16/bf16 checkpoints are widened, as {@code clip.load(…, device="cpu")} does).
+ *
+ * <p>Attention head counts are not in a state dict: they are width / 64 (every released CLIP), unless the
+ * checkpoint's metadata records them ({@value #VISION_HEADS} / {@value #TEXT_HEADS}, written by
+ * {@link ClipCheckpoints#save}) or the caller gives them.
  */
 public final class ClipLoader {
+  /** Metadata keys recording the head counts. */
+  public static final String VISION_HEADS = "mergetune.clip.vision_heads";
+
+  public static final String TEXT_HEADS = "mergetune.clip.text_heads";
+
   private ClipLoader() {}
 
   /** Opens and loads a checkpoint file. */
   public static ClipModel load(Path path) {
+    return load(path, 0, 0);
+  }
+
+  /** Same, with explicit head counts (0 = from metadata, else width / 64). */
+  public static ClipModel load(Path path, int visionHeads, int textHeads) {
     try (Checkpoint ckpt = Checkpoints.open(path)) {
-      return load(ckpt);
+      return load(ckpt, visionHeads, textHeads);
     }
   }
 
   public static ClipModel load(Checkpoint ckpt) {
+    return load(ckpt, 0, 0);
+  }
+
+  public static ClipModel load(Checkpoint ckpt, int visionHeads, int textHeads) {
     Map<String, TensorInfo> tensors = ckpt.tensors();
     String file = ckpt.path().toString();
     ClipLayout layout = ClipLayout.detect(tensors.keySet());
@@ -59,7 +77,10 @@ public final class ClipLoader {
     for (TensorInfo t : tensors.values()) checkpointShapes.put(t.name(), t.shape());
     ClipConfig config;
     try {
-      config = ClipConfig.infer(ClipLayout.shapes(sources, checkpointShapes), 64);
+      config = ClipConfig.infer(ClipLayout.shapes(sources, checkpointShapes), 1);
+      int vh = visionHeads > 0 ? visionHeads : heads(ckpt, VISION_HEADS, config.visionWidth());
+      int th = textHeads > 0 ? textHeads : heads(ckpt, TEXT_HEADS, config.textWidth());
+      config = config.withHeads(vh, th);
     } catch (IllegalArgumentException e) {
       throw new ClipLayoutException(file + " (" + layout + " layout): " + e.getMessage(), List.of(), List.of());
     }
@@ -67,6 +88,21 @@ public final class ClipLoader {
     copyWeights(model, ckpt, layout, sources, checkpointShapes, file);
 
     return model;
+  }
+
+  private static int heads(Checkpoint ckpt, String key, int width) {
+    String recorded = ckpt.metadata().get(key);
+    if (recorded != null) {
+      try {
+        return Integer.parseInt(recorded.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(ckpt.path() + ": metadata " + key + " is not a number: " + recorded);
+      }
+    }
+    if (width % 64 != 0) {
+      throw new IllegalArgumentException("width " + width + " is not a multiple of 64: give the head count explicitly");
+    }
+    return width / 64;
   }
 
   private static void copyWeights(ClipModel model, Checkpoint ckpt, ClipLayout layout,

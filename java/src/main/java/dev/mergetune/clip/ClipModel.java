@@ -47,6 +47,65 @@ public final class ClipModel extends Module {
     return config;
   }
 
+  /** Every parameter by its OpenAI name, in registration order (the handles share the model's storage). */
+  public java.util.LinkedHashMap<String, Tensor> stateDict() {
+    java.util.LinkedHashMap<String, Tensor> out = new java.util.LinkedHashMap<>();
+    org.bytedeco.pytorch.StringTensorDict params = named_parameters(true);
+    org.bytedeco.pytorch.StringVector keys = params.keys();
+    for (long i = 0; i < keys.size(); i++) {
+      String name = keys.get(i).getString();
+      out.put(name, new Tensor(params.get(name)));  // an owned handle: valid after the dict is gone
+    }
+    return out;
+  }
+
+  /**
+   * Random weights as OpenAI's {@code initialize_parameters} draws them for the text tower (token embedding σ 0.02,
+   * positional σ 0.01, attention in-projection σ w^-½, output projections σ w^-½·(2L)^-½, MLP input σ (2w)^-½,
+   * text projection σ w^-½) and its VisionTransformer (class/positional embeddings and projection σ w^-½), with the
+   * same scheme for the vision blocks, the patch convolution σ (3p²)^-½, zero biases, unit LayerNorms and
+   * logit scale log(1/0.07). Deterministic in {@code seed} (LibTorch's CPU generator is seeded globally).
+   */
+  public ClipModel initialize(long seed) {
+    torch.manual_seed(seed);
+    try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+      for (java.util.Map.Entry<String, Tensor> e : stateDict().entrySet()) {
+        String n = e.getKey();
+        Tensor t = e.getValue();
+        boolean vision = n.startsWith("visual.");
+        double w = vision ? config.visionWidth() : config.textWidth();
+        int layers = vision ? config.visionLayers() : config.textLayers();
+        double std;
+        if (n.endsWith(".bias") || n.endsWith("_bias")) {
+          t.zero_();
+          continue;
+        } else if (n.contains("ln_") && n.endsWith(".weight")) {
+          t.fill_(new Scalar(1.0));
+          continue;
+        } else if (n.equals("logit_scale")) {
+          t.fill_(new Scalar(Math.log(1 / 0.07)));
+          continue;
+        } else if (n.equals("token_embedding.weight")) {
+          std = 0.02;
+        } else if (n.equals("positional_embedding")) {
+          std = 0.01;
+        } else if (n.endsWith("attn.in_proj_weight")) {
+          std = Math.pow(w, -0.5);
+        } else if (n.endsWith("attn.out_proj.weight") || n.endsWith("mlp.c_proj.weight")) {
+          std = Math.pow(w, -0.5) * Math.pow(2.0 * layers, -0.5);
+        } else if (n.endsWith("mlp.c_fc.weight")) {
+          std = Math.pow(2 * w, -0.5);
+        } else if (n.equals("visual.conv1.weight")) {
+          std = Math.pow(3.0 * config.visionPatchSize() * config.visionPatchSize(), -0.5);
+        } else {
+          std = Math.pow(w, -0.5);  // text_projection, visual.class_embedding / positional_embedding / proj
+        }
+        t.normal_(0.0, std, new org.bytedeco.pytorch.GeneratorOptional());
+      }
+    }
+    return this;
+  }
+
   /** images [B, 3, R, R] (normalised) → image features [B, embed], not normalised. */
   public Tensor encodeImage(Tensor images) {
     long[] s = images.sizes().vec().get();
