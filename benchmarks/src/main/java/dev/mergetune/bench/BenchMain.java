@@ -49,7 +49,7 @@ public final class BenchMain {
       options.param("megabytes", "64").param("tasks", "2").warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
     } else {
-      options.param("megabytes", "64", "256").param("tasks", "2", "8").warmupIterations(3).warmupTime(TimeValue.seconds(2))
+      options.param("megabytes", "64", "256").param("tasks", "2", "8", "11").warmupIterations(3).warmupTime(TimeValue.seconds(2))
           .measurementIterations(5).measurementTime(TimeValue.seconds(2));
     }
     Collection<RunResult> results = new Runner(options.build()).run();
@@ -59,8 +59,12 @@ public final class BenchMain {
     Files.writeString(dir.resolve("jmh-" + mode + ".md"), table);
   }
 
-  /** Bytes one call moves: every input read once and the output written once (the floor any version pays). */
+  /**
+   * Bytes one call moves: every input read once and the output written once (the floor any version pays); NaN for
+   * benchmarks that are not merges.
+   */
   static double bytesMoved(String benchmarkClass, String benchmark, Map<String, String> params) {
+    if (!params.containsKey("megabytes") && !benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) return Double.NaN;
     if (benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) {
       double p = 4.0 * vitB16Parameters();
       int tasks = Integer.parseInt(params.get("tasks"));
@@ -84,7 +88,7 @@ public final class BenchMain {
   }
 
   static String table(Collection<RunResult> results, String mode) {
-    record Row(String name, String params, double ms, double err, double gbps) {}
+    record Row(String name, String params, double ms, double err, double gbps, String unit) {}
     List<Row> rows = new ArrayList<>();
     Map<String, Double> bestCopy = new HashMap<>();
     for (RunResult r : results) {
@@ -94,21 +98,27 @@ public final class BenchMain {
       Map<String, String> params = new java.util.TreeMap<>();
       for (String key : r.getParams().getParamsKeys()) params.put(key, r.getParams().getParam(key));
       String paramText = cls + " " + params;
-      double ms = r.getPrimaryResult().getScore();
-      double err = r.getPrimaryResult().getScoreError();
+      String unit = r.getPrimaryResult().getScoreUnit();
+      double toMs = unit.startsWith("us") ? 1e-3 : unit.startsWith("ns") ? 1e-6 : unit.startsWith("s/") ? 1e3 : 1.0;
+      double ms = r.getPrimaryResult().getScore() * toMs;
+      double err = r.getPrimaryResult().getScoreError() * toMs;
       double gbps = bytesMoved(cls, name, params) / (ms * 1e6);
-      rows.add(new Row(name, paramText, ms, err, gbps));
+      String items = params.containsKey("batch") && !name.contains("Overhead")
+          ? String.format(Locale.ROOT, "%.1f items/s", Integer.parseInt(params.get("batch")) / (ms / 1e3))
+          : String.format(Locale.ROOT, "%.0f ops/s", 1e3 / ms);
+      rows.add(new Row(name, paramText, ms, err, gbps, Double.isNaN(gbps) ? items : null));
       if (name.startsWith("copy")) bestCopy.merge(paramText, gbps, Math::max);
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "JMH %s run, %s, %d cores, %s%n%n", mode, LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version")));
-    sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
+    sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s (merges) or throughput | fraction of best copy |\n");
     sb.append("|---|---|---:|---:|---:|\n");
     for (Row row : rows) {
       Double copy = bestCopy.get(row.params);
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f ± %.3f | %.2f | %s |%n", row.name, row.params, row.ms,
-          row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+      String rate = row.unit != null ? row.unit : String.format(Locale.ROOT, "%.2f", row.gbps);
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f ± %.4f | %s | %s |%n", row.name, row.params, row.ms,
+          row.err, rate, copy == null || row.unit != null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
     }
     return sb.toString();
   }
