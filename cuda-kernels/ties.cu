@@ -36,6 +36,7 @@ mt_status require_device();  // device.cu
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kHistThreads = 1024;  // level 0: one 128 KiB block per SM, so a full SM's worth of threads
 constexpr InputNames kNames = {"out", "base", "model"};
 constexpr int64_t kChunk = int64_t{1} << 16;
 constexpr unsigned long long kNoBad = ~0ull;
@@ -79,21 +80,21 @@ __device__ __forceinline__ void note_bad(unsigned long long* bad, const Chunk& c
   atomicMin(bad, static_cast<unsigned long long>(c.flat + e));
 }
 
-__global__ void __launch_bounds__(kThreads) histogram0_kernel(const Params p) {
+__global__ void __launch_bounds__(kHistThreads) histogram0_kernel(const Params p) {
   extern __shared__ uint32_t bins[];  // MT_TIES_LEVEL0_BINS
   for (int32_t i = 0; i < p.n_models; ++i) {
-    for (int b = threadIdx.x; b < MT_TIES_LEVEL0_BINS; b += kThreads) bins[b] = 0;
+    for (int b = threadIdx.x; b < MT_TIES_LEVEL0_BINS; b += kHistThreads) bins[b] = 0;
     __syncthreads();
     for (int64_t k = blockIdx.x; k < p.n_chunks; k += gridDim.x) {
       const Chunk c = p.chunks[k];
-      for (int64_t e = threadIdx.x; e < c.len; e += kThreads) {
+      for (int64_t e = threadIdx.x; e < c.len; e += kHistThreads) {
         const uint32_t a = ties_magnitude_bits(delta_at(p, i, c, e));
         if (p.check && a >= kNonFinite) note_bad(p.first_bad, c, e);
         atomicAdd(&bins[a >> 16], 1u);
       }
     }
     __syncthreads();
-    for (int b = threadIdx.x; b < MT_TIES_LEVEL0_BINS; b += kThreads) {
+    for (int b = threadIdx.x; b < MT_TIES_LEVEL0_BINS; b += kHistThreads) {
       if (bins[b] != 0) atomicAdd(&p.hist[static_cast<int64_t>(i) * MT_TIES_LEVEL0_BINS + b], bins[b]);
     }
     __syncthreads();
@@ -375,8 +376,8 @@ mt_status ties_histogram_f32(void* stream, int64_t n_segments, const int64_t* le
         if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
         if (e != cudaSuccess) return e;
         const unsigned blocks = static_cast<unsigned>(std::min<size_t>(C, static_cast<size_t>(sms)));
-        return cudaLaunchKernel(reinterpret_cast<const void*>(&histogram0_kernel), dim3(blocks), dim3(kThreads), args,
-                                shared, s);
+        return cudaLaunchKernel(reinterpret_cast<const void*>(&histogram0_kernel), dim3(blocks), dim3(kHistThreads),
+                                args, shared, s);
       });
   if (st != MT_OK) return st;
   for (size_t k = 0; k < counts.size(); ++k) hist[k] += static_cast<int64_t>(counts[k]);
