@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -183,53 +184,42 @@ final class MergeCommand implements Callable<Integer> {
     Ties.Options o = Ties.Options.preset(preset == null ? "paper" : preset);
     if (density != null) o = o.withDensity(density);
     if (trim != null) {
-      o = o.withScope(switch (trim) {
-        case "global" -> Ties.Scope.GLOBAL;
-        case "per-tensor" -> Ties.Scope.PER_TENSOR;
-        default -> throw new IllegalArgumentException("unknown --trim '" + trim + "' (global, per-tensor)");
-      });
+      o = o.withScope(choice("--trim", trim, Map.of("global", Ties.Scope.GLOBAL, "per-tensor", Ties.Scope.PER_TENSOR)));
     }
     if (selection != null) {
-      o = o.withSelection(switch (selection) {
-        case "kthvalue" -> Ties.Selection.KTHVALUE;
-        case "topk" -> Ties.Selection.TOPK;
-        default -> throw new IllegalArgumentException("unknown --selection '" + selection + "' (kthvalue, topk)");
-      });
+      o = o.withSelection(choice("--selection", selection,
+          Map.of("kthvalue", Ties.Selection.KTHVALUE, "topk", Ties.Selection.TOPK)));
     }
     if (election != null) {
-      o = o.withElection(switch (election) {
-        case "mass" -> Ties.Election.MASS;
-        case "count" -> Ties.Election.COUNT;
-        default -> throw new IllegalArgumentException("unknown --election '" + election + "' (mass, count)");
-      });
+      o = o.withElection(choice("--election", election, Map.of("mass", Ties.Election.MASS, "count", Ties.Election.COUNT)));
     }
     if (zeroSign != null) {
-      o = o.withZeroSign(switch (zeroSign) {
-        case "majority" -> Ties.ZeroSign.MAJORITY;
-        case "positive" -> Ties.ZeroSign.POSITIVE;
-        default -> throw new IllegalArgumentException("unknown --zero-sign '" + zeroSign + "' (majority, positive)");
-      });
+      o = o.withZeroSign(choice("--zero-sign", zeroSign,
+          Map.of("majority", Ties.ZeroSign.MAJORITY, "positive", Ties.ZeroSign.POSITIVE)));
     }
     if (aggregate != null) {
-      o = o.withAggregate(switch (aggregate) {
-        case "mean" -> Ties.Aggregate.DISJOINT_MEAN;
-        case "sum" -> Ties.Aggregate.DISJOINT_SUM;
-        default -> throw new IllegalArgumentException("unknown --aggregate '" + aggregate + "' (mean, sum)");
-      });
+      o = o.withAggregate(choice("--aggregate", aggregate,
+          Map.of("mean", Ties.Aggregate.DISJOINT_MEAN, "sum", Ties.Aggregate.DISJOINT_SUM)));
     }
     return o;
+  }
+
+  /** The option value's meaning, or an error listing the accepted values (in a stable order). */
+  static <T> T choice(String flag, String value, Map<String, T> accepted) {
+    T t = accepted.get(value);
+    if (t == null) {
+      throw new IllegalArgumentException("unknown " + flag + " '" + value + "' (" + String.join(", ",
+          new java.util.TreeSet<>(accepted.keySet())) + ")");
+    }
+    return t;
   }
 
   private Dare.Options dareOptions() {
     if ((dropRate == null) == (keepDensity == null)) {
       throw new IllegalArgumentException("dare needs exactly one of --drop-rate and --keep-density");
     }
-    Dare.Rescale mode = switch (rescale == null ? "inverse" : rescale) {
-      case "inverse" -> Dare.Rescale.INVERSE;
-      case "l1" -> Dare.Rescale.L1;
-      case "none" -> Dare.Rescale.NONE;
-      default -> throw new IllegalArgumentException("unknown --rescale '" + rescale + "' (inverse, l1, none)");
-    };
+    Dare.Rescale mode = choice("--rescale", rescale == null ? "inverse" : rescale,
+        Map.of("inverse", Dare.Rescale.INVERSE, "l1", Dare.Rescale.L1, "none", Dare.Rescale.NONE));
     long s = seed == null ? 0L : seed;
     return dropRate != null ? Dare.Options.dropRate(dropRate, s, mode) : Dare.Options.keepDensity(keepDensity, s, mode);
   }
