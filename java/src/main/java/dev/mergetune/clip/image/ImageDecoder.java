@@ -29,7 +29,8 @@ import org.w3c.dom.Node;
  * <ul>
  *   <li>grey 1 bit → mode 1 (0/255); grey 2 and 4 bits → L scaled by 85 and 17; grey 8 → L; grey 16 → I;16;
  *   <li>RGB 8 → RGB; RGB 16 → RGB of the high bytes (Pillow's "RGB;16B" unpacker truncates, it does not round);
- *   <li>palette (any depth) → P with the PLTE entries and black beyond them;
+ *   <li>palette (any depth) → P with the PLTE entries and black beyond them (an index past the PLTE is invalid
+ *       PNG; current Pillow, 10.1 on, makes it black, while Pillow 9.4 was measured to give grey (i, i, i));
  *   <li>grey+alpha 8 → LA; grey+alpha 16 → RGBA of the high bytes (Pillow's "LA;16B");
  *       RGBA 8 → RGBA; RGBA 16 → RGBA of the high bytes;
  *   <li>tRNS, gAMA, iCCP and the other ancillary chunks change no sample (Pillow keeps tRNS in {@code info} only,

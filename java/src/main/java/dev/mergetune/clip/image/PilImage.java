@@ -55,7 +55,7 @@ public final class PilImage {
 
   /**
    * A palette image: one index per pixel and a palette of 256 RGB triples (768 bytes). Entries a file does not
-   * define should be black, as in Pillow's palettes.
+   * define should be black, as in Pillow's palettes since 10.1.
    */
   public static PilImage palette(int width, int height, byte[] indices, byte[] palette) {
     return new PilImage(PilMode.P, width, height, indices, null, palette);

@@ -75,7 +75,7 @@ class ImageDecoderTest {
   void palettePngKeepsIndicesAndIgnoresTransparency() throws Exception {
     byte[] plte = {(byte) 255, 0, 0, 0, (byte) 255, 0, 0, 0, (byte) 255};
     byte[] trns = {0, (byte) 128};  // index 0 fully transparent: still red after convert("RGB")
-    int[] idx = {0, 1, 2, 3};  // index 3 is beyond the palette: black, as in Pillow's zeroed palette
+    int[] idx = {0, 1, 2, 3};  // index 3 is beyond the palette: black, as in Pillow's zeroed palette (10.1 on)
     Path f = write("p.png", TestImages.png(4, 1, TestImages.PALETTE, 8, idx, plte, trns));
     PilImage im = ImageDecoder.read(f);
     assertEquals(PilMode.P, im.mode());
