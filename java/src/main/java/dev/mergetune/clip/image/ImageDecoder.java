@@ -53,8 +53,9 @@ import org.w3c.dom.Node;
  * <p>Pillow decodes with libjpeg-turbo; the JDK uses the IJG libjpeg 6b bundled with it, or the system libjpeg
  * where the JDK is built that way (Debian's and Ubuntu's OpenJDK packages link the system libjpeg-turbo). Compared
  * once during development against Pillow 9.4.0 with libjpeg-turbo 2.1.5: the decoded pixels were identical for
- * baseline 4:4:4, 4:2:2 and 4:2:0, progressive 4:2:0, grey, CMYK and YCCK (Adobe transform 0, 1, 2) files, on
- * Temurin 25 (bundled libjpeg 6b) and on Debian's OpenJDK 17 (libjpeg-turbo); vertical-only chroma subsampling
+ * baseline 4:4:4, 4:2:2 and 4:2:0, progressive 4:2:0, grey, RGB (Adobe transform 0), CMYK and YCCK (Adobe
+ * transform 0, 1, 2) files, on Temurin 25 (bundled libjpeg 6b) and on Debian's OpenJDK 17 (libjpeg-turbo);
+ * vertical-only chroma subsampling
  * (4:4:0) was identical with libjpeg-turbo but differed by up to 11 levels with libjpeg 6b, which upsamples it by
  * replication where libjpeg-turbo 2.1 and later interpolate. The JDK cannot decode arithmetic-coded, lossless or
  * 12-bit JPEGs (an error here; Pillow rejects 12-bit too).
