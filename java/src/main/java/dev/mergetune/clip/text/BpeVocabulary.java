@@ -97,12 +97,12 @@ final class BpeVocabulary {
     int pos = text.indexOf('\n');  // line 0 is the "#version" header
     int line = 1;
     for (int r = 0; r < mergeCount; r++, line++) {
-      if (pos < 0) {
+      int start = pos + 1;
+      int end = pos < 0 ? -1 : text.indexOf('\n', start);
+      if (pos < 0 || (end < 0 && start == text.length())) {  // no more lines (or only the last line's newline)
         throw new ClipVocabularyException(file, String.format("has %d merges, expected at least %d (the CLIP BPE "
             + "merges file bpe_simple_vocab_16e6.txt.gz has 262144)", r, mergeCount));
       }
-      int start = pos + 1;
-      int end = text.indexOf('\n', start);
       String l = end < 0 ? text.substring(start) : text.substring(start, end);
       pos = end;
       String[] parts = splitWhitespace(l);
