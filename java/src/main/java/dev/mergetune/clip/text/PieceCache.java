@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * A thread-safe, size-bounded cache from a pre-tokenised piece to its token ids (the role of the {@code cache}
  * dict in CLIP's tokenizer, which is unbounded). Two generations approximate LRU without a lock: hits in the old
  * generation are copied into the young one; when the young one holds half the capacity it becomes the old one and
- * the previous old one is dropped. So at most {@code capacity} entries are held, and a piece used at least once
+ * the previous old one is dropped. So at most about {@code capacity} entries are held, and a piece used at least once
  * per half-capacity insertions stays cached.
  */
 final class PieceCache {
@@ -17,8 +17,13 @@ final class PieceCache {
   PieceCache(int capacity) {
     if (capacity < 0) throw new IllegalArgumentException("cache capacity must be >= 0, got " + capacity);
     this.half = capacity / 2;
-    this.young = new ConcurrentHashMap<>();
-    this.old = new ConcurrentHashMap<>();
+    this.young = newMap();
+    this.old = newMap();
+  }
+
+  /** Sized for a few thousand pieces (a class list's worth) so that filling a fresh generation rarely resizes. */
+  private ConcurrentHashMap<String, int[]> newMap() {
+    return new ConcurrentHashMap<>(Math.min(half, 4096));
   }
 
   boolean enabled() {
@@ -44,7 +49,7 @@ final class PieceCache {
   private synchronized void rotate(ConcurrentHashMap<String, int[]> full) {
     if (young != full) return;  // another thread rotated already
     old = full;
-    young = new ConcurrentHashMap<>();
+    young = newMap();
   }
 
   int size() {
@@ -53,8 +58,8 @@ final class PieceCache {
 
   void clear() {
     synchronized (this) {
-      young = new ConcurrentHashMap<>();
-      old = new ConcurrentHashMap<>();
+      young = newMap();
+      old = newMap();
     }
   }
 }
