@@ -19,7 +19,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs the JMH suite and prints a Markdown table with GB/s and the fraction of the fastest same-run copy.
+ * Runs the JMH suite and prints a Markdown table with GB/s and the fraction of the fastest same-run copy for the
+ * merge benchmarks, and a second table with the plain JMH score and unit for the others (TokenizerBench: prompts/s).
  *
  * <pre>
  *   BenchMain smoke        about a minute: 64 MB, 1 and 4 models, short iterations
@@ -83,9 +84,17 @@ public final class BenchMain {
     return total;
   }
 
+  /** Benchmarks whose table rows are merges: times turned into GB/s against the same run's best copy. */
+  static boolean isMerge(String benchmarkClass) {
+    return benchmarkClass.equals(InterpolationBench.class.getSimpleName())
+        || benchmarkClass.equals(MergeScaleBench.class.getSimpleName());
+  }
+
   static String table(Collection<RunResult> results, String mode) {
     record Row(String name, String params, double ms, double err, double gbps) {}
+    record Other(String name, String params, double score, double err, String unit) {}
     List<Row> rows = new ArrayList<>();
+    List<Other> others = new ArrayList<>();
     Map<String, Double> bestCopy = new HashMap<>();
     for (RunResult r : results) {
       String[] parts = r.getParams().getBenchmark().split("\\.");
@@ -94,21 +103,36 @@ public final class BenchMain {
       Map<String, String> params = new java.util.TreeMap<>();
       for (String key : r.getParams().getParamsKeys()) params.put(key, r.getParams().getParam(key));
       String paramText = cls + " " + params;
-      double ms = r.getPrimaryResult().getScore();
+      double score = r.getPrimaryResult().getScore();
       double err = r.getPrimaryResult().getScoreError();
-      double gbps = bytesMoved(cls, name, params) / (ms * 1e6);
-      rows.add(new Row(name, paramText, ms, err, gbps));
+      if (!isMerge(cls)) {  // not a merge (e.g. TokenizerBench): its own score and unit, no GB/s
+        others.add(new Other(name, paramText, score, err, r.getPrimaryResult().getScoreUnit()));
+        continue;
+      }
+      double gbps = bytesMoved(cls, name, params) / (score * 1e6);
+      rows.add(new Row(name, paramText, score, err, gbps));
       if (name.startsWith("copy")) bestCopy.merge(paramText, gbps, Math::max);
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "JMH %s run, %s, %d cores, %s%n%n", mode, LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version")));
-    sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
-    sb.append("|---|---|---:|---:|---:|\n");
-    for (Row row : rows) {
-      Double copy = bestCopy.get(row.params);
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f ± %.3f | %.2f | %s |%n", row.name, row.params, row.ms,
-          row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+    if (!rows.isEmpty()) {
+      sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
+      sb.append("|---|---|---:|---:|---:|\n");
+      for (Row row : rows) {
+        Double copy = bestCopy.get(row.params);
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f ± %.3f | %.2f | %s |%n", row.name, row.params, row.ms,
+            row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+      }
+    }
+    if (!others.isEmpty()) {
+      if (!rows.isEmpty()) sb.append('\n');
+      sb.append("| benchmark | params | score (± 99.9%) | unit |\n");
+      sb.append("|---|---|---:|---|\n");
+      for (Other o : others) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %,.0f ± %,.0f | %s |%n", o.name, o.params, o.score, o.err,
+            o.unit));
+      }
     }
     return sb.toString();
   }
