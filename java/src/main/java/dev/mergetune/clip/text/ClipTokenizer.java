@@ -65,15 +65,18 @@ import java.util.List;
  * Not reproduced: <b>{@code fix_encoding}</b> — ftfy's heuristic mojibake detection and repair (re-decoding text
  * that was UTF-8 read as Windows-1252, Latin-1, MacRoman, cp437 and others, e.g. {@code "cafÃ©"} → {@code "café"},
  * {@code "â€œ"} → {@code "“"}) with its sub-steps {@code restore_byte_a0}, {@code replace_lossy_sequences} and
- * {@code decode_inconsistent_utf8}. It never changes ASCII text and acts only where its "badness" heuristic flags
- * mojibake, so clean prompts and class names (accents, curly quotes, dashes, emoji) tokenize identically; text that
- * really is mojibake keeps its mojibake here. Emoji, accents and curly quotes are covered by the conformance tests
+ * {@code decode_inconsistent_utf8}. It leaves ASCII text alone (unless HTML references in it decode to mojibake:
+ * ftfy turns {@code caf&Atilde;&copy;} into "café", this class into "cafã©") and acts only where its "badness"
+ * heuristic flags mojibake, so clean prompts and class names (accents, curly quotes, dashes, emoji) tokenize
+ * identically; text that really is mojibake keeps its mojibake here. Emoji, accents and curly quotes are covered by the conformance tests
  * against the original tokenizer's ids.
  *
  * <h2>Other known differences</h2>
  * Character classes and case mappings come from the JDK (Unicode 13 in Java 17); code points assigned in later
  * Unicode versions are symbols here where Python's {@code regex} may see letters or numbers. A decimal numeric
  * reference of more than 4300 digits, which Python 3.11+ refuses to convert (ValueError), is replaced by U+FFFD.
+ * ftfy also cuts a line longer than 1,000,000 code points into pieces it fixes separately; here a line is fixed
+ * whole (this matters only for an HTML reference straddling such a cut).
  *
  * <h2>Truncation</h2>
  * {@link #tokenize(List)} uses {@link Truncation#ERROR}, as {@code clip.tokenize} defaults to truncate=False: a text
