@@ -49,7 +49,8 @@ final class TokenizeCommand implements Callable<Integer> {
   boolean pad;
 
   @Option(names = "--file", paramLabel = "FILE", description = "Read the texts from FILE: a .json file holding a "
-      + "list of strings or {\"texts\": [...]}, otherwise one text per line (UTF-8); - reads standard input")
+      + "list of strings or {\"texts\": [...]}, otherwise one text per line (UTF-8, LF or CRLF); - reads standard "
+      + "input")
   String file;
 
   @Parameters(paramLabel = "TEXT", arity = "0..*", description = "The texts (quote each one)")
@@ -91,7 +92,10 @@ final class TokenizeCommand implements Callable<Integer> {
       String content = file.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
           : Files.readString(Path.of(file), StandardCharsets.UTF_8);
       if (file.endsWith(".json")) return jsonTexts(file, content);
-      List<String> lines = new ArrayList<>(List.of(content.split("\n", -1)));
+      List<String> lines = new ArrayList<>();
+      for (String line : content.split("\n", -1)) {
+        lines.add(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+      }
       if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
       return lines;
     } catch (NoSuchFileException e) {

@@ -67,7 +67,7 @@ class TokenizeCommandTest {
     assertEquals(49406, row[0]);
     assertEquals(320, row[75]);
     assertEquals(49407, row[76]);
-    Path lines = Files.writeString(dir.resolve("prompts.txt"), "a photo of a hello.\nhello a\n");
+    Path lines = Files.writeString(dir.resolve("prompts.txt"), "a photo of a hello.\r\nhello a\r\n");
     JsonNode fromLines = json(run("tokenize", "--vocab", vocab.toString(), "--file", lines.toString()));
     assertEquals(2, fromLines.get("texts").size());
     assertEquals("hello a", fromLines.get("texts").get(1).asText());

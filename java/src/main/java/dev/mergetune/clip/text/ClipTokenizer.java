@@ -252,6 +252,7 @@ public final class ClipTokenizer {
 
   /** {@code SimpleTokenizer.encode}: the token ids of one text, without start and end tokens. */
   public int[] encode(String text) {
+    if (text == null) throw new IllegalArgumentException("text is null");
     IntBuffer out = new IntBuffer(16);
     encodeInto(clean(text), out);
     return out.toArray();
