@@ -19,7 +19,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs the JMH suite and prints a Markdown table with GB/s and the fraction of the fastest same-run copy.
+ * Runs the JMH suite and prints a Markdown table with GB/s and the fraction of the fastest same-run copy for the
+ * merge benchmarks, and a second table with the plain JMH score and unit for the others (TokenizerBench: prompts/s).
  *
  * <pre>
  *   BenchMain smoke        about a minute: 64 MB, 1 and 4 models, short iterations
@@ -87,9 +88,28 @@ public final class BenchMain {
     return total;
   }
 
+  /** Benchmarks whose table rows are merges: times turned into GB/s against the same run's best copy. */
+  static boolean isMerge(String benchmarkClass) {
+    return benchmarkClass.equals(InterpolationBench.class.getSimpleName())
+        || benchmarkClass.equals(MergeScaleBench.class.getSimpleName());
+  }
+
+  /** Items/s (a benchmark with a {@code batch} parameter) or calls/s for a time-per-operation score, else "-". */
+  static String rate(String name, Map<String, String> params, double score, String unit) {
+    double seconds = unit.startsWith("ms/") ? score * 1e-3 : unit.startsWith("us/") ? score * 1e-6
+        : unit.startsWith("ns/") ? score * 1e-9 : unit.startsWith("s/") ? score : Double.NaN;
+    if (Double.isNaN(seconds)) return "-";
+    if (params.containsKey("batch") && !name.contains("Overhead")) {
+      return String.format(Locale.ROOT, "%.1f items/s", Integer.parseInt(params.get("batch")) / seconds);
+    }
+    return String.format(Locale.ROOT, "%.0f calls/s", 1 / seconds);
+  }
+
   static String table(Collection<RunResult> results, String mode) {
-    record Row(String name, String params, double ms, double err, double gbps, String unit) {}
+    record Row(String name, String params, double ms, double err, double gbps) {}
+    record Other(String name, String params, double score, double err, String unit, String rate) {}
     List<Row> rows = new ArrayList<>();
+    List<Other> others = new ArrayList<>();
     Map<String, Double> bestCopy = new HashMap<>();
     for (RunResult r : results) {
       String[] parts = r.getParams().getBenchmark().split("\\.");
@@ -98,27 +118,37 @@ public final class BenchMain {
       Map<String, String> params = new java.util.TreeMap<>();
       for (String key : r.getParams().getParamsKeys()) params.put(key, r.getParams().getParam(key));
       String paramText = cls + " " + params;
-      String unit = r.getPrimaryResult().getScoreUnit();
-      double toMs = unit.startsWith("us") ? 1e-3 : unit.startsWith("ns") ? 1e-6 : unit.startsWith("s/") ? 1e3 : 1.0;
-      double ms = r.getPrimaryResult().getScore() * toMs;
-      double err = r.getPrimaryResult().getScoreError() * toMs;
-      double gbps = bytesMoved(cls, name, params) / (ms * 1e6);
-      String items = params.containsKey("batch") && !name.contains("Overhead")
-          ? String.format(Locale.ROOT, "%.1f items/s", Integer.parseInt(params.get("batch")) / (ms / 1e3))
-          : String.format(Locale.ROOT, "%.0f ops/s", 1e3 / ms);
-      rows.add(new Row(name, paramText, ms, err, gbps, Double.isNaN(gbps) ? items : null));
+      double score = r.getPrimaryResult().getScore();
+      double err = r.getPrimaryResult().getScoreError();
+      if (!isMerge(cls)) {  // not a merge (e.g. TokenizerBench): its own score and unit, no GB/s
+        String unit = r.getPrimaryResult().getScoreUnit();
+        others.add(new Other(name, paramText, score, err, unit, rate(name, params, score, unit)));
+        continue;
+      }
+      double gbps = bytesMoved(cls, name, params) / (score * 1e6);
+      rows.add(new Row(name, paramText, score, err, gbps));
       if (name.startsWith("copy")) bestCopy.merge(paramText, gbps, Math::max);
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "JMH %s run, %s, %d cores, %s%n%n", mode, LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version")));
-    sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s (merges) or throughput | fraction of best copy |\n");
-    sb.append("|---|---|---:|---:|---:|\n");
-    for (Row row : rows) {
-      Double copy = bestCopy.get(row.params);
-      String rate = row.unit != null ? row.unit : String.format(Locale.ROOT, "%.2f", row.gbps);
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f ± %.4f | %s | %s |%n", row.name, row.params, row.ms,
-          row.err, rate, copy == null || row.unit != null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+    if (!rows.isEmpty()) {
+      sb.append("| benchmark | params | ms/op (± 99.9%) | GB/s | fraction of best copy |\n");
+      sb.append("|---|---|---:|---:|---:|\n");
+      for (Row row : rows) {
+        Double copy = bestCopy.get(row.params);
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f ± %.3f | %.2f | %s |%n", row.name, row.params, row.ms,
+            row.err, row.gbps, copy == null ? "-" : String.format(Locale.ROOT, "%.2f", row.gbps / copy)));
+      }
+    }
+    if (!others.isEmpty()) {
+      if (!rows.isEmpty()) sb.append('\n');
+      sb.append("| benchmark | params | score (± 99.9%) | unit | throughput |\n");
+      sb.append("|---|---|---:|---|---:|\n");
+      for (Other o : others) {
+        sb.append(String.format(Locale.ROOT, "| %s | %s | %,.4g ± %,.2g | %s | %s |%n", o.name, o.params, o.score, o.err,
+            o.unit, o.rate));
+      }
     }
     return sb.toString();
   }

@@ -10,8 +10,19 @@ public final class SharedFixtures {
   private SharedFixtures() {}
 
   public static Path clipTiny(String file) {
-    String root = System.getProperty("mergetune.shared", "../../shared");
-    Path p = Path.of(root, "fixtures", "clip-tiny", file);
+    return require(Path.of(root(), "fixtures", "clip-tiny", file));
+  }
+
+  /** The real CLIP BPE merges file, data/clip/bpe_simple_vocab_16e6.txt.gz. */
+  public static Path clipBpeVocabulary() {
+    return require(Path.of(root(), "data", "clip", "bpe_simple_vocab_16e6.txt.gz"));
+  }
+
+  private static String root() {
+    return System.getProperty("mergetune.shared", "../../shared");
+  }
+
+  private static Path require(Path p) {
     assumeTrue(Files.isRegularFile(p), "shared fixture absent: " + p);
     return p;
   }
