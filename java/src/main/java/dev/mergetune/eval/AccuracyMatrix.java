@@ -43,7 +43,7 @@ public final class AccuracyMatrix {
     double[][] copy = new double[t][];
     for (int s = 0; s < t; s++) {
       if (entries[s].length != t) {
-        throw new IllegalArgumentException("an accuracy matrix is T × T: row " + (s + 1) + " of " + t + " has "
+        throw new IllegalArgumentException("an accuracy matrix is T x T: row " + (s + 1) + " of " + t + " has "
             + entries[s].length + " entries");
       }
       copy[s] = entries[s].clone();
@@ -146,7 +146,7 @@ public final class AccuracyMatrix {
 
   private static List<String> checkNames(List<String> names, int t) {
     if (names.size() != t) {
-      throw new IllegalArgumentException(names.size() + " dataset names for a " + t + " × " + t + " matrix");
+      throw new IllegalArgumentException(names.size() + " dataset names for a " + t + " x " + t + " matrix");
     }
     Set<String> seen = new HashSet<>();
     List<String> out = new ArrayList<>();

@@ -36,7 +36,7 @@ public final class AccuracyMatrixCsv {
   }
 
   private static AccuracyMatrix parse(String source, List<CsvLines.Line> lines) {
-    if (lines.isEmpty()) throw new CsvFormatException(source, 0, "no rows: expected a T × T accuracy matrix");
+    if (lines.isEmpty()) throw new CsvFormatException(source, 0, "no rows: expected a T x T accuracy matrix");
     CsvLines.Line first = lines.get(0);
     boolean header = first.cells().size() >= 2
         && first.cells().subList(1, first.cells().size()).stream().noneMatch(CsvLines.Cell::isNumber);
@@ -61,10 +61,10 @@ public final class AccuracyMatrixCsv {
     }
     int t = rows.length;
     if (width != t) {
-      throw new CsvFormatException(source, 0, t + " row(s) of " + width + " numbers: an accuracy matrix is T × T "
+      throw new CsvFormatException(source, 0, t + " row(s) of " + width + " numbers: an accuracy matrix is T x T "
           + "(one row per session, one column per dataset)");
     }
-    if (t < 2) throw new CsvFormatException(source, 0, "a 1 × 1 matrix: MTIL needs T >= 2 datasets");
+    if (t < 2) throw new CsvFormatException(source, 0, "a 1 x 1 matrix: MTIL needs T >= 2 datasets");
 
     List<String> names = AccuracyMatrix.defaultNames(t);
     if (header) {

@@ -71,9 +71,9 @@ class MtilCsvTest {
     assertError("m.csv:2: 2 numbers, but the first row has 3 (ragged rows)", "1,2,3\n4,5\n6,7,8\n");
     assertError("m.csv:3: column 2: 'x' is not a number", "a,b\n1,2\n3,x\n");
     assertError("m.csv:2: column 2: 'NaN' is not a number", "1,2\n3,NaN\n");
-    assertError("m.csv: 2 row(s) of 3 numbers: an accuracy matrix is T × T", "1,2,3\n4,5,6\n");
+    assertError("m.csv: 2 row(s) of 3 numbers: an accuracy matrix is T x T", "1,2,3\n4,5,6\n");
     assertError("m.csv: 3 row(s) of 2 numbers", "l,1,2\nm,3,4\nn,5,6\n");
-    assertError("m.csv: a 1 × 1 matrix", "5\n");
+    assertError("m.csv: a 1 x 1 matrix", "5\n");
     assertError("m.csv: no rows", "");
     assertError("m.csv: a header row but no rows of numbers", "a,b,c\n");
     assertError("m.csv:1: the header has 4 cells for 2 columns", "w,x,y,z\n1,2\n3,4\n");

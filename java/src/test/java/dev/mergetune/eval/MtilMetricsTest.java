@@ -90,7 +90,7 @@ class MtilMetricsTest {
     assertMessage("T >= 2", () -> AccuracyMatrix.of(new double[][] {{1}}));
     assertMessage("row 2 of 2 has 3 entries", () -> AccuracyMatrix.of(new double[][] {{1, 2}, {1, 2, 3}}));
     assertMessage("entry [1][2] is not finite", () -> AccuracyMatrix.of(new double[][] {{1, Double.NaN}, {1, 2}}));
-    assertMessage("1 dataset names for a 2 × 2 matrix",
+    assertMessage("1 dataset names for a 2 x 2 matrix",
         () -> AccuracyMatrix.of(new double[][] {{1, 2}, {3, 4}}, List.of("a"), false));
     assertMessage("dataset name a appears twice",
         () -> AccuracyMatrix.of(new double[][] {{1, 2}, {3, 4}}, List.of("a", " a "), false));
