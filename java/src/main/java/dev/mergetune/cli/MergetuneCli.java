@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
-    subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
+        MetricsCommand.class, CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
