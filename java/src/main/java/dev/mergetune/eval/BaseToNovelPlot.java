@@ -1,0 +1,48 @@
+package dev.mergetune.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.CategoryStyler;
+
+/** Grouped bars of Base, Novel and HM per dataset, the average row last. */
+final class BaseToNovelPlot {
+  static final int HEIGHT = 540;
+
+  private BaseToNovelPlot() {}
+
+  static int width(BaseToNovelTable table) {
+    return Math.max(800, 300 + 90 * (table.rows().size() + 1));
+  }
+
+  static CategoryChart chart(String title, BaseToNovelTable table) {
+    PngFiles.headless();
+    List<String> names = new ArrayList<>();
+    List<Double> base = new ArrayList<>();
+    List<Double> novel = new ArrayList<>();
+    List<Double> hm = new ArrayList<>();
+    double max = 0;
+    for (BaseToNovelRow r : table.rowsWithAverage()) {
+      names.add(r.dataset());
+      base.add(r.base());
+      novel.add(r.novel());
+      hm.add(r.hm());
+      max = Math.max(max, Math.max(r.base(), r.novel()));
+    }
+    CategoryChart chart = new CategoryChartBuilder().width(width(table)).height(HEIGHT).title(title)
+        .xAxisTitle("dataset").yAxisTitle("top-1 accuracy (%)").build();
+    CategoryStyler s = chart.getStyler();
+    ChartStyle.apply(s);
+    s.setYAxisMin(0.0);
+    if (max <= 100) s.setYAxisMax(100.0);
+    s.setAvailableSpaceFill(0.8);
+    s.setXAxisLabelRotation(names.size() > 6 ? 35 : 0);
+    s.setPlotGridVerticalLinesVisible(false);
+    s.setYAxisDecimalPattern("0");
+    chart.addSeries("Base", names, base);
+    chart.addSeries("Novel", names, novel);
+    chart.addSeries("HM", names, hm);
+    return chart;
+  }
+}
