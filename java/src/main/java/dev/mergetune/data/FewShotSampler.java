@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  * <p>Algorithm (fixed; changing it changes every few-shot set, so it is versioned by this description): for class
  * {@code c} (in label order), take its samples in dataset order; seed a {@link SplitMix64} with
  * {@code mix64(seed + 0x9E3779B97F4A7C15 * (c + 1))} (64-bit wrapping arithmetic); run the first {@code k} steps of a
- * Fisher-Yates shuffle on the class's positions (step {@code i} swaps position {@code i} with {@code i + nextInt(n - i)}
- * , {@code nextInt} unbiased by rejection); keep those {@code k} samples. The result lists the classes in label order
+ * Fisher-Yates shuffle on the class's positions (step {@code i} swaps position {@code i} with position
+ * {@code i + nextInt(n - i)}, {@code nextInt} unbiased by rejection); keep those {@code k} samples. The result lists the classes in label order
  * and, within a class, the chosen samples in dataset order. A class's draw depends only on the seed, its label and its
  * own samples, so other classes (or a base/novel subset) never change it.
  *
