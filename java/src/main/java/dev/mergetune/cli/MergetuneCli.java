@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
-        TokenizeCommand.class, EmbedCommand.class, MetricsCommand.class, CommandLine.HelpCommand.class})
+        TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, MetricsCommand.class,
+        CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
