@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the JMH suite: bash benchmarks/run.sh [smoke|full] [benchmark-regex]
+# Runs the JMH suite: bash benchmarks/run.sh [smoke|full|scale] [benchmark-regex]
 # Builds the benchmarks jar if needed; prints a Markdown table (GB/s, fraction of a same-run copy) and writes it
 # with JMH's JSON under benchmarks/target/.
 set -euo pipefail

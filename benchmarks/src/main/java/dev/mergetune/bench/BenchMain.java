@@ -26,6 +26,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   BenchMain smoke        about a minute: 64 MB, 1 and 4 models, short iterations
  *   BenchMain full         64 and 256 MB, 1 and 4 models, longer iterations (the RESULTS.md figures)
  *   BenchMain full REGEX   only the benchmarks matching REGEX
+ *   BenchMain scale [REGEX] MergeScaleBench at T = 2, 8, 11 with 1 warm-up and 3 measured iterations
  * </pre>
  *
  * JMH's JSON goes to {@code benchmarks/target/jmh-<mode>.json}, the table to {@code benchmarks/target/jmh-<mode>.md}.
@@ -35,9 +36,13 @@ public final class BenchMain {
 
   public static void main(String[] args) throws RunnerException, IOException {
     String mode = args.length > 0 ? args[0] : "smoke";
-    String include = args.length > 1 ? args[1] : InterpolationBench.class.getSimpleName();
+    String include = args.length > 1 ? args[1]
+        : mode.equals("scale") ? MergeScaleBench.class.getSimpleName() : InterpolationBench.class.getSimpleName();
     boolean smoke = mode.equals("smoke");
-    if (!smoke && !mode.equals("full")) throw new IllegalArgumentException("mode must be smoke or full, got " + mode);
+    boolean scale = mode.equals("scale");
+    if (!smoke && !scale && !mode.equals("full")) {
+      throw new IllegalArgumentException("mode must be smoke, scale or full, got " + mode);
+    }
     Path dir = Path.of("benchmarks", "target");
     Files.createDirectories(dir);
     ChainedOptionsBuilder options = new OptionsBuilder()
@@ -46,7 +51,10 @@ public final class BenchMain {
         .jvmArgsAppend("-Xmx6g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0")
         .resultFormat(ResultFormatType.JSON)
         .result(dir.resolve("jmh-" + mode + ".json").toString());
-    if (smoke) {
+    if (scale) {  // ViT-B/16-scale merges: seconds per call for the LibTorch rows, so fewer iterations
+      options.param("tasks", "2", "8", "11").warmupIterations(1).warmupTime(TimeValue.seconds(2))
+          .measurementIterations(3).measurementTime(TimeValue.seconds(2));
+    } else if (smoke) {
       options.param("megabytes", "64").param("tasks", "2").warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
     } else {
