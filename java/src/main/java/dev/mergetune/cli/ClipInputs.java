@@ -7,6 +7,7 @@ import dev.mergetune.clip.FeatureCache;
 import dev.mergetune.clip.FeatureExtractor;
 import dev.mergetune.clip.TextTokenizer;
 import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.merge.InputHashes;
 import java.io.IOException;
@@ -65,6 +66,22 @@ final class ClipInputs {
     } catch (IOException e) {
       throw new UncheckedIOException(file + ": cannot read the texts (" + e.getMessage() + ")", e);
     }
+  }
+
+  /**
+   * A --templates value: imagenet80 | coop:DATASET | mtil:DATASET | a file (one template with {} per line) | one
+   * template with {}.
+   */
+  static List<String> templates(String spec) {
+    if (spec.equals("imagenet80")) return PromptTemplates.imagenet80();
+    if (spec.startsWith("coop:")) return List.of(PromptTemplates.coop(spec.substring(5)));
+    if (spec.startsWith("mtil:")) return PromptTemplates.mtil(spec.substring(5));
+    if (!spec.contains("{}") && Files.isRegularFile(Path.of(spec))) return PromptTemplates.load(Path.of(spec));
+    if (!spec.contains("{}")) {
+      throw new IllegalArgumentException("--templates '" + spec + "' is neither a template with {} nor a set"
+          + " (imagenet80, coop:DATASET, mtil:DATASET) nor a file");
+    }
+    return List.of(spec);
   }
 
   static FeatureExtractor extractor(int batch, boolean progress, Path cacheDir) {

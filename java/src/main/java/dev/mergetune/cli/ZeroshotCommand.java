@@ -7,7 +7,6 @@ import dev.mergetune.clip.ImageFiles;
 import dev.mergetune.clip.ZeroShotClassifier;
 import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.clip.image.ImageBatch;
-import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.DatasetConfig;
@@ -71,7 +70,7 @@ final class ZeroshotCommand implements Callable<Integer> {
     }
     ClipModel clip = ClipLoader.load(model);
     FeatureExtractor extractor = ClipInputs.extractor(batch, !noProgress, cache);
-    ZeroShotClassifier head = ZeroShotClassifier.build(clip,
+    ZeroShotClassifier head = ZeroShotClassifier.build(clip, ClipInputs.identity(model, cache),
         ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model), clip, true), names, templates(), extractor);
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];
@@ -91,15 +90,7 @@ final class ZeroshotCommand implements Callable<Integer> {
   }
 
   private List<String> templates() {
-    if (templates.equals("imagenet80")) return PromptTemplates.imagenet80();
-    if (templates.startsWith("coop:")) return List.of(PromptTemplates.coop(templates.substring(5)));
-    if (templates.startsWith("mtil:")) return PromptTemplates.mtil(templates.substring(5));
-    if (!templates.contains("{}") && Files.isRegularFile(Path.of(templates))) return PromptTemplates.load(Path.of(templates));
-    if (!templates.contains("{}")) {
-      throw new IllegalArgumentException("--templates '" + templates + "' is neither a template with {} nor a set"
-          + " (imagenet80, coop:DATASET, mtil:DATASET) nor a file");
-    }
-    return List.of(templates);
+    return ClipInputs.templates(templates);
   }
 
   private String describe() {

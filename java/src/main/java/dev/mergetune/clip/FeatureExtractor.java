@@ -25,6 +25,15 @@ public final class FeatureExtractor {
     this.cache = cache;
   }
 
+  /** The same batch size and progress bar without the cache (for features of weights that have no identity). */
+  public FeatureExtractor withoutCache() {
+    return cache == null ? this : new FeatureExtractor(batchSize, progress, null);
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
   /** Image features [n, embed] (not normalised). */
   public float[][] images(ClipModel model, String modelIdentity, BatchSource images) {
     return run("image", model::encodeImage, modelIdentity, images);

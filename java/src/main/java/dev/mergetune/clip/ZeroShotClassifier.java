@@ -24,12 +24,24 @@ public final class ZeroShotClassifier {
   }
 
   /**
-   * Builds the class embeddings.
+   * Builds the class embeddings. The text features are not cached: the model has no identity here (use the overload
+   * with {@code modelIdentity} to cache them).
    *
    * @param templates each with one {@code {}} for the class name
    */
   public static ZeroShotClassifier build(ClipModel model, TextTokenizer tokenizer, List<String> classNames,
       List<String> templates, FeatureExtractor extractor) {
+    return build(model, null, tokenizer, classNames, templates, extractor);
+  }
+
+  /**
+   * Builds the class embeddings, caching the text features (when the extractor has a cache) under
+   * {@code modelIdentity}, which must identify the model's weights (a file hash); null: no caching.
+   *
+   * @param templates each with one {@code {}} for the class name
+   */
+  public static ZeroShotClassifier build(ClipModel model, String modelIdentity, TextTokenizer tokenizer,
+      List<String> classNames, List<String> templates, FeatureExtractor extractor) {
     Objects.requireNonNull(tokenizer, "tokenizer");
     if (classNames.isEmpty()) throw new IllegalArgumentException("no class names");
     if (templates.isEmpty()) throw new IllegalArgumentException("no templates");
@@ -39,7 +51,9 @@ public final class ZeroShotClassifier {
     List<String> texts = new ArrayList<>();
     for (String c : classNames) for (String t : templates) texts.add(t.replace("{}", c));
     long[][] tokens = tokenizer.tokenize(texts);
-    float[][] f = extractor.texts(model, "in-memory", TokenBatches.of(tokens, "zero-shot prompts " + texts.hashCode()));
+    FeatureExtractor ex = modelIdentity == null ? extractor.withoutCache() : extractor;
+    float[][] f = ex.texts(model, modelIdentity == null ? "uncached" : modelIdentity,
+        TokenBatches.of(tokens, "zero-shot prompts " + java.util.Arrays.deepHashCode(tokens) + "\n" + String.join("\n", texts)));
     int t = templates.size();
     int d = f[0].length;
     float[][] w = new float[classNames.size()][d];
