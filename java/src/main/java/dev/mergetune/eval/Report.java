@@ -18,7 +18,8 @@ import org.knowm.xchart.internal.chartpart.Chart;
  * <ul>
  *   <li>{@code report.json} — every number with its name (see {@link ReportJson});</li>
  *   <li>{@code report.md} — the tables in the papers' shapes, numbers to one decimal (see {@link ReportMarkdown});</li>
- *   <li>one PNG per section: grouped Base / Novel / HM bars, the MTIL heat map, the loss/accuracy path plot.</li>
+ *   <li>one PNG per section: grouped Base / Novel / HM bars, the MTIL heat map, the loss/accuracy path plot, the
+ *       top-1 bars of an accuracy table.</li>
  * </ul>
  * Sections appear in the order added. A section's plot is named after its title ({@code "MTIL"} → {@code mtil.png};
  * a repeated name gets {@code -2}, {@code -3}). Every file is written atomically (temporary file, then rename), the
@@ -67,6 +68,13 @@ public final class Report {
     return this;
   }
 
+  /** Top-1 per dataset (source rows apart) with the targets' average, and its bar plot. */
+  public Report accuracies(String sectionTitle, AccuracyTable table) {
+    String t = checkTitle(sectionTitle);
+    sections.add(new ReportSection.Accuracies(t, plotName(t, "accuracy"), table));
+    return this;
+  }
+
   /** Curves (distinct names) along a straight path between two parameter sets, and their line plot. */
   public Report path(String sectionTitle, List<PathCurve> curves) {
     String t = checkTitle(sectionTitle);
@@ -94,6 +102,8 @@ public final class Report {
         chart = BaseToNovelPlot.chart(b.title(), b.table());
       } else if (section instanceof ReportSection.Mtil m) {
         chart = MtilHeatMapPlot.chart(mtilPlotTitle(m), m.matrix());
+      } else if (section instanceof ReportSection.Accuracies a) {
+        chart = AccuracyTablePlot.chart(a.title(), a.table());
       } else {
         ReportSection.Path p = (ReportSection.Path) section;
         chart = PathPlot.chart(p.title(), p.curves());

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
  *   {"kind": "mtil", "title", "plot", "taskAgnostic", "datasets": [...], "matrix": [[A[s][d], ...], ...],
  *    "transfer", "average", "last",
  *    "perDataset": [{"dataset", "transfer" (null for the first), "average" (column mean), "last"}, ...]},
+ *   {"kind": "accuracy", "title", "plot", "rows": [{"dataset", "top1", "source"}, ...], "average" (of the targets)},
  *   {"kind": "path", "title", "plot", "curves": [{"name", "quantity": "loss"|"accuracy", "alphas", "values"}]}]}
  * </pre>
  */
@@ -44,6 +45,17 @@ final class ReportJson {
         s.put("kind", "mtil");
         header(s, section);
         mtil(s, m.matrix());
+      } else if (section instanceof ReportSection.Accuracies a) {
+        s.put("kind", "accuracy");
+        header(s, section);
+        ArrayNode rows = s.putArray("rows");
+        for (AccuracyTable.Row r : a.table().rows()) {
+          ObjectNode o = rows.addObject();
+          o.put("dataset", r.dataset());
+          o.put("top1", r.top1());
+          o.put("source", r.source());
+        }
+        s.put("average", a.table().average());
       } else {
         s.put("kind", "path");
         header(s, section);

@@ -10,6 +10,7 @@ import java.util.TreeSet;
  *   <li>MTIL: the T × T matrix (sessions down, datasets across), then the per-dataset Transfer / Average / Last rows
  *       with their mean in the last column (the papers' layout), then the line
  *       {@code Transfer / Average / Last: 69.4 / 65.3 / 65.3};</li>
+ *   <li>accuracy: {@code Dataset | Top-1} (a Role column when there are source rows), the targets' Average last;</li>
  *   <li>path: one row per α, one column per curve (losses to four significant digits).</li>
  * </ul>
  */
@@ -25,6 +26,8 @@ final class ReportMarkdown {
         baseToNovel(b, s.table());
       } else if (section instanceof ReportSection.Mtil s) {
         mtil(b, s.matrix());
+      } else if (section instanceof ReportSection.Accuracies s) {
+        accuracies(b, s.table());
       } else {
         path(b, ((ReportSection.Path) section).curves());
       }
@@ -76,6 +79,20 @@ final class ReportMarkdown {
     b.append("\n**Transfer / Average / Last: ").append(Decimals.one(x.transfer())).append(" / ")
         .append(Decimals.one(x.average())).append(" / ").append(Decimals.one(x.last())).append("**")
         .append(m.taskAgnostic() ? " (task-agnostic)" : "").append('\n');
+  }
+
+  private static void accuracies(StringBuilder b, AccuracyTable table) {
+    boolean sources = table.rows().stream().anyMatch(AccuracyTable.Row::source);
+    b.append(sources ? "| Dataset | Role | Top-1 |\n|---|---|---:|\n" : "| Dataset | Top-1 |\n|---|---:|\n");
+    for (AccuracyTable.Row r : table.rows()) {
+      b.append("| ").append(cell(r.dataset())).append(" | ");
+      if (sources) b.append(r.source() ? "source" : "target").append(" | ");
+      b.append(Decimals.one(r.top1())).append(" |\n");
+    }
+    b.append("| **").append(AccuracyTable.AVERAGE).append("** | ").append(sources ? "targets | " : "")
+        .append(Decimals.one(table.average())).append(" |\n");
+    b.append("\nTop-1 accuracy (%); the Average is over the target datasets").append(sources ? " (sources excluded)" : "")
+        .append(".\n");
   }
 
   private static void path(StringBuilder b, List<PathCurve> curves) {

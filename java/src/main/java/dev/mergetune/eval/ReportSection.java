@@ -14,4 +14,6 @@ sealed interface ReportSection {
   record Mtil(String title, String plot, AccuracyMatrix matrix) implements ReportSection {}
 
   record Path(String title, String plot, List<PathCurve> curves) implements ReportSection {}
+
+  record Accuracies(String title, String plot, AccuracyTable table) implements ReportSection {}
 }
