@@ -56,7 +56,26 @@ public record DatasetConfig(
       throw new DatasetException(file + ": cannot read: " + e.getMessage(), e);
     }
     if (c == null) throw DatasetException.at(file, "empty dataset config");
-    c.check(file);
+    c.check(file.toString());
+    return c;
+  }
+
+  /**
+   * An entry written inside another config file (a protocol's list of datasets): the same keys and checks as a
+   * dataset config file; {@code where} names the entry in messages ("eval.yaml, datasets[2]"). Relative paths are
+   * later resolved against the folder of that other file ({@link #load(Path)}).
+   */
+  public static DatasetConfig fromTree(com.fasterxml.jackson.databind.JsonNode node, String where) {
+    if (node == null || !node.isObject()) throw fail(where, "a dataset entry is a mapping (name, layout, root, ...)");
+    DatasetConfig c;
+    try {
+      c = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).treeToValue(node, DatasetConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw fail(where, "unknown key '" + e.getPropertyName() + "' (known: name, layout, root, split, classes, check_files)");
+    } catch (JsonProcessingException e) {
+      throw fail(where, e.getOriginalMessage().lines().findFirst().orElse("unreadable"));
+    }
+    c.check(where);
     return c;
   }
 
@@ -101,34 +120,38 @@ public record DatasetConfig(
     }
   }
 
-  private void check(Path file) {
-    if (name == null || name.isBlank()) throw DatasetException.at(file, "'name' is missing");
-    if (layout == null) throw DatasetException.at(file, "'layout' is missing (imagefolder, coop, mtil or csv)");
-    if (root == null || root.isBlank()) throw DatasetException.at(file, "'root' is missing");
+  private void check(String where) {
+    if (name == null || name.isBlank()) throw fail(where, "'name' is missing");
+    if (layout == null) throw fail(where, "'layout' is missing (imagefolder, coop, mtil or csv)");
+    if (root == null || root.isBlank()) throw fail(where, "'root' is missing");
     Layout l;
     try {
       l = parsedLayout();
     } catch (DatasetException e) {
-      throw DatasetException.at(file, e.getMessage());
+      throw fail(where, e.getMessage());
     }
     boolean splits = l == Layout.COOP || l == Layout.MTIL;
-    if (splits && split == null) throw DatasetException.at(file, "'split' is missing (the " + layout + " layout has splits)");
-    if (!splits && split != null) throw DatasetException.at(file, "'split' applies to the coop and mtil layouts only");
+    if (splits && split == null) throw fail(where, "'split' is missing (the " + layout + " layout has splits)");
+    if (!splits && split != null) throw fail(where, "'split' applies to the coop and mtil layouts only");
     if (split != null) {
       try {
         Split.parse(split);
       } catch (IllegalArgumentException e) {
-        throw DatasetException.at(file, e.getMessage());
+        throw fail(where, e.getMessage());
       }
     }
-    if (l == Layout.CSV && classes == null) throw DatasetException.at(file, "'classes' is missing (the csv layout needs it)");
-    if (splits && classes != null) throw DatasetException.at(file, "'classes' applies to the imagefolder and csv layouts only");
+    if (l == Layout.CSV && classes == null) throw fail(where, "'classes' is missing (the csv layout needs it)");
+    if (splits && classes != null) throw fail(where, "'classes' applies to the imagefolder and csv layouts only");
     try {
       if (l == Layout.COOP) CoopDatasets.canonicalName(name);
       if (l == Layout.MTIL) MtilDatasets.canonicalName(name);
     } catch (DatasetException e) {
-      throw DatasetException.at(file, e.getMessage());
+      throw fail(where, e.getMessage());
     }
+  }
+
+  private static DatasetException fail(String where, String message) {
+    return new DatasetException(where + ": " + message);
   }
 
   static Path resolve(Path configFile, String path) {
