@@ -1,5 +1,6 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.data.DatasetException;
 import dev.mergetune.kernels.KernelException;
 import dev.mergetune.tensors.CheckpointFormatException;
 import java.io.UncheckedIOException;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
-        TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, MetricsCommand.class,
+        TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
+        MetricsCommand.class,
         CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -35,7 +37,7 @@ public final class MergetuneCli implements Runnable {
     return cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
           || e instanceof KernelException || e instanceof UncheckedIOException
-          || e instanceof java.nio.file.NoSuchFileException) {
+          || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException) {
         commandLine.getErr().println("mergetune: " + e.getMessage());
         commandLine.getErr().flush();
         return 1;
