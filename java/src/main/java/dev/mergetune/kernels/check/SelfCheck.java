@@ -34,6 +34,7 @@ public final class SelfCheck {
     for (DeviceKind device : devices) {
       for (InterpCase c : interpolationCases(quick)) results.add(runInterpolation(device, c));
       results.addAll(SignMaxCheck.run(device));
+      results.addAll(TiesCheck.run(device));
     }
     return results;
   }

@@ -25,32 +25,12 @@ final class SignMaxCheck {
     return results;
   }
 
-  private interface Case {
-    String failure();  // null when passed
+  private static CheckResult guard(DeviceKind device, String name, CheckCases.Case c) {
+    return CheckCases.guard(KERNEL, device, name, c);
   }
 
-  private static CheckResult guard(DeviceKind device, String name, Case c) {
-    String dev = device.name().toLowerCase();
-    try {
-      String failure = c.failure();
-      return new CheckResult(KERNEL, dev, name, Double.NaN, 0, Double.NaN, failure == null, failure == null ? "" : failure);
-    } catch (RuntimeException e) {
-      return new CheckResult(KERNEL, dev, name, Double.NaN, 0, Double.NaN, false, e.toString());
-    }
-  }
-
-  /** One table of one segment per array, uploaded to the device; buffers are tracked for closing. */
   private static SegmentTable table(DeviceKind device, List<DeviceBuffer> owned, float[]... segments) {
-    long[] addresses = new long[segments.length];
-    long[] lengths = new long[segments.length];
-    for (int s = 0; s < segments.length; s++) {
-      DeviceBuffer b = DeviceBuffer.allocate(device, segments[s].length);
-      owned.add(b);
-      b.upload(segments[s]);
-      addresses[s] = b.address();
-      lengths[s] = segments[s].length;
-    }
-    return SegmentTable.ofAddresses(device, null, addresses, lengths);
+    return CheckCases.table(device, owned, segments);
   }
 
   private static float[] download(List<DeviceBuffer> owned, int index) {
