@@ -11,7 +11,8 @@
  *
  * <p>Determinism: every source lists its samples in an order fixed by the files alone (names compared by code point,
  * as Python sorts), every random choice takes an explicit seed and uses a generator written out in this package
- * ({@link dev.mergetune.data.FewShotSampler}: SplitMix64; the MTIL 80/20 splits: torch's Mersenne-Twister randperm,
- * reproduced exactly), so the same files and seed give the same datasets on every machine and JVM.
+ * ({@link dev.mergetune.data.FewShotSampler} and the per-epoch shuffles of {@link dev.mergetune.data.EpochOrder}:
+ * {@link dev.mergetune.data.SplitMix64}; the MTIL 80/20 splits: torch's Mersenne-Twister randperm, reproduced exactly),
+ * so the same files and seed give the same datasets on every machine and JVM.
  */
 package dev.mergetune.data;

@@ -2,6 +2,7 @@ package dev.mergetune.clip.image;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /**
  * OpenAI CLIP's evaluation preprocessing {@code _transform(n_px)} (clip/clip.py), in Java:
@@ -39,9 +40,12 @@ import java.nio.file.Path;
  * for the documented version differences (tall images, 16-bit grey). A few of those outputs are kept as exact
  * expectations in {@code ImageTransformTest}; no Python runs in this project or its tests.
  *
+ * <p>As a {@link Transform} it is deterministic (epoch and index are ignored); its {@link #id()} is
+ * {@code eval:resize-crop:<n_px>}, with {@code :pillow<12.2} for {@link #withPillowBefore12_2()}.
+ *
  * <p>Instances are immutable and thread-safe.
  */
-public final class ClipImageTransform {
+public final class ClipImageTransform implements Transform {
   /** CLIP's normalisation mean (R, G, B), as the Python float literals. */
   public static final double[] MEAN = {0.48145466, 0.4578275, 0.40821073};
   /** CLIP's normalisation standard deviation (R, G, B), as the Python float literals. */
@@ -77,13 +81,41 @@ public final class ClipImageTransform {
   }
 
   /** n_px: the output is 3 × n_px × n_px. */
+  @Override
   public int size() {
     return size;
   }
 
   /** Floats per image: 3 · n_px². */
+  @Override
   public int floatsPerImage() {
     return 3 * size * size;
+  }
+
+  @Override
+  public String id() {
+    return "eval:resize-crop:" + size + (tallImagesVerticalFirst ? "" : ":pillow<12.2");
+  }
+
+  @Override
+  public boolean isRandom() {
+    return false;
+  }
+
+  @Override
+  public OptionalLong seed() {
+    return OptionalLong.empty();
+  }
+
+  /** The same as {@link #apply(PilImage, float[], int)}: epoch and index do not matter. */
+  @Override
+  public void apply(PilImage image, long epoch, long index, float[] out, int offset) {
+    apply(image, out, offset);
+  }
+
+  /** Whether Pillow 12.2's vertical-first order is used for very tall images (see {@link PilResample}). */
+  boolean tallImagesVerticalFirst() {
+    return tallImagesVerticalFirst;
   }
 
   /**
@@ -129,7 +161,17 @@ public final class ClipImageTransform {
 
   /** Writes the CHW floats of {@code image} into {@code out} from {@code offset}. */
   public void apply(PilImage image, float[] out, int offset) {
-    byte[] rgb = rgb(image);
+    normalise(rgb(image), out, offset);
+  }
+
+  /**
+   * ToTensor and Normalize of an n_px × n_px uint8 RGB image (HWC), written as CHW floats into {@code out} from
+   * {@code offset}: the tail shared by every {@link Transform} of this package.
+   */
+  void normalise(byte[] rgb, float[] out, int offset) {
+    if (rgb.length != 3 * size * size) {
+      throw new IllegalArgumentException(rgb.length + " bytes are not a " + size + "x" + size + " RGB image");
+    }
     int plane = size * size;
     for (int c = 0; c < 3; c++) {
       float[] t = table[c];
