@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Image files as a {@link BatchSource}: each batch is decoded and preprocessed on worker threads
  * ({@link ImageBatch}). Its cache identity is every file's path, size and modification time plus the transform —
- * a changed or replaced file is a miss without reading every image twice.
+ * a changed or replaced file, or another transform ({@code id()}), is a miss without reading every image twice.
  */
 public final class ImageFiles implements BatchSource {
   private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png");
@@ -59,7 +59,7 @@ public final class ImageFiles implements BatchSource {
 
   @Override
   public String identity() {
-    StringBuilder sb = new StringBuilder("image-files ").append(transform.size()).append('\n');
+    StringBuilder sb = new StringBuilder("image-files ").append(transform.id()).append('\n');
     for (Path p : files) {
       try {
         sb.append(p.toAbsolutePath()).append(' ').append(Files.size(p)).append(' ')
