@@ -36,6 +36,11 @@ public final class SplitMix64 {
     return h;
   }
 
+  /** The current state: {@code new SplitMix64(state())} continues this stream exactly (for checkpoints). */
+  public long state() {
+    return state;
+  }
+
   public long nextLong() {
     state += GOLDEN_GAMMA;
     return mix64(state);
