@@ -122,12 +122,38 @@ public final class ClipModel extends Module {
     if (s.length != 2 || s[1] != config.contextLength()) {
       throw new IllegalArgumentException("tokens must be [B, " + config.contextLength() + "], got " + java.util.Arrays.toString(s));
     }
-    Tensor x = torch.embedding(tokenEmbedding, tokens).add(positionalEmbedding);
-    x = lnFinal.forward(transformer.forward(x, true));
     Tensor eot = tokens.argmax(new org.bytedeco.pytorch.LongOptional(-1), false);          // [B]
+    return encodeTextEmbeddings(tokenEmbedding(tokens), eot);
+  }
+
+  /** The token-embedding lookup: int64 ids of any shape → their rows of {@code token_embedding.weight}, shape + [w]. */
+  public Tensor tokenEmbedding(Tensor tokens) {
+    return torch.embedding(tokenEmbedding, tokens);
+  }
+
+  /**
+   * The text tower from token embeddings on (CoOp's {@code TextEncoder}): adds the positional embedding, runs the
+   * causally masked transformer and {@code ln_final}, takes each row's features at {@code eotIndex} and applies
+   * {@code text_projection}. Differentiable in {@code embeddings}.
+   *
+   * @param embeddings float [B, context, w]
+   * @param eotIndex int64 [B], the end-of-text position of each row
+   * @return text features [B, embed], not normalised
+   */
+  public Tensor encodeTextEmbeddings(Tensor embeddings, Tensor eotIndex) {
+    long[] s = embeddings.sizes().vec().get();
+    if (s.length != 3 || s[1] != config.contextLength() || s[2] != config.textWidth()) {
+      throw new IllegalArgumentException("embeddings must be [B, " + config.contextLength() + ", " + config.textWidth()
+          + "], got " + java.util.Arrays.toString(s));
+    }
+    if (eotIndex.dim() != 1 || eotIndex.size(0) != s[0]) {
+      throw new IllegalArgumentException("eotIndex must be [" + s[0] + "], got " + java.util.Arrays.toString(eotIndex.sizes().vec().get()));
+    }
+    Tensor x = embeddings.add(positionalEmbedding);
+    x = lnFinal.forward(transformer.forward(x, true));
     Tensor rows = torch.arange(new Scalar(s[0]));
     Tensor pooled = x.index(new org.bytedeco.pytorch.TensorIndexVector(
-        new org.bytedeco.pytorch.TensorIndex(rows), new org.bytedeco.pytorch.TensorIndex(eot)));  // [B, w]
+        new org.bytedeco.pytorch.TensorIndex(rows), new org.bytedeco.pytorch.TensorIndex(eotIndex)));  // [B, w]
     return pooled.matmul(textProjection);
   }
 
