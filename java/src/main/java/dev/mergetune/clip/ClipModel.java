@@ -1,6 +1,7 @@
 package dev.mergetune.clip;
 
 import dev.mergetune.clip.nn.LayerNorm;
+import dev.mergetune.clip.nn.Linear;
 import dev.mergetune.clip.nn.Params;
 import dev.mergetune.clip.nn.Transformer;
 import dev.mergetune.clip.nn.VisionTransformer;
@@ -155,6 +156,24 @@ public final class ClipModel extends Module {
     Tensor pooled = x.index(new org.bytedeco.pytorch.TensorIndexVector(
         new org.bytedeco.pytorch.TensorIndex(rows), new org.bytedeco.pytorch.TensorIndex(eotIndex)));  // [B, w]
     return pooled.matmul(textProjection);
+  }
+
+  /**
+   * The MLP layers of every residual block, vision tower first, by their parameter prefixes
+   * ({@code visual.transformer.resblocks.0.mlp.c_fc}, {@code ….mlp.c_proj}, …, {@code transformer.resblocks.N.mlp.c_proj}).
+   */
+  public java.util.LinkedHashMap<String, Linear> mlpLinears() {
+    java.util.LinkedHashMap<String, Linear> out = new java.util.LinkedHashMap<>();
+    addMlp(out, "visual.transformer", visual.transformer());
+    addMlp(out, "transformer", transformer);
+    return out;
+  }
+
+  private static void addMlp(java.util.Map<String, Linear> out, String prefix, Transformer t) {
+    for (int i = 0; i < t.layers(); i++) {
+      out.put(prefix + ".resblocks." + i + ".mlp.c_fc", t.block(i).mlpFc());
+      out.put(prefix + ".resblocks." + i + ".mlp.c_proj", t.block(i).mlpProj());
+    }
   }
 
   /** exp(logit_scale). */

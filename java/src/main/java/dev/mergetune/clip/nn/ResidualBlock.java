@@ -32,6 +32,16 @@ public final class ResidualBlock extends Module {
     return h.add(proj.forward(a.mul(torch.sigmoid(a.mul(QUICK_GELU)))));
   }
 
+  /** The MLP's input layer {@code mlp.c_fc} [4w, w]. */
+  public Linear mlpFc() {
+    return fc;
+  }
+
+  /** The MLP's output layer {@code mlp.c_proj} [w, 4w]. */
+  public Linear mlpProj() {
+    return proj;
+  }
+
   /** The MLP's two layers under OpenAI's names {@code c_fc} and {@code c_proj}. */
   static final class Mlp extends Module {
     final Linear fc;

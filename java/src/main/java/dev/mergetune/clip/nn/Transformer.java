@@ -20,6 +20,11 @@ public final class Transformer extends Module {
     return x;
   }
 
+  /** Block {@code i} ({@code resblocks.i}). */
+  public ResidualBlock block(int i) {
+    return blocks.get(i);
+  }
+
   public int layers() {
     return blocks.size();
   }

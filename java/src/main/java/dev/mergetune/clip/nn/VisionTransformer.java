@@ -47,4 +47,9 @@ public final class VisionTransformer extends Module {
     x = transformer.forward(lnPre.forward(x), false);
     return lnPost.forward(x.select(1, 0)).matmul(proj);
   }
+
+  /** The vision blocks ({@code transformer}). */
+  public Transformer transformer() {
+    return transformer;
+  }
 }
