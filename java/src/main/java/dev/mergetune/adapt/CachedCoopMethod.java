@@ -25,7 +25,10 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>KgCoOp (Yao et al., CVPR 2023): {@code loss = CE + λ·(1 − mean_c cos(F_c, z_c))}, with {@code F} the learned
  *       class text features and {@code z} the normalised text features of the hand-written template (e.g.
  *       {@code "a photo of a {}."}) computed once without gradients. λ = {@value #KGCOOP_DEFAULT_LAMBDA} by default
- *       (the paper's setting, {@code TRAINER.COOP.W}; not checked against the repository's configs here).
+ *       ({@code TRAINER.COOP.W}; the official htdong/KgCoOp repository was not in the searchable index, but
+ *       KgCoOp-based training scripts found there pass {@code TRAINER.COOP.W 8.0} to the KgCoOp trainer, whose
+ *       {@code CustomCLIP.forward} computes {@code score = 1.0 - torch.mean(cos(text_features, text_features_old))}
+ *       on normalised features, the term implemented here).
  * </ul>
  */
 public final class CachedCoopMethod implements TrainableMethod {
