@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.data.EpochOrder;
 import dev.mergetune.data.SplitMix64;
+import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,7 +178,8 @@ public final class TrainingLoop {
       j.put("checkpoint_step", step);
       j.put("epoch", bestEpoch);
       j.put("accuracy", bestAcc);
-      Files.write(dir.resolve(BEST_JSON), JSON.writeValueAsBytes(j));
+      byte[] text = JSON.writeValueAsBytes(j);
+      AtomicFiles.write(dir.resolve(BEST_JSON), ch -> ch.write(java.nio.ByteBuffer.wrap(text)));
     }
     // The loop keeps no random state of its own (batch order is a function of seed and epoch); the SplitMix64 slot
     // of the checkpoint holds the seed-derived stream for completeness.

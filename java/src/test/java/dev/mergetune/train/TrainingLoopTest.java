@@ -23,6 +23,7 @@ class TrainingLoopTest {
   /** Softmax regression on fixed synthetic data; the weights start from fixed values. */
   static final class Toy implements TrainableMethod {
     final Tensor w;
+    final Tensor w0;
     final Tensor b;
     final Tensor x;
     final Tensor y;
@@ -42,7 +43,8 @@ class TrainingLoopTest {
       y = Tensor.create(ys, N);
       float[] w0 = new float[D * C];
       for (int i = 0; i < w0.length; i++) w0[i] = (float) Math.sin(i) * 0.1f;
-      w = Tensor.create(w0, D, C);
+      this.w0 = Tensor.create(w0, D, C);
+      w = this.w0.clone();
       w.set_requires_grad(true);
       b = torch.zeros(C);
       b.set_requires_grad(true);
@@ -70,12 +72,14 @@ class TrainingLoopTest {
       return Losses.crossEntropy(x.index_select(0, index).matmul(w).add(b), y.index_select(0, index), 0.0);
     }
 
-    /** A deterministic, non-monotone function of the weights, so the best epoch is not simply the last. */
+    /**
+     * A deterministic score that falls as the weights move away from where they started, so the best epoch is the
+     * first, not the last.
+     */
     @Override
     public double evaluate() {
       evaluated.add(values(w));
-      double s = w.sum().item_double() * 1000;
-      return s - Math.floor(s);
+      return 1 / (1 + w.sub(w0).norm().item_double());
     }
   }
 
@@ -137,8 +141,11 @@ class TrainingLoopTest {
     TrainingLoop.Result got = new TrainingLoop(fresh, adamW(fresh), config(tmp.resolve("b"), 3, true)).run();
     assertTrue(got.resumed());
     assertFalse(want.resumed());
+    assertTrue(want.bestEpoch() < 3, "the best epoch precedes the checkpoint, so resuming needs best.safetensors: "
+        + want.bestEpoch());
     assertEquals(want.bestEpoch(), got.bestEpoch());
     assertEquals(want.bestAccuracy(), got.bestAccuracy());
+    assertEquals(want.lastLoss(), got.lastLoss());  // the last step agrees too, not only the restored best copy
     assertArrayEquals(values(plain.w), values(fresh.w));
     assertArrayEquals(values(plain.b), values(fresh.b));
     assertEquals(10, fresh.lossCalls);  // steps 16..25 only
