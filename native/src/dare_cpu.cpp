@@ -25,7 +25,7 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu_isa.h"
+#include "cpu_isa.h"  // isa(), kStreamBytes, avx2::store_fence
 #include "dare_cpu_isa.h"
 #include "dare_cpu_loops.h"
 #include "dare_internal.h"
@@ -64,6 +64,7 @@ struct Ctx {
   uint32_t k0, k1;    // the Philox key: the seed
   bool check;
   bool avx2;          // isa() is "avx2"
+  bool stream;        // AVX2, and the output is at least kStreamBytes: written with non-temporal stores
 };
 
 // Per-thread scratch.
@@ -74,14 +75,33 @@ struct Scratch {
   Scratch() : words(kTile + 8), keep(kTile + 64), acc(kTile) {}
 };
 
+// What the loop after keep_mask reads next: model i + 1 over this tile, or after the last model the base and
+// model 0 over the next tile (up to `limit`). The AVX2 keep_mask asks for it while it computes.
+struct Upcoming {
+  const float* pf[2] = {nullptr, nullptr};
+  int64_t n[2] = {0, 0};
+  Upcoming(const Ctx& c, int32_t i, int64_t s, int64_t t, int64_t len, int64_t limit) {
+    if (i + 1 < c.n_models) {
+      pf[0] = c.models[(i + 1) * c.n_segments + s] + t;
+      n[0] = len;
+    } else if (t + len < limit) {
+      pf[0] = c.base[s] + t + len;
+      pf[1] = c.models[s] + t + len;  // model 0
+      n[0] = n[1] = std::min(kTile, limit - t - len);
+    }
+  }
+};
+
 // The keep flags (non-zero: kept) of elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile): the result
 // points at the flag of j0.
-const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w) {
+const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w,
+                          const Upcoming& next) {
   const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
   const uint32_t c1 = static_cast<uint32_t>(i);
   const uint32_t c2 = static_cast<uint32_t>(c.keys[s]), c3 = static_cast<uint32_t>(c.keys[s] >> 32);
   if (c.avx2) {  // at most 257 blocks: 33 sets of 8, 1056 flags
-    avx2::dare_keep_blocks(static_cast<uint32_t>(q0), nb, c1, c2, c3, c.k0, c.k1, c.threshold, w.keep.data());
+    avx2::dare_keep_blocks(static_cast<uint32_t>(q0), nb, c1, c2, c3, c.k0, c.k1, c.threshold, w.keep.data(), next.pf,
+                           next.n);
     return w.keep.data() + (j0 & 3);
   }
   uint32_t* __restrict__ words = w.words.data();
@@ -126,7 +146,7 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
       bad |= !finite_f(b[k]);
     }
     for (int32_t i = 0; i < c.n_models; ++i) {
-      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w);
+      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       const float ci = c.coef[i * c.n_segments + s];
       const bool fine = c.avx2 ? avx2::dare_apply_model(acc, m, b, keep, ci, n)
@@ -140,7 +160,11 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
         if (k >= 0) return t + k;
       }
     }
-    std::memcpy(c.out[s] + t, acc, static_cast<size_t>(n) * sizeof(float));
+    if (c.avx2) {
+      avx2::dare_store_tile(c.out[s] + t, acc, n, c.stream);
+    } else {
+      std::memcpy(c.out[s] + t, acc, static_cast<size_t>(n) * sizeof(float));
+    }
   }
   return -1;
 }
@@ -165,7 +189,7 @@ bool stats_chunk(const Ctx& c, const Chunk& ch, double* partial_abs, double* par
     const float* __restrict__ b = c.base[s] + t;
     int nonfinite = 0;
     for (int32_t i = 0; i < N; ++i) {
-      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w);
+      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, ch.start + ch.len));
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       double* la = &lanes_abs[static_cast<size_t>(i) * kLanes];
       double* lk = &lanes_kept[static_cast<size_t>(i) * kLanes];
@@ -219,23 +243,25 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
                    uint32_t threshold, uint64_t seed, int32_t rescale, float scale, int32_t flags) {
   const int64_t S = n_segments;
   const size_t N = static_cast<size_t>(n_models);
+  std::vector<int64_t> starts(S + 1, 0);
+  for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
+  const int64_t total = starts[S];
+  const bool avx2 = std::strcmp(isa(), "avx2") == 0;
   std::vector<float> coef(N * static_cast<size_t>(S));
   Ctx c{S,        lengths, tensor_keys, out, base, n_models, models, coef.data(), threshold,
         static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0,
-        std::strcmp(isa(), "avx2") == 0};
+        avx2,     avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes};
   const int32_t threads = std::max(1, cpu_threads());
   std::vector<FirstBad> first_bad(threads);
 
   if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
     std::vector<Chunk> chunks;
     std::vector<int64_t> first_chunk(S + 1, 0);
-    int64_t total = 0;
     for (int64_t s = 0; s < S; ++s) {
       first_chunk[s] = static_cast<int64_t>(chunks.size());
       for (int64_t at = 0; at < lengths[s]; at += kChunk) {
-        chunks.push_back(Chunk{s, at, total + at, std::min(kChunk, lengths[s] - at)});
+        chunks.push_back(Chunk{s, at, starts[s] + at, std::min(kChunk, lengths[s] - at)});
       }
-      total += lengths[s];
     }
     first_chunk[S] = static_cast<int64_t>(chunks.size());
     std::vector<double> partial_abs(chunks.size() * N), partial_kept(chunks.size() * N);
@@ -273,9 +299,6 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
     }
   }
 
-  std::vector<int64_t> starts(S + 1, 0);
-  for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
-  const int64_t total = starts[S];
   std::vector<float> bad_result(threads, 0.0f);
   parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
     Scratch w;
@@ -284,6 +307,7 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
       const int64_t lo = pos - starts[s], hi = std::min(end, starts[s + 1]) - starts[s];
       if (hi <= lo) continue;  // empty segment
       const int64_t e = apply_run(c, s, lo, hi, w);
+      if (c.stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
       if (e >= 0) {
         first_bad[part] = FirstBad{s, e};
         bad_result[part] = w.acc[(e - lo) % kTile];

@@ -40,7 +40,7 @@ inline void mulhilo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
 }  // namespace
 
 void dare_keep_blocks(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
-                      uint32_t threshold, uint32_t* keep) {
+                      uint32_t threshold, uint32_t* keep, const float* const pf[2], const int64_t pf_n[2]) {
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kM0)), m1 = _mm256_set1_epi32(static_cast<int>(kM1));
   // Round 1: c1, c2, c3 are the same for every block, so the new c0 and c1 are too.
   const uint64_t p1 = static_cast<uint64_t>(kM1) * c2;
@@ -58,7 +58,20 @@ void dare_keep_blocks(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_
   const __m256i step = _mm256_set1_epi32(8 * kGroups);
 
   __m256i q = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(q0)), lane);  // wraps mod 2^32 as philox.h
+  // Prefetch pacing: the requested lines spread evenly over the iterations, so the miss queue never fills.
+  constexpr int64_t kLine = 64 / sizeof(float);
+  const int64_t iterations = (nb + 8 * kGroups - 1) / (8 * kGroups);
+  int64_t pf_at[2] = {0, 0}, pf_step[2];
+  for (int r = 0; r < 2; ++r) {
+    const int64_t lines = pf[r] != nullptr ? (pf_n[r] + kLine - 1) / kLine : 0;
+    pf_step[r] = iterations > 0 ? (lines + iterations - 1) / iterations * kLine : 0;
+  }
   for (int64_t b0 = 0; b0 < nb; b0 += 8 * kGroups) {
+    for (int r = 0; r < 2; ++r) {
+      for (int64_t end = pf_at[r] + pf_step[r]; pf_at[r] < end && pf_at[r] < pf_n[r]; pf_at[r] += kLine) {
+        _mm_prefetch(reinterpret_cast<const char*>(pf[r] + pf_at[r]), _MM_HINT_T0);
+      }
+    }
     __m256i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
     for (int g = 0; g < kGroups; ++g) {
       const __m256i c0 = _mm256_add_epi32(q, _mm256_set1_epi32(8 * g));
@@ -125,6 +138,16 @@ bool dare_apply_model(float* acc, const float* m, const float* b, const uint32_t
     fine &= __builtin_fabsf(m[k]) <= FLT_MAX;
   }
   return fine;
+}
+
+void dare_store_tile(float* dst, const float* src, int64_t n, bool stream) {
+  int64_t k = 0;
+  if (stream && (reinterpret_cast<uintptr_t>(dst) & 3) == 0) {
+    for (; k < n && (reinterpret_cast<uintptr_t>(dst + k) & 31) != 0; ++k) dst[k] = src[k];
+    for (; k + 8 <= n; k += 8) _mm256_stream_ps(dst + k, _mm256_loadu_ps(src + k));
+  }
+  for (; k + 8 <= n; k += 8) _mm256_storeu_ps(dst + k, _mm256_loadu_ps(src + k));
+  for (; k < n; ++k) dst[k] = src[k];
 }
 
 void dare_stats_model(const float* m, const float* b, const uint32_t* keep, int64_t n, double* la, double* lk) {

@@ -19,7 +19,8 @@
 // MT_CHECK_FINITE costs nothing extra: a double sum of fp32 values is non-finite exactly when one of them is, so
 // only the tile's sums are tested, and a hit is then located (and its culprit named) from the intact inputs.
 //
-// On AVX2 CPUs a tile runs in signmax_cpu_avx2.cpp instead: the same operations in the same order, bit for bit.
+// On AVX2 CPUs a tile runs in signmax_cpu_avx2.cpp instead: the same operations in the same order, bit for bit,
+// with a U of kStreamBytes or more written past the cache (non-temporal stores).
 //
 // Decouple is elementwise (out = bit ? θ0 + λ·U : θ0), split over the flat range; each tile is computed into a
 // local buffer and checked before it is stored, so out may alias θ0 and a bad element's inputs stay readable.
@@ -73,6 +74,7 @@ struct UnifyTile {
   int32_t n_tasks;
   bool has_theta0;
   bool avx2;
+  bool stream;                    // AVX2 and a U of kStreamBytes or more: non-temporal stores
   std::vector<double> sum;        // kTile (portable)
   std::vector<float> sign, umax;  // kTile
   std::vector<float> delta;       // kTile: δ of one task when θ0 is given (portable)
@@ -80,8 +82,8 @@ struct UnifyTile {
   std::vector<uint32_t> words;    // n_tasks · kWordsPerTile (AVX2)
   std::vector<double> lanes_abs, lanes_masked;  // n_tasks · kLanes
 
-  UnifyTile(int32_t tasks, bool theta0, bool use_avx2)
-      : n_tasks(tasks), has_theta0(theta0), avx2(use_avx2), sum(use_avx2 ? 0 : kTile), sign(kTile), umax(kTile),
+  UnifyTile(int32_t tasks, bool theta0, bool use_avx2, bool use_stream)
+      : n_tasks(tasks), has_theta0(theta0), avx2(use_avx2), stream(use_stream), sum(use_avx2 ? 0 : kTile), sign(kTile), umax(kTile),
         delta(theta0 && !use_avx2 ? kTile : 0), agree(use_avx2 ? 0 : static_cast<size_t>(tasks) * kTile),
         words(use_avx2 ? static_cast<size_t>(tasks) * kWordsPerTile : 0),
         lanes_abs(static_cast<size_t>(tasks) * kLanes), lanes_masked(static_cast<size_t>(tasks) * kLanes) {}
@@ -99,7 +101,7 @@ struct UnifyTile {
   int64_t run(const float* const* x, const float* z, float* __restrict__ u, uint32_t* const* m, int64_t n,
               bool check, bool sums) {
     if (avx2) {
-      return avx2::signmax_unify_tile(n_tasks, x, z, u, m, n, check, sums ? lanes_abs.data() : nullptr,
+      return avx2::signmax_unify_tile(n_tasks, x, z, u, m, n, check, stream, sums ? lanes_abs.data() : nullptr,
                                       sums ? lanes_masked.data() : nullptr, sign.data(), umax.data(), words.data());
     }
     double* __restrict__ s = sum.data();
@@ -273,6 +275,7 @@ mt_status signmax_unify_f32(int64_t n_segments, const int64_t* lengths, const fl
   std::vector<double> partial_abs(sums ? chunks.size() * T : 0), partial_masked(sums ? chunks.size() * T : 0);
   const int32_t threads = std::max(1, cpu_threads());
   const bool avx2 = std::strcmp(isa(), "avx2") == 0;
+  const bool stream = avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes;
   std::vector<FirstBad> first_bad(threads);
 
   parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
@@ -280,16 +283,17 @@ mt_status signmax_unify_f32(int64_t n_segments, const int64_t* lengths, const fl
     const size_t c0 = std::lower_bound(chunks.begin(), chunks.end(), begin, by_flat) - chunks.begin();
     const size_t c1 = std::lower_bound(chunks.begin(), chunks.end(), end, by_flat) - chunks.begin();
     if (c0 >= c1) return;
-    UnifyTile tile(n_tasks, theta0 != nullptr, avx2);
+    UnifyTile tile(n_tasks, theta0 != nullptr, avx2, stream);
     std::vector<const float*> x(T);
     std::vector<uint32_t*> m(T);
     for (size_t c = c0; c < c1; ++c) {
       if (!unify_chunk(chunks[c], n_segments, theta0, n_tasks, inputs, unified, masks, check,
                        sums ? &partial_abs[c * T] : nullptr, sums ? &partial_masked[c * T] : nullptr, tile, x, m,
                        &first_bad[part])) {
-        return;
+        break;
       }
     }
+    if (stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
   });
 
   for (const FirstBad& fb : first_bad) {  // parts are in flat order, so the first hit is the lowest index

@@ -225,9 +225,17 @@ void masked_pass(const uint32_t* const* words, const float* mx, int64_t n, doubl
   }
 }
 
+// Step 3 for elements 8 at a time from k.
+inline __m256 unified8(const float* sg, const float* mx, int64_t k) {
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 v = _mm256_loadu_ps(mx + k);
+  const __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(sg + k), zero, _CMP_GT_OQ);
+  return _mm256_blendv_ps(_mm256_sub_ps(zero, v), v, pos);
+}
+
 template <bool kTheta0, bool kSums>
 int64_t tile(int32_t n_tasks, const float* const* x, const float* z, float* u, uint32_t* const* m, int64_t n,
-             bool check, double* lanes_abs, double* lanes_masked, float* sg, float* mx, uint32_t* words) {
+             bool check, bool stream, double* lanes_abs, double* lanes_masked, float* sg, float* mx, uint32_t* words) {
   const int64_t bad = signs<kTheta0>(n_tasks, x, z, n, check, sg);
   if (bad >= 0) return bad;
   for (int64_t k = 0; k < n; ++k) mx[k] = 0.0f;
@@ -248,13 +256,12 @@ int64_t tile(int32_t n_tasks, const float* const* x, const float* z, float* u, u
       task_pass<kTheta0, kSums, 1>(x + i0, z, sg, mx, m + i0, ww, n, la);
     }
   }
-  const __m256 zero = _mm256_setzero_ps();
   int64_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const __m256 v = _mm256_loadu_ps(mx + k);
-    const __m256 pos = _mm256_cmp_ps(_mm256_loadu_ps(sg + k), zero, _CMP_GT_OQ);
-    _mm256_storeu_ps(u + k, _mm256_blendv_ps(_mm256_sub_ps(zero, v), v, pos));
+  if (stream && (reinterpret_cast<uintptr_t>(u) & 3) == 0) {
+    for (; k < n && (reinterpret_cast<uintptr_t>(u + k) & 31) != 0; ++k) u[k] = sg[k] > 0.0f ? mx[k] : 0.0f - mx[k];
+    for (; k + 8 <= n; k += 8) _mm256_stream_ps(u + k, unified8(sg, mx, k));
   }
+  for (; k + 8 <= n; k += 8) _mm256_storeu_ps(u + k, unified8(sg, mx, k));
   for (; k < n; ++k) u[k] = sg[k] > 0.0f ? mx[k] : 0.0f - mx[k];
   if (kSums) {
     for (int32_t i0 = 0; i0 < n_tasks; i0 += kMaxBlock) {
@@ -277,15 +284,15 @@ int64_t tile(int32_t n_tasks, const float* const* x, const float* z, float* u, u
 }  // namespace
 
 int64_t signmax_unify_tile(int32_t n_tasks, const float* const* x, const float* z, float* u, uint32_t* const* m,
-                           int64_t n, bool check, double* lanes_abs, double* lanes_masked, float* sign, float* umax,
-                           uint32_t* words) {
+                           int64_t n, bool check, bool stream, double* lanes_abs, double* lanes_masked, float* sign,
+                           float* umax, uint32_t* words) {
   const bool sums = lanes_abs != nullptr;
   if (z != nullptr) {
-    return sums ? tile<true, true>(n_tasks, x, z, u, m, n, check, lanes_abs, lanes_masked, sign, umax, words)
-                : tile<true, false>(n_tasks, x, z, u, m, n, check, lanes_abs, lanes_masked, sign, umax, words);
+    return sums ? tile<true, true>(n_tasks, x, z, u, m, n, check, stream, lanes_abs, lanes_masked, sign, umax, words)
+                : tile<true, false>(n_tasks, x, z, u, m, n, check, stream, lanes_abs, lanes_masked, sign, umax, words);
   }
-  return sums ? tile<false, true>(n_tasks, x, z, u, m, n, check, lanes_abs, lanes_masked, sign, umax, words)
-              : tile<false, false>(n_tasks, x, z, u, m, n, check, lanes_abs, lanes_masked, sign, umax, words);
+  return sums ? tile<false, true>(n_tasks, x, z, u, m, n, check, stream, lanes_abs, lanes_masked, sign, umax, words)
+              : tile<false, false>(n_tasks, x, z, u, m, n, check, stream, lanes_abs, lanes_masked, sign, umax, words);
 }
 
 }  // namespace mt::cpu::avx2

@@ -14,11 +14,12 @@ namespace avx2 {
 // signmax_cpu.cpp's portable UnifyTile::run computes: x[i] / z (nullptr without θ0) point at the tile's first
 // element, u and m[i] at its U and first mask word. lanes_abs / lanes_masked (n_tasks · kSignmaxLanes each, or
 // both nullptr for no sums) are added to in the same order. Scratch: sign and umax (kSignmaxTile floats), words
-// (n_tasks · kSignmaxTile / 32). Returns the first element whose delta sum is non-finite (with `check`) before
-// anything of the tile is written, else -1.
+// (n_tasks · kSignmaxTile / 32). With `stream`, the 32-byte-aligned part of U is written with non-temporal stores
+// (store_fence() before the thread is joined). Returns the first element whose delta sum is non-finite (with
+// `check`) before anything of the tile is written, else -1.
 int64_t signmax_unify_tile(int32_t n_tasks, const float* const* x, const float* z, float* u, uint32_t* const* m,
-                           int64_t n, bool check, double* lanes_abs, double* lanes_masked, float* sign, float* umax,
-                           uint32_t* words);
+                           int64_t n, bool check, bool stream, double* lanes_abs, double* lanes_masked, float* sign,
+                           float* umax, uint32_t* words);
 }  // namespace avx2
 
 }  // namespace mt::cpu

@@ -340,6 +340,20 @@ MT_TEST(signmax_unify_avx2_is_bit_identical_on_many_segments_and_threads) {
   for (const int32_t threads : {1, 2, 3}) k3_twins(wide, threads, "wide");
 }
 
+// U of 8 MiB and more is streamed (non-temporal stores after a scalar head up to 32-byte alignment).
+MT_TEST(signmax_unify_avx2_is_bit_identical_when_streaming) {
+  if (!have_avx2()) return;
+  Restore restore;
+  for (const int offset : {0, 1, 3}) {
+    K3 p({2'100'003, 1'000, 70}, 2, offset != 1, offset, 60 + offset);
+    k3_twins(p, 2, "streamed U, offset " + std::to_string(offset));
+    if (offset == 3) {
+      p.poison(61, 2);
+      k3_twins(p, 2, "streamed U with NaN/Inf");
+    }
+  }
+}
+
 MT_TEST(signmax_unify_avx2_reports_non_finite_inputs_at_the_same_place) {
   if (!have_avx2()) return;
   Restore restore;
@@ -389,6 +403,20 @@ MT_TEST(dare_avx2_is_bit_identical_on_many_segments_threads_and_in_place) {
   for (const int32_t threads : {1, 2, 3}) {
     dare_twins(wide, 0.9f, 0xfeedfacecafebeefull, -1, threads, "wide");
     dare_twins(wide, 0.25f, 5, 0, threads, "wide, out = base");
+  }
+}
+
+// Outputs of 8 MiB and more are streamed, in place too.
+MT_TEST(dare_avx2_is_bit_identical_when_streaming) {
+  if (!have_avx2()) return;
+  Restore restore;
+  for (const int offset : {0, 1, 2}) {
+    Dare p({2'100'001, 999, 3}, 2, offset, 70 + offset);
+    dare_twins(p, 0.5f, 71, offset - 1, 2, "streamed, offset " + std::to_string(offset));
+    if (offset == 2) {
+      p.poison(72, 2);
+      dare_twins(p, 0.5f, 73, -1, 2, "streamed with NaN/Inf");
+    }
   }
 }
 
