@@ -69,6 +69,15 @@ inline uint32_t pack8(const uint8_t* p) {
   return static_cast<uint32_t>((x * 0x0102040810204080ull) >> 56);
 }
 
+// on ? v : +0.0f (on is 0 or 1), as a bit mask: GCC vectorises it, where the select of a float it leaves scalar.
+inline float keep_if(float v, uint8_t on) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  bits &= 0u - on;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
 // Everything one thread needs for the tiles of its chunks.
 struct UnifyTile {
   int32_t n_tasks;
@@ -78,13 +87,14 @@ struct UnifyTile {
   std::vector<double> sum;        // kTile (portable)
   std::vector<float> sign, umax;  // kTile
   std::vector<float> delta;       // kTile: δ of one task when θ0 is given (portable)
+  std::vector<float> masked;      // kTile: M·umax of one task (portable)
   std::vector<uint8_t> agree;     // n_tasks · kTile (portable)
   std::vector<uint32_t> words;    // n_tasks · kWordsPerTile (AVX2)
   std::vector<double> lanes_abs, lanes_masked;  // n_tasks · kLanes
 
   UnifyTile(int32_t tasks, bool theta0, bool use_avx2, bool use_stream)
       : n_tasks(tasks), has_theta0(theta0), avx2(use_avx2), stream(use_stream), sum(use_avx2 ? 0 : kTile), sign(kTile), umax(kTile),
-        delta(theta0 && !use_avx2 ? kTile : 0), agree(use_avx2 ? 0 : static_cast<size_t>(tasks) * kTile),
+        delta(theta0 && !use_avx2 ? kTile : 0), masked(use_avx2 ? 0 : kTile), agree(use_avx2 ? 0 : static_cast<size_t>(tasks) * kTile),
         words(use_avx2 ? static_cast<size_t>(tasks) * kWordsPerTile : 0),
         lanes_abs(static_cast<size_t>(tasks) * kLanes), lanes_masked(static_cast<size_t>(tasks) * kLanes) {}
 
@@ -154,18 +164,22 @@ struct UnifyTile {
         for (int q = 0; q < kLanes; ++q) la[q] = acc[q];
       }
     }
-    for (int64_t k = 0; k < n; ++k) u[k] = sg[k] > 0.0f ? mx[k] : 0.0f - mx[k];
+    // U = flag > 0 ? umax : 0 − umax, written as flag·umax + 0 so that it vectorises: flag is ±1, so the product
+    // is exact (±umax), and umax is never −0 or NaN, so adding +0 changes only −0 into +0, as 0 − (+0) gives.
+    for (int64_t k = 0; k < n; ++k) u[k] = sg[k] * mx[k] + 0.0f;
     if (sums) {
       for (int32_t i = 0; i < n_tasks; ++i) {
-        const uint8_t* ag = agree.data() + static_cast<size_t>(i) * kTile;
+        const uint8_t* __restrict__ ag = agree.data() + static_cast<size_t>(i) * kTile;
+        float* __restrict__ v = masked.data();
+        for (int64_t k = 0; k < n; ++k) v[k] = keep_if(mx[k], ag[k]);  // M ? umax : +0
         double* lm = lanes_masked.data() + static_cast<size_t>(i) * kLanes;
         double acc[kLanes];
         for (int q = 0; q < kLanes; ++q) acc[q] = lm[q];
         int64_t k = 0;
         for (; k + kLanes <= n; k += kLanes) {
-          for (int q = 0; q < kLanes; ++q) acc[q] += static_cast<double>(ag[k + q] ? mx[k + q] : 0.0f);
+          for (int q = 0; q < kLanes; ++q) acc[q] += static_cast<double>(v[k + q]);
         }
-        for (; k < n; ++k) acc[k % kLanes] += static_cast<double>(ag[k] ? mx[k] : 0.0f);
+        for (; k < n; ++k) acc[k % kLanes] += static_cast<double>(v[k]);
         for (int q = 0; q < kLanes; ++q) lm[q] = acc[q];
       }
     }
