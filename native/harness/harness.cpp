@@ -4,10 +4,12 @@
 // copy on the same device. On CUDA, K3's U and masks and K4b's NONE/INVERSE results are also checked bit for bit
 // against the CPU's (K4b's L1 results to rounding).
 //
-//   mergetune_harness [--quick]
+//   mergetune_harness [--quick | --timing-only] [--mb N]
 //
 // --quick runs small sizes and checks only (seconds; a ctest, also on machines without a GPU). The full run adds
-// large sizes and the timing table; MT_HARNESS_CSV=path also writes the timing rows as CSV. The CUDA sections
+// large sizes and the timing table; MT_HARNESS_CSV=path also writes the timing rows as CSV. --timing-only skips
+// the checks and prints the timing table alone (copies, K4a, K3 unify and K4b at N MB, default 64; N MB is one
+// array: a K3 or K4b call with T inputs moves (T + 2)·N MB). The CUDA sections
 // run only when mt_cuda_device_count() > 0. The exit status is 0 when every check passed, and the last line
 // reads "N passed, M failed".
 #include <algorithm>
@@ -1077,9 +1079,11 @@ void time_signmax(int32_t device, int64_t mb) {
 }
 
 // K4b, one segment: GB/s counts (n_models + 2)·4 bytes per element (L1 reads the inputs twice but is counted once).
+constexpr int32_t kDareTimedModels[] = {1, 2, 4, 8};
+
 void time_dare(int32_t device, int64_t mb) {
   const int64_t n = (mb << 20) / static_cast<int64_t>(sizeof(float));
-  const int32_t max_m = 4;
+  const int32_t max_m = 8;
   Buffers b(device, n, max_m, 0, 0);
   if (!b.ok()) {
     std::printf("  %s dare %lld MB: skipped (out of memory)\n", device_name(device), (long long)mb);
@@ -1102,11 +1106,11 @@ void time_dare(int32_t device, int64_t mb) {
   const float* base = b.base();
   const float* models[max_m];
   for (int32_t i = 0; i < max_m; ++i) models[i] = b.model(i);
-  const float lambdas[max_m] = {0.3f, -0.2f, 0.5f, 0.1f};
+  const float lambdas[max_m] = {0.3f, -0.2f, 0.5f, 0.1f, 0.25f, -0.4f, 0.7f, 0.05f};
   const uint64_t key = 0xabcdef;
   bool failed = false;
   for (const int32_t rescale : {MT_DARE_RESCALE_INVERSE, MT_DARE_RESCALE_L1}) {
-    for (const int32_t m : {1, 4}) {
+    for (const int32_t m : kDareTimedModels) {
       auto call = [&] {
         failed = failed || mt_dare_f32(device, nullptr, 1, &n, &key, &out, &base, m, models, lambdas, 0.9f, 42,
                                        rescale, 0) != MT_OK;
@@ -1173,11 +1177,36 @@ void print_cuda_status(bool* available) {
   }
 }
 
-int harness(bool quick) {
-  std::printf("mergetune harness (%s): libmergetune %s, %d CPU threads\n", quick ? "quick" : "full", mt_version(),
-              mt_get_num_threads());
+void time_all(bool cuda, int64_t kernel_mb) {
+  std::printf("  %-18s %-6s %8s %6s %9s %9s %8s\n", "kernel", "device", "n_models", "MB", "ms", "GB/s", "of copy");
+  for (const int64_t mb : {int64_t{64}, int64_t{256}}) time_cpu(mb);
+  if (kernel_mb != 64 && kernel_mb != 256) time_cpu(kernel_mb);
+  time_signmax(MT_DEVICE_CPU, kernel_mb);
+  time_dare(MT_DEVICE_CPU, kernel_mb);
+  time_ties(MT_DEVICE_CPU, kernel_mb);
+  if (cuda) {
+    for (const int64_t mb : {int64_t{64}, int64_t{256}}) time_cuda(mb);
+    if (kernel_mb != 64 && kernel_mb != 256) time_cuda(kernel_mb);
+    time_signmax(MT_DEVICE_CUDA, kernel_mb);
+    time_dare(MT_DEVICE_CUDA, kernel_mb);
+    time_ties(MT_DEVICE_CUDA, kernel_mb);
+  } else {
+    std::printf("  cuda: not available (%s)\n", mt_cuda_unavailable_reason());
+  }
+  if (const char* csv = std::getenv("MT_HARNESS_CSV"); csv != nullptr && csv[0] != '\0') write_csv(csv);
+}
+
+int harness(bool quick, bool timing_only, int64_t kernel_mb) {
+  std::printf("mergetune harness (%s): libmergetune %s, %d CPU threads, CPU ISA %s\n",
+              timing_only ? "timing only" : quick ? "quick" : "full", mt_version(), mt_get_num_threads(), mt_cpu_isa());
   bool cuda = false;
   print_cuda_status(&cuda);
+  if (timing_only) {
+    std::printf("\n== Timing (GB/s counts (n_models + 2) * 4 bytes per element; \"of copy\" is against the best copy)\n");
+    time_all(cuda, kernel_mb);
+    std::printf("\n%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+  }
   result((mt_cuda_device_count() > 0) == (mt_cuda_unavailable_reason()[0] == '\0'),
          "mt_cuda_unavailable_reason() is empty exactly when devices are present");
 
@@ -1279,20 +1308,7 @@ int harness(bool quick) {
   if (quick) {
     std::printf("  skipped (--quick)\n");
   } else {
-    std::printf("  %-18s %-6s %8s %6s %9s %9s %8s\n", "kernel", "device", "n_models", "MB", "ms", "GB/s", "of copy");
-    for (const int64_t mb : {64, 256}) time_cpu(mb);
-    time_signmax(MT_DEVICE_CPU, 64);
-    time_dare(MT_DEVICE_CPU, 64);
-    time_ties(MT_DEVICE_CPU, 64);
-    if (cuda) {
-      for (const int64_t mb : {64, 256}) time_cuda(mb);
-      time_signmax(MT_DEVICE_CUDA, 64);
-      time_dare(MT_DEVICE_CUDA, 64);
-      time_ties(MT_DEVICE_CUDA, 64);
-    } else {
-      std::printf("  cuda: not available (%s)\n", mt_cuda_unavailable_reason());
-    }
-    if (const char* csv = std::getenv("MT_HARNESS_CSV"); csv != nullptr && csv[0] != '\0') write_csv(csv);
+    time_all(cuda, kernel_mb);
   }
 
   std::printf("\n%d passed, %d failed\n", g_passed, g_failed);
@@ -1302,17 +1318,33 @@ int harness(bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, timing_only = false;
+  int64_t kernel_mb = 64;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--timing-only") == 0) {
+      timing_only = true;
+    } else if (std::strcmp(argv[i], "--mb") == 0 && i + 1 < argc && std::atoll(argv[i + 1]) > 0) {
+      kernel_mb = std::atoll(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--quick]\n  MT_HARNESS_CSV=path also writes the timing rows as CSV\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--quick | --timing-only] [--mb N]\n"
+                   "  --quick        small sizes, checks only\n"
+                   "  --timing-only  no checks: the timing table alone\n"
+                   "  --mb N         size of one array in the K3 unify and K4b timing runs (default 64)\n"
+                   "  MT_HARNESS_CSV=path also writes the timing rows as CSV; MERGETUNE_CPU_ISA=generic times the\n"
+                   "  portable CPU path\n",
+                   argv[0]);
       return std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0 ? 0 : 2;
     }
   }
+  if (quick && timing_only) {
+    std::fprintf(stderr, "--quick and --timing-only exclude each other\n");
+    return 2;
+  }
   try {
-    return harness(quick);
+    return harness(quick, timing_only, kernel_mb);
   } catch (const std::exception& e) {
     std::printf("harness aborted: %s\n%d passed, %d failed\n", e.what(), g_passed, g_failed + 1);
     return 1;

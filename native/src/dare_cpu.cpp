@@ -13,6 +13,9 @@
 // per chunk and model, Σ|δ| and Σ|keep·δ| go into 8 double lanes (element mod 8), folded in order into one
 // partial, and the partials of a segment are added in chunk order: independent of the thread count.
 //
+// On AVX2 CPUs the Philox blocks, the apply loop and the L1 loop run in dare_cpu_avx2.cpp: eight blocks / elements
+// a step, bit for bit the same masks, results and sums.
+//
 // MT_CHECK_FINITE: a NaN/Inf input is reported even where it was dropped (it is an input), so every input of a
 // tile is tested, not only the results; the first bad element (by flat index) is named through
 // report_non_finite (base, then the models in order, then the result).
@@ -22,6 +25,9 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu_isa.h"  // isa(), kStreamBytes, avx2::store_fence
+#include "dare_cpu_isa.h"
+#include "dare_cpu_loops.h"
 #include "dare_internal.h"
 #include "interp_report.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
@@ -35,6 +41,7 @@ namespace {
 constexpr int64_t kTile = 1024;               // elements per tile (a multiple of 4)
 constexpr int64_t kChunk = int64_t{1} << 16;  // elements per L1 stats chunk (a multiple of kTile)
 constexpr int kLanes = 8;
+constexpr int64_t kBatch = 64;                // Philox blocks side by side on the portable path
 constexpr int64_t kMinPerThread = int64_t{1} << 16;
 
 inline bool finite_f(float v) { return std::fabs(v) <= FLT_MAX; }
@@ -57,34 +64,82 @@ struct Ctx {
   uint32_t threshold;
   uint32_t k0, k1;    // the Philox key: the seed
   bool check;
+  bool avx2;          // isa() is "avx2"
+  bool stream;        // AVX2, and the output is at least kStreamBytes: written with non-temporal stores
 };
 
 // Per-thread scratch.
 struct Scratch {
   std::vector<uint32_t> words;  // Philox output of the blocks of one tile (kTile + 4 words)
-  std::vector<uint32_t> keep;   // 0 / 1 per element of the tile
+  std::vector<uint32_t> keep;   // 0 / 1 per element of the tile (AVX2: 0 / ~0 per element of its blocks)
   std::vector<float> acc;
-  Scratch() : words(kTile + 8), keep(kTile), acc(kTile) {}
+  alignas(64) uint32_t x0[kBatch], x1[kBatch], x2[kBatch], x3[kBatch];  // the counters of a batch of blocks
+  Scratch() : words(kTile + 8), keep(kTile + 64), acc(kTile) {}
 };
 
-// keep[k] for elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile).
-void keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w) {
+// What the loop after keep_mask reads next: model i + 1 over this tile, or after the last model the base and
+// model 0 over the next tile (up to `limit`). The AVX2 keep_mask asks for it while it computes.
+struct Upcoming {
+  const float* pf[2] = {nullptr, nullptr};
+  int64_t n[2] = {0, 0};
+  Upcoming(const Ctx& c, int32_t i, int64_t s, int64_t t, int64_t len, int64_t limit) {
+    if (i + 1 < c.n_models) {
+      pf[0] = c.models[(i + 1) * c.n_segments + s] + t;
+      n[0] = len;
+    } else if (t + len < limit) {
+      pf[0] = c.base[s] + t + len;
+      pf[1] = c.models[s] + t + len;  // model 0
+      n[0] = n[1] = std::min(kTile, limit - t - len);
+    }
+  }
+};
+
+// The keep flags (non-zero: kept) of elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile): the result
+// points at the flag of j0.
+const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w,
+                          const Upcoming& next) {
   const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
   const uint32_t c1 = static_cast<uint32_t>(i);
   const uint32_t c2 = static_cast<uint32_t>(c.keys[s]), c3 = static_cast<uint32_t>(c.keys[s] >> 32);
+  if (c.avx2) {  // at most 257 blocks: 33 sets of 8, 1056 flags
+    avx2::dare_keep_blocks(static_cast<uint32_t>(q0), nb, c1, c2, c3, c.k0, c.k1, c.threshold, w.keep.data(), next.pf,
+                           next.n);
+    return w.keep.data() + (j0 & 3);
+  }
   uint32_t* __restrict__ words = w.words.data();
-  for (int64_t b = 0; b < nb; ++b) {
-    uint32_t x0 = static_cast<uint32_t>(q0 + b), x1 = c1, x2 = c2, x3 = c3;
-    philox4x32_10(x0, x1, x2, x3, c.k0, c.k1);
-    words[4 * b + 0] = x0;
-    words[4 * b + 1] = x1;
-    words[4 * b + 2] = x2;
-    words[4 * b + 3] = x3;
+  // Up to kBatch blocks side by side, one round at a time over all of them (philox4x32_10 with the loops swapped):
+  // GCC vectorises the loop over the blocks (SSE2 pmuludq), where a loop of whole philox4x32_10 calls stays
+  // scalar. The same rounds on every block, so the same words.
+  for (int64_t b0 = 0; b0 < nb; b0 += kBatch) {
+    const int64_t cnt = std::min<int64_t>(kBatch, nb - b0);
+    uint32_t* __restrict__ x0 = w.x0;
+    uint32_t* __restrict__ x1 = w.x1;
+    uint32_t* __restrict__ x2 = w.x2;
+    uint32_t* __restrict__ x3 = w.x3;
+    for (int64_t j = 0; j < cnt; ++j) {
+      x0[j] = static_cast<uint32_t>(q0 + b0 + j);
+      x1[j] = c1;
+      x2[j] = c2;
+      x3[j] = c3;
+    }
+    uint32_t k0 = c.k0, k1 = c.k1;
+    for (int r = 0; r < 10; ++r) {
+      for (int64_t j = 0; j < cnt; ++j) philox4x32_round(x0[j], x1[j], x2[j], x3[j], k0, k1);
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
+    }
+    for (int64_t j = 0; j < cnt; ++j) {
+      words[4 * (b0 + j) + 0] = x0[j];
+      words[4 * (b0 + j) + 1] = x1[j];
+      words[4 * (b0 + j) + 2] = x2[j];
+      words[4 * (b0 + j) + 3] = x3[j];
+    }
   }
   const uint32_t* __restrict__ from = words + (j0 & 3);
   uint32_t* __restrict__ keep = w.keep.data();
   const uint32_t t = c.threshold;
   for (int64_t k = 0; k < n; ++k) keep[k] = dare_keep(from[k], t) ? 1u : 0u;
+  return keep;
 }
 
 // Index (in the tile) of the first element with a non-finite input or result, or -1.
@@ -104,7 +159,6 @@ int64_t first_bad_in_tile(const Ctx& c, int64_t s, int64_t t, int64_t n, const f
 // The apply pass over elements [lo, hi) of segment s; returns the first bad element (segment-relative) or -1.
 int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
   float* __restrict__ acc = w.acc.data();
-  const uint32_t* __restrict__ keep = w.keep.data();
   for (int64_t t = lo; t < hi; t += kTile) {
     const int64_t n = std::min(kTile, hi - t);
     const float* __restrict__ b = c.base[s] + t;
@@ -114,14 +168,12 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
       bad |= !finite_f(b[k]);
     }
     for (int32_t i = 0; i < c.n_models; ++i) {
-      keep_mask(c, i, s, t, n, w);
+      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       const float ci = c.coef[i * c.n_segments + s];
-      for (int64_t k = 0; k < n; ++k) {
-        const float v = acc[k] + ci * (m[k] - b[k]);
-        acc[k] = keep[k] != 0 ? v : acc[k];
-        bad |= !finite_f(m[k]);
-      }
+      const bool fine = c.avx2 ? avx2::dare_apply_model(acc, m, b, keep, ci, n)
+                               : generic::dare_apply_model(acc, m, b, keep, ci, n);
+      bad |= !fine;
     }
     if (c.check) {
       for (int64_t k = 0; k < n; ++k) bad |= !finite_f(acc[k]);
@@ -130,7 +182,11 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
         if (k >= 0) return t + k;
       }
     }
-    std::memcpy(c.out[s] + t, acc, static_cast<size_t>(n) * sizeof(float));
+    if (c.avx2) {
+      avx2::dare_store_tile(c.out[s] + t, acc, n, c.stream);
+    } else {
+      std::memcpy(c.out[s] + t, acc, static_cast<size_t>(n) * sizeof(float));
+    }
   }
   return -1;
 }
@@ -150,37 +206,22 @@ bool stats_chunk(const Ctx& c, const Chunk& ch, double* partial_abs, double* par
   const int32_t N = c.n_models;
   std::fill(lanes_abs.begin(), lanes_abs.end(), 0.0);
   std::fill(lanes_kept.begin(), lanes_kept.end(), 0.0);
-  const uint32_t* __restrict__ keep = w.keep.data();
   for (int64_t t = ch.start; t < ch.start + ch.len; t += kTile) {
     const int64_t n = std::min(kTile, ch.start + ch.len - t);
     const float* __restrict__ b = c.base[s] + t;
     int nonfinite = 0;
     for (int32_t i = 0; i < N; ++i) {
-      keep_mask(c, i, s, t, n, w);
+      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, ch.start + ch.len));
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
-      double la[kLanes], lk[kLanes];
-      for (int q = 0; q < kLanes; ++q) {
-        la[q] = lanes_abs[static_cast<size_t>(i) * kLanes + q];
-        lk[q] = lanes_kept[static_cast<size_t>(i) * kLanes + q];
+      double* la = &lanes_abs[static_cast<size_t>(i) * kLanes];
+      double* lk = &lanes_kept[static_cast<size_t>(i) * kLanes];
+      if (c.avx2) {
+        avx2::dare_stats_model(m, b, keep, n, la, lk);
+      } else {
+        generic::dare_stats_model(m, b, keep, n, la, lk);
       }
-      int64_t k = 0;
-      for (; k + kLanes <= n; k += kLanes) {
-        for (int q = 0; q < kLanes; ++q) {
-          const double a = std::fabs(static_cast<double>(m[k + q] - b[k + q]));
-          la[q] += a;
-          lk[q] += keep[k + q] != 0 ? a : 0.0;
-        }
-      }
-      for (; k < n; ++k) {
-        const double a = std::fabs(static_cast<double>(m[k] - b[k]));
-        la[k % kLanes] += a;
-        lk[k % kLanes] += keep[k] != 0 ? a : 0.0;
-      }
-      for (int q = 0; q < kLanes; ++q) {
-        lanes_abs[static_cast<size_t>(i) * kLanes + q] = la[q];
-        lanes_kept[static_cast<size_t>(i) * kLanes + q] = lk[q];
-        nonfinite |= !(la[q] <= DBL_MAX);  // a double sum of |fp32| values is non-finite iff one of them is
-      }
+      // a double sum of |fp32| values is non-finite iff one of them is
+      for (int q = 0; q < kLanes; ++q) nonfinite |= !(la[q] <= DBL_MAX);
     }
     if (c.check) {
       for (int64_t k = 0; k < n; ++k) nonfinite |= !finite_f(b[k]);
@@ -224,22 +265,25 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
                    uint32_t threshold, uint64_t seed, int32_t rescale, float scale, int32_t flags) {
   const int64_t S = n_segments;
   const size_t N = static_cast<size_t>(n_models);
+  std::vector<int64_t> starts(S + 1, 0);
+  for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
+  const int64_t total = starts[S];
+  const bool avx2 = std::strcmp(isa(), "avx2") == 0;
   std::vector<float> coef(N * static_cast<size_t>(S));
   Ctx c{S,        lengths, tensor_keys, out, base, n_models, models, coef.data(), threshold,
-        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0};
+        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0,
+        avx2,     avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes};
   const int32_t threads = std::max(1, cpu_threads());
   std::vector<FirstBad> first_bad(threads);
 
   if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
     std::vector<Chunk> chunks;
     std::vector<int64_t> first_chunk(S + 1, 0);
-    int64_t total = 0;
     for (int64_t s = 0; s < S; ++s) {
       first_chunk[s] = static_cast<int64_t>(chunks.size());
       for (int64_t at = 0; at < lengths[s]; at += kChunk) {
-        chunks.push_back(Chunk{s, at, total + at, std::min(kChunk, lengths[s] - at)});
+        chunks.push_back(Chunk{s, at, starts[s] + at, std::min(kChunk, lengths[s] - at)});
       }
-      total += lengths[s];
     }
     first_chunk[S] = static_cast<int64_t>(chunks.size());
     std::vector<double> partial_abs(chunks.size() * N), partial_kept(chunks.size() * N);
@@ -277,9 +321,6 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
     }
   }
 
-  std::vector<int64_t> starts(S + 1, 0);
-  for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
-  const int64_t total = starts[S];
   std::vector<float> bad_result(threads, 0.0f);
   parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
     Scratch w;
@@ -288,6 +329,7 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
       const int64_t lo = pos - starts[s], hi = std::min(end, starts[s + 1]) - starts[s];
       if (hi <= lo) continue;  // empty segment
       const int64_t e = apply_run(c, s, lo, hi, w);
+      if (c.stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
       if (e >= 0) {
         first_bad[part] = FirstBad{s, e};
         bad_result[part] = w.acc[(e - lo) % kTile];

@@ -7,6 +7,7 @@
 // The finiteness check rides on the accumulator already in registers: any NaN/Inf input makes the result
 // non-finite (0·Inf and Inf−Inf are NaN), so checking results alone catches every bad input at no extra pass.
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
@@ -20,13 +21,35 @@
 
 namespace mt::cpu {
 
+namespace {
+// Set by mt_set_cpu_isa (set_isa); nullptr: the default below.
+std::atomic<const char*> g_isa_override{nullptr};
+}  // namespace
+
 const char* isa() {
+  if (const char* o = g_isa_override.load(std::memory_order_relaxed); o != nullptr) return o;
   static const char* const chosen = [] {
     const char* forced = std::getenv("MERGETUNE_CPU_ISA");
     if (forced != nullptr && std::strcmp(forced, "generic") == 0) return "generic";
     return __builtin_cpu_supports("avx2") ? "avx2" : "generic";
   }();
   return chosen;
+}
+
+bool set_isa(const char* name) {
+  if (name == nullptr || name[0] == '\0') {
+    g_isa_override.store(nullptr, std::memory_order_relaxed);
+    return true;
+  }
+  if (std::strcmp(name, "generic") == 0) {
+    g_isa_override.store("generic", std::memory_order_relaxed);
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2")) {
+    g_isa_override.store("avx2", std::memory_order_relaxed);
+    return true;
+  }
+  return false;
 }
 
 namespace {

@@ -110,6 +110,8 @@ int64_t dispatch_stream(float* out, const float* base, const float* const* model
 
 }  // namespace
 
+void store_fence() { _mm_sfence(); }
+
 int64_t fused_run(int32_t n_models, float* out, const float* base, const float* const* models, const float* lambdas,
                   int64_t n, bool check, bool stream, float* bad_base, float* bad_models) {
   switch (n_models) {

@@ -3,16 +3,12 @@
 
 #include <cstdint>
 
+#include "cpu_isa.h"
+
 namespace mt::cpu {
 
 constexpr int64_t kTile = 1024;    // elements per L1 tile (and per NaN-check granule)
 constexpr int32_t kMaxFused = 8;   // the fused single pass exists for 0..kMaxFused models
-// Outputs at least this large are written with non-temporal stores: they would only evict the inputs from cache,
-// and streaming skips the read-for-ownership of every output line (measured ~20% faster at 64 MB here).
-constexpr int64_t kStreamBytes = int64_t{8} << 20;
-
-// "avx2" when the CPU has it (and MERGETUNE_CPU_ISA is not "generic"), else "generic". Decided once.
-const char* isa();
 
 namespace avx2 {
 // One unaliased run of n elements with n_models <= kMaxFused; returns the first non-finite index or -1 and then

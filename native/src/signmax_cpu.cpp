@@ -19,6 +19,9 @@
 // MT_CHECK_FINITE costs nothing extra: a double sum of fp32 values is non-finite exactly when one of them is, so
 // only the tile's sums are tested, and a hit is then located (and its culprit named) from the intact inputs.
 //
+// On AVX2 CPUs a tile runs in signmax_cpu_avx2.cpp instead: the same operations in the same order, bit for bit,
+// with a U of kStreamBytes or more written past the cache (non-temporal stores).
+//
 // Decouple is elementwise (out = bit ? θ0 + λ·U : θ0), split over the flat range; each tile is computed into a
 // local buffer and checked before it is stored, so out may alias θ0 and a bad element's inputs stay readable.
 #include <algorithm>
@@ -27,8 +30,10 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
 #include "parallel.h"
+#include "signmax_cpu_isa.h"
 #include "signmax_internal.h"
 
 namespace mt::cpu {
@@ -36,9 +41,9 @@ namespace mt::cpu {
 namespace {
 
 constexpr int64_t kChunk = int64_t{1} << 16;  // elements per unify chunk (a multiple of 32)
-constexpr int64_t kTile = 1024;               // elements per tile (a multiple of 32)
+constexpr int64_t kTile = kSignmaxTile;       // elements per tile (a multiple of 32)
 constexpr int64_t kWordsPerTile = kTile / 32;
-constexpr int kLanes = 8;
+constexpr int kLanes = kSignmaxLanes;
 constexpr int64_t kMinPerThread = int64_t{1} << 17;
 
 inline bool finite_d(double v) { return std::fabs(v) <= DBL_MAX; }
@@ -64,20 +69,34 @@ inline uint32_t pack8(const uint8_t* p) {
   return static_cast<uint32_t>((x * 0x0102040810204080ull) >> 56);
 }
 
+// on ? v : +0.0f (on is 0 or 1), as a bit mask: GCC vectorises it, where the select of a float it leaves scalar.
+inline float keep_if(float v, uint8_t on) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  bits &= 0u - on;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
 // Everything one thread needs for the tiles of its chunks.
 struct UnifyTile {
   int32_t n_tasks;
   bool has_theta0;
-  std::vector<double> sum;        // kTile
+  bool avx2;
+  bool stream;                    // AVX2 and a U of kStreamBytes or more: non-temporal stores
+  std::vector<double> sum;        // kTile (portable)
   std::vector<float> sign, umax;  // kTile
-  std::vector<float> delta;       // kTile: δ of one task when θ0 is given
-  std::vector<uint8_t> agree;     // n_tasks · kTile
+  std::vector<float> delta;       // kTile: δ of one task when θ0 is given (portable)
+  std::vector<float> masked;      // kTile: M·umax of one task (portable)
+  std::vector<uint8_t> agree;     // n_tasks · kTile (portable)
+  std::vector<uint32_t> words;    // n_tasks · kWordsPerTile (AVX2)
   std::vector<double> lanes_abs, lanes_masked;  // n_tasks · kLanes
 
-  UnifyTile(int32_t tasks, bool theta0)
-      : n_tasks(tasks), has_theta0(theta0), sum(kTile), sign(kTile), umax(kTile), delta(theta0 ? kTile : 0),
-        agree(static_cast<size_t>(tasks) * kTile), lanes_abs(static_cast<size_t>(tasks) * kLanes),
-        lanes_masked(static_cast<size_t>(tasks) * kLanes) {}
+  UnifyTile(int32_t tasks, bool theta0, bool use_avx2, bool use_stream)
+      : n_tasks(tasks), has_theta0(theta0), avx2(use_avx2), stream(use_stream), sum(use_avx2 ? 0 : kTile), sign(kTile), umax(kTile),
+        delta(theta0 && !use_avx2 ? kTile : 0), masked(use_avx2 ? 0 : kTile), agree(use_avx2 ? 0 : static_cast<size_t>(tasks) * kTile),
+        words(use_avx2 ? static_cast<size_t>(tasks) * kWordsPerTile : 0),
+        lanes_abs(static_cast<size_t>(tasks) * kLanes), lanes_masked(static_cast<size_t>(tasks) * kLanes) {}
 
   // δ of task i over [0, n) of the tile: the input itself, or input − θ0 in the scratch buffer.
   const float* deltas(const float* x, const float* z, int64_t n) {
@@ -91,6 +110,10 @@ struct UnifyTile {
   // Returns the index of the first element whose delta sum is non-finite (only when `check`), or -1.
   int64_t run(const float* const* x, const float* z, float* __restrict__ u, uint32_t* const* m, int64_t n,
               bool check, bool sums) {
+    if (avx2) {
+      return avx2::signmax_unify_tile(n_tasks, x, z, u, m, n, check, stream, sums ? lanes_abs.data() : nullptr,
+                                      sums ? lanes_masked.data() : nullptr, sign.data(), umax.data(), words.data());
+    }
     double* __restrict__ s = sum.data();
     float* __restrict__ sg = sign.data();
     float* __restrict__ mx = umax.data();
@@ -141,18 +164,22 @@ struct UnifyTile {
         for (int q = 0; q < kLanes; ++q) la[q] = acc[q];
       }
     }
-    for (int64_t k = 0; k < n; ++k) u[k] = sg[k] > 0.0f ? mx[k] : 0.0f - mx[k];
+    // U = flag > 0 ? umax : 0 − umax, written as flag·umax + 0 so that it vectorises: flag is ±1, so the product
+    // is exact (±umax), and umax is never −0 or NaN, so adding +0 changes only −0 into +0, as 0 − (+0) gives.
+    for (int64_t k = 0; k < n; ++k) u[k] = sg[k] * mx[k] + 0.0f;
     if (sums) {
       for (int32_t i = 0; i < n_tasks; ++i) {
-        const uint8_t* ag = agree.data() + static_cast<size_t>(i) * kTile;
+        const uint8_t* __restrict__ ag = agree.data() + static_cast<size_t>(i) * kTile;
+        float* __restrict__ v = masked.data();
+        for (int64_t k = 0; k < n; ++k) v[k] = keep_if(mx[k], ag[k]);  // M ? umax : +0
         double* lm = lanes_masked.data() + static_cast<size_t>(i) * kLanes;
         double acc[kLanes];
         for (int q = 0; q < kLanes; ++q) acc[q] = lm[q];
         int64_t k = 0;
         for (; k + kLanes <= n; k += kLanes) {
-          for (int q = 0; q < kLanes; ++q) acc[q] += static_cast<double>(ag[k + q] ? mx[k + q] : 0.0f);
+          for (int q = 0; q < kLanes; ++q) acc[q] += static_cast<double>(v[k + q]);
         }
-        for (; k < n; ++k) acc[k % kLanes] += static_cast<double>(ag[k] ? mx[k] : 0.0f);
+        for (; k < n; ++k) acc[k % kLanes] += static_cast<double>(v[k]);
         for (int q = 0; q < kLanes; ++q) lm[q] = acc[q];
       }
     }
@@ -261,6 +288,8 @@ mt_status signmax_unify_f32(int64_t n_segments, const int64_t* lengths, const fl
   const size_t T = static_cast<size_t>(n_tasks);
   std::vector<double> partial_abs(sums ? chunks.size() * T : 0), partial_masked(sums ? chunks.size() * T : 0);
   const int32_t threads = std::max(1, cpu_threads());
+  const bool avx2 = std::strcmp(isa(), "avx2") == 0;
+  const bool stream = avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes;
   std::vector<FirstBad> first_bad(threads);
 
   parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
@@ -268,16 +297,17 @@ mt_status signmax_unify_f32(int64_t n_segments, const int64_t* lengths, const fl
     const size_t c0 = std::lower_bound(chunks.begin(), chunks.end(), begin, by_flat) - chunks.begin();
     const size_t c1 = std::lower_bound(chunks.begin(), chunks.end(), end, by_flat) - chunks.begin();
     if (c0 >= c1) return;
-    UnifyTile tile(n_tasks, theta0 != nullptr);
+    UnifyTile tile(n_tasks, theta0 != nullptr, avx2, stream);
     std::vector<const float*> x(T);
     std::vector<uint32_t*> m(T);
     for (size_t c = c0; c < c1; ++c) {
       if (!unify_chunk(chunks[c], n_segments, theta0, n_tasks, inputs, unified, masks, check,
                        sums ? &partial_abs[c * T] : nullptr, sums ? &partial_masked[c * T] : nullptr, tile, x, m,
                        &first_bad[part])) {
-        return;
+        break;
       }
     }
+    if (stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
   });
 
   for (const FirstBad& fb : first_bad) {  // parts are in flat order, so the first hit is the lowest index

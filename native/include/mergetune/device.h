@@ -31,6 +31,10 @@ const char* mt_cuda_architectures(void);
 /* Instruction set the CPU kernels run with: "avx2" where the CPU has it, else "generic" (SSE2). The environment
  * variable MERGETUNE_CPU_ISA=generic forces the portable path (read once, at the first kernel call). */
 const char* mt_cpu_isa(void);
+/* Overrides that choice for the whole process: "generic", "avx2" (MT_INVALID_ARGUMENT where the CPU lacks AVX2), or
+ * NULL / "" to return to the default. Both paths give bit-identical results; this exists so tests and benchmarks
+ * can compare them in one process. Not to be called while a CPU kernel is running. */
+mt_status mt_set_cpu_isa(const char* isa);
 
 /* Threads the CPU kernels use (default: the hardware concurrency). n <= 0 restores the default. */
 void mt_set_num_threads(int32_t n);

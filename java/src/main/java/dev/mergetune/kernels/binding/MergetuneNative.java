@@ -58,6 +58,8 @@ public final class MergetuneNative {
 
   public static native String mt_cpu_isa();
 
+  public static native int mt_set_cpu_isa(String isa);
+
   public static native void mt_set_num_threads(int n);
 
   public static native int mt_get_num_threads();
