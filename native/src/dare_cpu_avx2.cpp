@@ -126,7 +126,9 @@ bool dare_apply_model(float* acc, const float* m, const float* b, const uint32_t
   for (; k + 8 <= n; k += 8) {
     const __m256 mv = _mm256_loadu_ps(m + k);
     const __m256 a = _mm256_loadu_ps(acc + k);
-    const __m256 v = _mm256_add_ps(a, _mm256_mul_ps(cv, _mm256_sub_ps(mv, _mm256_loadu_ps(b + k))));
+    // (m − b) ⊗ c: the order GCC gives the portable c * (m - b), so that even the sign of a NaN from two NaN
+    // operands (which IEEE leaves to the implementation) comes out the same (not promised; see test_isa_twins.cpp)
+    const __m256 v = _mm256_add_ps(a, _mm256_mul_ps(_mm256_sub_ps(mv, _mm256_loadu_ps(b + k)), cv));
     const __m256 on = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keep + k)));
     _mm256_storeu_ps(acc + k, _mm256_blendv_ps(a, v, on));
     ok = _mm256_and_ps(ok, _mm256_cmp_ps(_mm256_and_ps(mv, abs_f), max_f, _CMP_LE_OQ));
