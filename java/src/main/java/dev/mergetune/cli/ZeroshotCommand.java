@@ -70,8 +70,10 @@ final class ZeroshotCommand implements Callable<Integer> {
     }
     ClipModel clip = ClipLoader.load(model);
     FeatureExtractor extractor = ClipInputs.extractor(batch, !noProgress, cache);
-    ZeroShotClassifier head = ZeroShotClassifier.build(clip, ClipInputs.identity(model, cache),
-        ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model), clip, true), names, templates(), extractor);
+    String identity = ClipInputs.identity(model, cache);  // the model file's SHA-256 when caching: hash it once
+    List<String> prompts = ClipInputs.templates(templates);
+    ZeroShotClassifier head = ZeroShotClassifier.build(clip, identity,
+        ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model), clip, true), names, prompts, extractor);
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];
     int i = 0;
@@ -79,22 +81,17 @@ final class ZeroshotCommand implements Callable<Integer> {
       files.add(s.image());
       labels[i++] = s.label();
     }
-    float[][] features = extractor.images(clip, ClipInputs.identity(model, cache),
+    float[][] features = extractor.images(clip, identity,
         new ImageFiles(files, ClipImageTransform.of(clip.config().imageResolution()), ImageBatch.defaultThreads()));
     float[][] logits = head.logits(features);
-    w.printf("%s: %d images, %d classes, %s%n", ds.name(), ds.size(), ds.numClasses(), describe());
+    w.printf("%s: %d images, %d classes, %s%n", ds.name(), ds.size(), ds.numClasses(), describe(prompts));
     w.printf("top-1 %.2f%%  top-5 %.2f%%%n", 100 * ZeroShotClassifier.accuracy(logits, labels, 1),
         100 * ZeroShotClassifier.accuracy(logits, labels, 5));
     w.flush();
     return 0;
   }
 
-  private List<String> templates() {
-    return ClipInputs.templates(templates);
-  }
-
-  private String describe() {
-    List<String> t = templates();
+  private String describe(List<String> t) {
     return t.size() == 1 ? "template '" + t.get(0) + "'" : t.size() + " templates (" + templates + ")";
   }
 }

@@ -75,9 +75,10 @@ public final class ClipLoader {
     Map<String, ClipLayout.Source> sources = layout.sources(tensors.keySet());
     Map<String, long[]> checkpointShapes = new LinkedHashMap<>();
     for (TensorInfo t : tensors.values()) checkpointShapes.put(t.name(), t.shape());
+    Map<String, long[]> targetShapes = ClipLayout.shapes(sources, checkpointShapes);
     ClipConfig config;
     try {
-      config = ClipConfig.infer(ClipLayout.shapes(sources, checkpointShapes), 1);
+      config = ClipConfig.infer(targetShapes, 1);
       int vh = visionHeads > 0 ? visionHeads : heads(ckpt, VISION_HEADS, config.visionWidth());
       int th = textHeads > 0 ? textHeads : heads(ckpt, TEXT_HEADS, config.textWidth());
       config = config.withHeads(vh, th);
@@ -85,7 +86,7 @@ public final class ClipLoader {
       throw new ClipLayoutException(file + " (" + layout + " layout): " + e.getMessage(), List.of(), List.of());
     }
     ClipModel model = new ClipModel(config);
-    copyWeights(model, ckpt, layout, sources, checkpointShapes, file);
+    copyWeights(model, ckpt, layout, sources, checkpointShapes, targetShapes, file);
 
     return model;
   }
@@ -106,13 +107,13 @@ public final class ClipLoader {
   }
 
   private static void copyWeights(ClipModel model, Checkpoint ckpt, ClipLayout layout,
-      Map<String, ClipLayout.Source> sources, Map<String, long[]> checkpointShapes, String file) {
+      Map<String, ClipLayout.Source> sources, Map<String, long[]> checkpointShapes, Map<String, long[]> targetShapes,
+      String file) {
     StringTensorDict params = model.named_parameters(true);
     StringVector names = params.keys();
     List<String> missing = new ArrayList<>();
     List<String> wrongShape = new ArrayList<>();
     Set<String> used = new HashSet<>();
-    Map<String, long[]> targetShapes = ClipLayout.shapes(sources, checkpointShapes);
     List<String> paramNames = new ArrayList<>();
     for (long i = 0; i < names.size(); i++) paramNames.add(names.get(i).getString());
     for (String name : paramNames) {

@@ -17,6 +17,7 @@ public final class TensorFileImages implements BatchSource, AutoCloseable {
   private final SafetensorsFile file;
   private final TensorInfo info;
   private final long[] shape;
+  private float[] widened;  // non-F32 tensors, widened once on the first batch
 
   private TensorFileImages(SafetensorsFile file, TensorInfo info) {
     this.file = file;
@@ -58,9 +59,10 @@ public final class TensorFileImages implements BatchSource, AutoCloseable {
 
   @Override
   public Tensor batch(long start, int count) {
-    // F32 is sliced from the mapping; other float types are widened whole (rare: inputs are written as F32).
+    // F32 is sliced from the mapping; other float types are widened whole once (rare: inputs are written as F32).
     long per = shape[1] * shape[2] * shape[3];
-    float[] all = info.dtype() == DType.F32 ? null : file.readFloats(info.name());
+    if (info.dtype() != DType.F32 && widened == null) widened = file.readFloats(info.name());
+    float[] all = widened;
     float[] out = new float[(int) (count * per)];
     if (all != null) {
       System.arraycopy(all, (int) (start * per), out, 0, out.length);
