@@ -8,17 +8,16 @@ import dev.mergetune.train.TrainableMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
-import org.bytedeco.pytorch.LongOptional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
- * CoOp and KgCoOp as {@link TrainableMethod}s over CACHED image features: the image encoder is frozen, so each image's
- * features are computed once (e.g. with {@code FeatureExtractor}) and passed in; they are L2-normalised here. Only the
- * prompt context trains.
+ * CoOp and KgCoOp as {@link TrainableMethod}s over CACHED image features ({@link CachedFeatures}): the image encoder is
+ * frozen, so each image's features are computed once (per pre-drawn augmentation view) and reused every epoch. Only
+ * the prompt context trains.
  *
  * <ul>
  *   <li>CoOp: {@code loss = CE(logits(img), y)}.
@@ -32,38 +31,52 @@ import org.bytedeco.pytorch.global.torch;
  * </ul>
  */
 public final class CachedCoopMethod implements TrainableMethod {
-  private static final Logger LOG = Logger.getLogger(CachedCoopMethod.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(CachedCoopMethod.class);
   public static final double KGCOOP_DEFAULT_LAMBDA = 8.0;
 
   private final CoopPromptLearner learner;
-  private final Tensor trainFeatures;  // [N, D], normalised
-  private final Tensor trainLabels;    // [N] int64
-  private final Tensor valFeatures;    // [M, D], normalised, or null
-  private final Tensor valLabels;
-  private final Tensor templateFeatures;  // [C, D] normalised z, or null for CoOp
+  private final CachedFeatures train;
+  private final CachedFeatures validation;  // or null
+  private final Tensor templateFeatures;    // [C, D] normalised z, or null for CoOp
   private final double lambda;
+  private final double smoothing;
 
-  private CachedCoopMethod(CoopPromptLearner learner, Tensor trainFeatures, long[] trainLabels, Tensor valFeatures,
-      long[] valLabels, Tensor templateFeatures, double lambda) {
-    if (trainFeatures.size(0) != trainLabels.length) throw new IllegalArgumentException("features and labels differ");
-    this.learner = learner;
-    try (NoGradGuard g = new NoGradGuard()) {
-      this.trainFeatures = ClipModel.normalize(trainFeatures.detach().to(torch.ScalarType.Float)).contiguous();
-      this.trainLabels = Tensor.create(trainLabels.clone(), trainLabels.length);
-      this.valFeatures = valFeatures == null ? null
-          : ClipModel.normalize(valFeatures.detach().to(torch.ScalarType.Float)).contiguous();
-      this.valLabels = valLabels == null ? null : Tensor.create(valLabels.clone(), valLabels.length);
+  private CachedCoopMethod(CoopPromptLearner learner, CachedFeatures train, CachedFeatures validation,
+      Tensor templateFeatures, double lambda, double smoothing) {
+    if (!(smoothing >= 0 && smoothing < 1)) throw new IllegalArgumentException("label smoothing must be in [0, 1)");
+    if (templateFeatures != null && templateFeatures.size(0) != learner.classCount()) {
+      throw new IllegalArgumentException(templateFeatures.size(0) + " template features for " + learner.classCount()
+          + " classes");
     }
+    this.learner = learner;
+    this.train = train;
+    this.validation = validation;
     this.templateFeatures = templateFeatures;
     this.lambda = lambda;
+    this.smoothing = smoothing;
     LOG.info((templateFeatures == null ? "CoOp" : "KgCoOp (lambda " + lambda + ")") + " on cached image features: the"
-        + " image encoder is frozen, features computed once and L2-normalised; " + trainLabels.length + " training items");
+        + " image encoder is frozen, so features were computed once (" + train.views() + " view"
+        + (train.views() == 1 ? "" : "s of pre-drawn augmentations") + ") for " + train.size() + " training items");
   }
 
-  /** CoOp: cross-entropy only. Validation features/labels may be null ({@link #evaluate} then returns NaN). */
+  /** CoOp: cross-entropy only. {@code validation} may be null ({@link #evaluate} then returns NaN). */
+  public static CachedCoopMethod coop(CoopPromptLearner learner, CachedFeatures train, CachedFeatures validation,
+      double smoothing) {
+    return new CachedCoopMethod(learner, train, validation, null, 0, smoothing);
+  }
+
+  /** CoOp over one view of features given as tensors (normalised here). */
   public static CachedCoopMethod coop(CoopPromptLearner learner, Tensor trainFeatures, long[] trainLabels,
       Tensor valFeatures, long[] valLabels) {
-    return new CachedCoopMethod(learner, trainFeatures, trainLabels, valFeatures, valLabels, null, 0);
+    return coop(learner, CachedFeatures.of(trainFeatures, trainLabels),
+        valFeatures == null ? null : CachedFeatures.of(valFeatures, valLabels), 0.0);
+  }
+
+  /** KgCoOp with the normalised template features {@code z} [C, D] (see {@link #templateFeatures}). */
+  public static CachedCoopMethod kgCoop(CoopPromptLearner learner, Tensor templateFeatures, double lambda,
+      CachedFeatures train, CachedFeatures validation, double smoothing) {
+    if (!(lambda >= 0)) throw new IllegalArgumentException("lambda must be non-negative, got " + lambda);
+    return new CachedCoopMethod(learner, train, validation, templateFeatures, lambda, smoothing);
   }
 
   /**
@@ -73,9 +86,9 @@ public final class CachedCoopMethod implements TrainableMethod {
   public static CachedCoopMethod kgCoop(CoopPromptLearner learner, ClipModel model, ClipTokenizer tokenizer,
       List<String> classNames, String template, double lambda, Tensor trainFeatures, long[] trainLabels,
       Tensor valFeatures, long[] valLabels) {
-    if (!(lambda >= 0)) throw new IllegalArgumentException("lambda must be non-negative, got " + lambda);
-    return new CachedCoopMethod(learner, trainFeatures, trainLabels, valFeatures, valLabels,
-        templateFeatures(model, tokenizer, classNames, template), lambda);
+    return kgCoop(learner, templateFeatures(model, tokenizer, classNames, template), lambda,
+        CachedFeatures.of(trainFeatures, trainLabels),
+        valFeatures == null ? null : CachedFeatures.of(valFeatures, valLabels), 0.0);
   }
 
   /** The normalised text features [C, D] of the template for each class, without gradients. */
@@ -96,6 +109,11 @@ public final class CachedCoopMethod implements TrainableMethod {
     return learner;
   }
 
+  /** Whether this is KgCoOp (a template anchor) rather than CoOp. */
+  public boolean knowledgeGuided() {
+    return templateFeatures != null;
+  }
+
   @Override
   public Map<String, Tensor> trainable() {
     return Map.of(CoopPromptLearner.CTX_NAME, learner.context());
@@ -103,7 +121,7 @@ public final class CachedCoopMethod implements TrainableMethod {
 
   @Override
   public int trainSize() {
-    return (int) trainFeatures.size(0);
+    return train.size();
   }
 
   /** KgCoOp's term {@code 1 − mean_c cos(F_c, z_c)} (differentiable in the context); requires a template. */
@@ -115,22 +133,18 @@ public final class CachedCoopMethod implements TrainableMethod {
   }
 
   @Override
-  public Tensor loss(int[] batch) {
-    long[] idx = new long[batch.length];
-    for (int i = 0; i < batch.length; i++) idx[i] = batch[i];
-    Tensor index = Tensor.create(idx, idx.length);
-    Tensor logits = learner.logits(trainFeatures.index_select(0, index));
-    Tensor loss = Losses.crossEntropy(logits, trainLabels.index_select(0, index), 0.0);
+  public Tensor loss(int[] batch, long epoch) {
+    Tensor logits = learner.logits(train.batch(batch, epoch));
+    Tensor loss = Losses.crossEntropy(logits, train.batchLabels(batch), smoothing);
     if (templateFeatures != null && lambda != 0) loss = loss.add(knowledgeTerm().mul(new Scalar(lambda)));
     return loss;
   }
 
   @Override
   public double evaluate() {
-    if (valFeatures == null) return Double.NaN;
+    if (validation == null) return Double.NaN;
     try (NoGradGuard g = new NoGradGuard()) {
-      Tensor pred = learner.logits(valFeatures).argmax(new LongOptional(1), false);
-      return pred.eq(valLabels).to(torch.ScalarType.Double).mean().item_double();
+      return validation.accuracy(learner.logits(validation.view(0)));
     }
   }
 }

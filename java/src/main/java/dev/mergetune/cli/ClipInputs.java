@@ -38,22 +38,19 @@ final class ClipInputs {
 
   /** A tokenizer for the model's context length, whose ids must fit the model's token embedding. */
   static TextTokenizer tokenizer(Path vocab, ClipModel model, boolean truncate) {
-    ClipTokenizer t = ClipTokenizer.load(vocab);
+    ClipTokenizer t = clipTokenizer(vocab, model);
     int contextLength = model.config().contextLength();
+    return TextTokenizer.of(t, contextLength, truncate ? Truncation.TRUNCATE : Truncation.ERROR);
+  }
+
+  /** CLIP's tokenizer from the merges file, checked to fit the model's token embedding. */
+  static ClipTokenizer clipTokenizer(Path vocab, ClipModel model) {
+    ClipTokenizer t = ClipTokenizer.load(vocab);
     if (t.vocabSize() > model.config().vocabSize()) {
       throw new IllegalArgumentException(vocab + " has " + t.vocabSize() + " tokens but the model's token embedding has "
           + model.config().vocabSize() + " rows: not this model's vocabulary");
     }
-    Truncation mode = truncate ? Truncation.TRUNCATE : Truncation.ERROR;
-    return texts -> {
-      int[][] ids = t.tokenize(texts, contextLength, mode);
-      long[][] out = new long[ids.length][];
-      for (int i = 0; i < ids.length; i++) {
-        out[i] = new long[ids[i].length];
-        for (int j = 0; j < ids[i].length; j++) out[i][j] = ids[i][j];
-      }
-      return out;
-    };
+    return t;
   }
 
   /** Texts from a JSON array of strings (.json) or one text per line (anything else; a final newline ends a line). */

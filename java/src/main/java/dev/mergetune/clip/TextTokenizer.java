@@ -6,4 +6,18 @@ import java.util.List;
 @FunctionalInterface
 public interface TextTokenizer {
   long[][] tokenize(List<String> texts);
+
+  /** CLIP's BPE tokenizer at {@code contextLength}, with {@code mode} for texts that do not fit. */
+  static TextTokenizer of(dev.mergetune.clip.text.ClipTokenizer tokenizer, int contextLength,
+      dev.mergetune.clip.text.Truncation mode) {
+    return texts -> {
+      int[][] ids = tokenizer.tokenize(texts, contextLength, mode);
+      long[][] out = new long[ids.length][];
+      for (int i = 0; i < ids.length; i++) {
+        out[i] = new long[ids[i].length];
+        for (int j = 0; j < ids[i].length; j++) out[i][j] = ids[i][j];
+      }
+      return out;
+    };
+  }
 }

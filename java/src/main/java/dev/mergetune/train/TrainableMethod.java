@@ -23,8 +23,12 @@ public interface TrainableMethod {
   /** The number of training items; batches are index sets into 0 … trainSize() − 1. */
   int trainSize();
 
-  /** The mean loss over the items {@code batch} (indices into the training set), recorded by autograd. */
-  Tensor loss(int[] batch);
+  /**
+   * The mean loss over the items {@code batch} (indices into the training set), recorded by autograd. {@code epoch}
+   * is the loop's epoch (the step divided by the steps per epoch): random augmentations draw from (seed, epoch,
+   * index), so a resumed run sees the same images as an uninterrupted one.
+   */
+  Tensor loss(int[] batch, long epoch);
 
   /** Validation accuracy in [0, 1] (called without gradients). */
   double evaluate();

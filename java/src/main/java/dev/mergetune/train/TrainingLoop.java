@@ -11,7 +11,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -20,7 +21,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * One training loop for every {@link TrainableMethod}: {@code epochs × stepsPerEpoch} optimizer steps.
+ * One training loop for every {@link TrainableMethod}: {@code epochs × stepsPerEpoch} optimizer steps, or a fixed
+ * number of iterations.
  *
  * <ul>
  *   <li>Batches: epoch {@code e} visits the training items in {@link EpochOrder#shuffled}(n, seed, e) order, in
@@ -41,21 +43,50 @@ import org.bytedeco.pytorch.Tensor;
  * </ul>
  */
 public final class TrainingLoop {
-  private static final Logger LOG = Logger.getLogger(TrainingLoop.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String BEST_FILE = "best.safetensors";
   static final String BEST_JSON = "best.json";
 
-  /** The loop's settings. {@code checkpointDir} may be null when {@code checkpointEvery} is 0. */
-  public record Config(int epochs, int batchSize, long seed, LrSchedule schedule, boolean schedulePerEpoch,
-      double clipNorm, boolean evaluateEachEpoch, boolean keepBest, long checkpointEvery, Path checkpointDir,
-      boolean progress) {
+  /**
+   * The loop's settings. The run lasts {@code iterations} steps when that is positive (ConDU counts iterations),
+   * else {@code epochs × stepsPerEpoch} steps (the CoOp family counts epochs); either way an "epoch" is
+   * {@code stepsPerEpoch} steps and ends with an evaluation (and the run's last step ends one too). {@code checkpointDir}
+   * may be null when {@code checkpointEvery} is 0.
+   */
+  public record Config(int epochs, long iterations, int batchSize, long seed, LrSchedule schedule,
+      boolean schedulePerEpoch, double clipNorm, boolean evaluateEachEpoch, boolean keepBest, long checkpointEvery,
+      Path checkpointDir, boolean progress) {
     public Config {
-      if (epochs < 1 || batchSize < 1) throw new IllegalArgumentException("epochs and batch size must be positive");
+      if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+      if (iterations < 0) throw new IllegalArgumentException("iterations must be non-negative, got " + iterations);
+      if (iterations == 0 && epochs < 1) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
       if (checkpointEvery < 0) throw new IllegalArgumentException("checkpointEvery must be non-negative");
       if (checkpointEvery > 0 && checkpointDir == null) throw new IllegalArgumentException("no checkpoint directory");
       if (keepBest && !evaluateEachEpoch) throw new IllegalArgumentException("keepBest needs evaluateEachEpoch");
+      if (!(clipNorm >= 0)) throw new IllegalArgumentException("clipNorm must be non-negative, got " + clipNorm);
     }
+
+    /** An epoch-counted run. */
+    public Config(int epochs, int batchSize, long seed, LrSchedule schedule, boolean schedulePerEpoch, double clipNorm,
+        boolean evaluateEachEpoch, boolean keepBest, long checkpointEvery, Path checkpointDir, boolean progress) {
+      this(epochs, 0, batchSize, seed, schedule, schedulePerEpoch, clipNorm, evaluateEachEpoch, keepBest,
+          checkpointEvery, checkpointDir, progress);
+    }
+  }
+
+  /**
+   * What one epoch did: its number (from 0), the step count at its end, the mean training loss of its steps (of the
+   * steps run in this process when it resumed mid-epoch), the learning rate of its last step, the validation accuracy
+   * (NaN without evaluation), training items per second and whether it is the best epoch so far.
+   */
+  public record EpochMetrics(int epoch, long step, long totalSteps, double meanLoss, double learningRate,
+      double validationAccuracy, double itemsPerSecond, boolean best) {}
+
+  /** Called at the end of every epoch (after the evaluation, before the checkpoint of that step). */
+  @FunctionalInterface
+  public interface EpochListener {
+    void epochEnd(EpochMetrics metrics) throws IOException;
   }
 
   /** What a run did: the last step's loss, the best epoch (−1 without evaluation) and its validation accuracy. */
@@ -64,12 +95,24 @@ public final class TrainingLoop {
   private final TrainableMethod method;
   private final Optimizers.Named optimizer;
   private final Config config;
+  private EpochListener listener = m -> {};
 
   /** {@code optimizer} must be built over {@code method.trainable()}, in that order. */
   public TrainingLoop(TrainableMethod method, Optimizers.Named optimizer, Config config) {
     this.method = method;
     this.optimizer = optimizer;
     this.config = config;
+  }
+
+  /** Sets what is told about each finished epoch (metrics files, logs). */
+  public TrainingLoop onEpochEnd(EpochListener l) {
+    this.listener = java.util.Objects.requireNonNull(l, "listener");
+    return this;
+  }
+
+  /** The number of optimizer steps of the whole run. */
+  public long totalSteps() {
+    return config.iterations() > 0 ? config.iterations() : (long) stepsPerEpoch() * config.epochs();
   }
 
   public int stepsPerEpoch() {
@@ -80,7 +123,7 @@ public final class TrainingLoop {
 
   public Result run() throws IOException {
     int perEpoch = stepsPerEpoch();
-    long total = (long) perEpoch * config.epochs();
+    long total = totalSteps();
     Map<String, Tensor> trainable = method.trainable();
     long step = 0;
     boolean resumed = false;
@@ -112,8 +155,9 @@ public final class TrainingLoop {
     double lastLoss = Double.NaN;
     try {
       if (bar != null) bar.stepTo(step);
-      long started = System.nanoTime();
-      long startStep = step;
+      long epochStarted = System.nanoTime();
+      double lossSum = 0;
+      int lossCount = 0;
       while (step < total) {
         int epoch = (int) (step / perEpoch);
         int within = (int) (step % perEpoch);
@@ -124,31 +168,45 @@ public final class TrainingLoop {
         optimizer.setLearningRate(lr);
         try (PointerScope scope = new PointerScope()) {
           optimizer.zeroGrad();
-          Tensor loss = method.loss(batch);
+          Tensor loss = method.loss(batch, epoch);
           loss.backward();
           if (config.clipNorm() > 0) Optimizers.clipGradNorm(optimizer.parameters(), config.clipNorm());
           optimizer.step();
           lastLoss = loss.item_double();
         }
-        step++;
-        if (bar != null) {
-          double secs = (System.nanoTime() - started) / 1e9;
-          bar.step();
-          bar.setExtraMessage(String.format(" loss %.4f lr %.2e %.1f items/s", lastLoss, lr,
-              (step - startStep) * b / Math.max(secs, 1e-9)));
+        if (!Double.isFinite(lastLoss)) {
+          throw new IllegalStateException("the training loss is " + lastLoss + " at step " + (step + 1) + " (epoch "
+              + (epoch + 1) + "); lower the learning rate or check the inputs");
         }
-        if (step % perEpoch == 0 && config.evaluateEachEpoch()) {
-          double acc;
-          try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            acc = method.evaluate();
+        step++;
+        lossSum += lastLoss;
+        lossCount++;
+        double itemsPerSecond = (double) lossCount * b / Math.max((System.nanoTime() - epochStarted) / 1e9, 1e-9);
+        if (bar != null) {
+          bar.step();
+          bar.setExtraMessage(String.format(" loss %.4f lr %.2e %.1f img/s", lastLoss, lr, itemsPerSecond));
+        }
+        if (step % perEpoch == 0 || step == total) {
+          double acc = Double.NaN;
+          boolean isBest = false;
+          if (config.evaluateEachEpoch()) {
+            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+              acc = method.evaluate();
+            }
+            if (config.keepBest() && acc > bestAcc) {
+              bestAcc = acc;
+              bestEpoch = epoch;
+              best = snapshot(trainable);
+              isBest = true;
+            }
           }
-          LOG.info(String.format("epoch %d/%d: loss %.4f, validation accuracy %.4f", epoch + 1, config.epochs(),
-              lastLoss, acc));
-          if (config.keepBest() && acc > bestAcc) {
-            bestAcc = acc;
-            bestEpoch = epoch;
-            best = snapshot(trainable);
-          }
+          double meanLoss = lossSum / lossCount;
+          LOG.info(String.format("epoch %d (step %d/%d): mean loss %.4f, validation accuracy %.4f, %.1f img/s",
+              epoch + 1, step, total, meanLoss, acc, itemsPerSecond));
+          listener.epochEnd(new EpochMetrics(epoch, step, total, meanLoss, lr, acc, itemsPerSecond, isBest));
+          lossSum = 0;
+          lossCount = 0;
+          epochStarted = System.nanoTime();
         }
         if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
           checkpoint(step, step / perEpoch, trainable, best, bestEpoch, bestAcc);

@@ -49,7 +49,7 @@ class CachedCoopMethodTest {
 
   static double fullLoss(CachedCoopMethod m) {
     try (NoGradGuard g = new NoGradGuard()) {
-      return m.loss(EpochOrder.sequential(m.trainSize())).item_double();
+      return m.loss(EpochOrder.sequential(m.trainSize()), 0).item_double();
     }
   }
 

@@ -29,6 +29,8 @@ class TrainingLoopTest {
     final Tensor y;
     int lossCalls;
     int failAtCall = -1;
+    int nanAtCall = -1;
+    final List<Long> epochsSeen = new ArrayList<>();
     final List<float[]> evaluated = new ArrayList<>();
 
     Toy() {
@@ -64,12 +66,14 @@ class TrainingLoopTest {
     }
 
     @Override
-    public Tensor loss(int[] batch) {
+    public Tensor loss(int[] batch, long epoch) {
       if (++lossCalls == failAtCall) throw new IllegalStateException("killed");
+      epochsSeen.add(epoch);
       long[] idx = new long[batch.length];
       for (int i = 0; i < idx.length; i++) idx[i] = batch[i];
       Tensor index = Tensor.create(idx, idx.length);
-      return Losses.crossEntropy(x.index_select(0, index).matmul(w).add(b), y.index_select(0, index), 0.0);
+      Tensor loss = Losses.crossEntropy(x.index_select(0, index).matmul(w).add(b), y.index_select(0, index), 0.0);
+      return lossCalls == nanAtCall ? loss.mul(new org.bytedeco.pytorch.Scalar(Double.NaN)) : loss;
     }
 
     /**
@@ -105,7 +109,7 @@ class TrainingLoopTest {
     Toy t = new Toy();
     double before;
     try (NoGradGuard g = new NoGradGuard()) {
-      before = t.loss(dev.mergetune.data.EpochOrder.sequential(N)).item_double();
+      before = t.loss(dev.mergetune.data.EpochOrder.sequential(N), 0).item_double();
     }
     TrainingLoop loop = new TrainingLoop(t, adamW(t), config(null, 0, false));
     assertEquals(5, loop.stepsPerEpoch());
@@ -113,7 +117,7 @@ class TrainingLoopTest {
     assertEquals(25, r.steps());
     double after;
     try (NoGradGuard g = new NoGradGuard()) {
-      after = t.loss(dev.mergetune.data.EpochOrder.sequential(N)).item_double();
+      after = t.loss(dev.mergetune.data.EpochOrder.sequential(N), 0).item_double();
     }
     assertTrue(after < 0.5 * before, before + " -> " + after);
     assertEquals(5, t.evaluated.size());
@@ -149,5 +153,34 @@ class TrainingLoopTest {
     assertArrayEquals(values(plain.w), values(fresh.w));
     assertArrayEquals(values(plain.b), values(fresh.b));
     assertEquals(10, fresh.lossCalls);  // steps 16..25 only
+  }
+
+  @Test
+  void iterationsCountStepsAndEveryEpochAndTheLastStepReport() throws Exception {
+    Toy t = new Toy();
+    TrainingLoop loop = new TrainingLoop(t, adamW(t), new TrainingLoop.Config(0, 12, 8, 42,
+        new LinearWarmupCosine(0.05, 3, 12), false, 0, true, false, 0, null, false));
+    List<TrainingLoop.EpochMetrics> seen = new ArrayList<>();
+    loop.onEpochEnd(seen::add);
+    assertEquals(12, loop.totalSteps());
+    TrainingLoop.Result r = loop.run();
+    assertEquals(12, r.steps());
+    assertEquals(List.of(5L, 10L, 12L), seen.stream().map(TrainingLoop.EpochMetrics::step).toList());
+    assertEquals(List.of(0, 1, 2), seen.stream().map(TrainingLoop.EpochMetrics::epoch).toList());
+    assertEquals(3, t.evaluated.size());
+    // the loss is told its epoch: steps 1-5 epoch 0, 6-10 epoch 1, 11-12 epoch 2
+    assertEquals(List.of(0L, 0L, 0L, 0L, 0L, 1L, 1L, 1L, 1L, 1L, 2L, 2L), t.epochsSeen);
+    for (TrainingLoop.EpochMetrics m : seen) {
+      assertTrue(Double.isFinite(m.meanLoss()) && m.itemsPerSecond() > 0 && m.validationAccuracy() > 0, m.toString());
+    }
+  }
+
+  @Test
+  void aNonFiniteLossStopsTheRunNamingTheStep() {
+    Toy t = new Toy();
+    t.nanAtCall = 7;
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> new TrainingLoop(t, adamW(t), config(null, 0, false)).run());
+    assertTrue(e.getMessage().contains("NaN at step 7 (epoch 2)"), e.getMessage());
   }
 }

@@ -89,6 +89,29 @@ public final class ImageBatch {
     }
   }
 
+  /**
+   * The samples {@code indices} of {@code dataset}, decoded on {@code threads} worker threads and transformed as
+   * sample {@code indices[i]} of epoch {@code epoch} (random transforms draw from seed, epoch and index), as a new
+   * float32 tensor [n, 3, size, size]. Errors name the file, the sample and the dataset.
+   */
+  public static Tensor loadTensor(dev.mergetune.data.Dataset dataset, int[] indices, Transform transform, long epoch,
+      int threads) {
+    NativeRuntime.ensureTorch();
+    int floats = transform.floatsPerImage();
+    long length = (long) indices.length * floats;
+    if (length > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("a batch of " + indices.length + " images is too large");
+    float[] out = new float[(int) length];
+    List<Path> files = new ArrayList<>(indices.length);
+    for (int i : indices) {
+      if (i < 0 || i >= dataset.size()) {
+        throw new IndexOutOfBoundsException("sample " + i + " of " + dataset.name() + " (" + dataset.size() + " samples)");
+      }
+      files.add(dataset.samples().get(i).image());
+    }
+    run(files, null, threads, (image, i) -> transform.apply(image, epoch, indices[i], out, i * floats));
+    return toTensor(out, indices.length, transform.size());
+  }
+
   /** Copies {@code data} (N · 3 · size², as {@link #load} returns it) into a new float32 tensor [N, 3, size, size]. */
   public static Tensor toTensor(float[] data, int n, int size) {
     NativeRuntime.ensureTorch();

@@ -1,0 +1,337 @@
+package dev.mergetune.adapt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mergetune.clip.ClipCheckpoints;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.DatasetImages;
+import dev.mergetune.clip.FeatureExtractor;
+import dev.mergetune.clip.TextTokenizer;
+import dev.mergetune.clip.ZeroShotClassifier;
+import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.clip.image.ImageBatch;
+import dev.mergetune.clip.image.RandomResizedCrop;
+import dev.mergetune.clip.image.Transform;
+import dev.mergetune.clip.text.ClipTokenTensors;
+import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.clip.text.Truncation;
+import dev.mergetune.data.ClassSubsets;
+import dev.mergetune.data.Dataset;
+import dev.mergetune.data.FewShotSampler;
+import dev.mergetune.tensors.AtomicFiles;
+import dev.mergetune.train.ConstantWarmupCosine;
+import dev.mergetune.train.LinearWarmupCosine;
+import dev.mergetune.train.LrSchedule;
+import dev.mergetune.train.Optimizers;
+import dev.mergetune.train.TrainableMethod;
+import dev.mergetune.train.TrainingCheckpoint;
+import dev.mergetune.train.TrainingLoop;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One training run of an adaptation method into a run directory — what {@code mergetune train} does, as a Java API.
+ *
+ * <p>The run directory:
+ * <ul>
+ *   <li>{@code run.json}: the settings ({@link TrainSettings}), the model, its identity and the data, the training and
+ *       validation class names and sample counts — everything needed to rebuild the method around the trained state;
+ *   <li>{@code checkpoints/}: the resumable state ({@link TrainingCheckpoint}) and the best epoch's copy;
+ *   <li>{@code metrics.jsonl}: one JSON object per epoch (step, mean loss, lr, validation accuracy, images/s);
+ *   <li>the trained state: {@code prompt.safetensors} (CoOp, KgCoOp: the context), {@code probe.safetensors} (linear
+ *       probe), {@code lora.safetensors} (the adapters) — plus {@code model.safetensors}, a plain CLIP checkpoint
+ *       with the adaptation folded in, for E2E and LoRA (merged);
+ *   <li>{@code result.json}: written last — steps, best epoch and validation accuracy, last loss, time.
+ * </ul>
+ * Every file is written atomically. A directory holding the same run's checkpoint is resumed (and ends with the same
+ * weights as an uninterrupted run); one holding a different run, or a finished one, is refused.
+ */
+public final class TrainingRun {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  public static final String RUN_FILE = "run.json";
+  public static final String RESULT_FILE = "result.json";
+  public static final String METRICS_FILE = "metrics.jsonl";
+  public static final String CHECKPOINT_DIR = "checkpoints";
+  public static final String MODEL_FILE = "model.safetensors";
+  static final String FORMAT = "mergetune-train-run/1";
+
+  /** What the run needs besides its settings. {@code validation} may be null. */
+  public record Inputs(ClipModel model, Path modelPath, String modelIdentity, ClipTokenizer tokenizer, Dataset train,
+      Dataset validation, String dataDescription, FeatureExtractor extractor) {}
+
+  /** What a finished run reports. */
+  public record Result(Path dir, long steps, int bestEpoch, double bestValidationAccuracy, double lastLoss,
+      boolean resumed, Path trainedState, Path model, double seconds) {}
+
+  private TrainingRun() {}
+
+  /** The training and validation sets after class subsampling and few-shot sampling. */
+  public record Data(Dataset train, Dataset validation) {}
+
+  /**
+   * Applies {@code subsample} (base: the first ⌈C/2⌉ classes; novel: the rest, relabelled) and takes {@code shots}
+   * samples per class (seeded; 0 keeps all) for training and min(shots, 4) for validation, as Dassl does.
+   */
+  public static Data prepare(TrainSettings s, Dataset train, Dataset validation) {
+    Dataset t = subsample(train, s.subsample);
+    Dataset v = validation == null ? null : subsample(validation, s.subsample);
+    if (v != null && !v.classNames().equals(t.classNames())) {
+      throw new IllegalArgumentException("the validation classes differ from the training classes: " + v.classNames()
+          + " vs " + t.classNames());
+    }
+    FewShotSampler sampler = new FewShotSampler(s.seed);
+    if (s.shots > 0) {
+      t = sampler.sample(t, s.shots);
+      if (v != null) v = sampler.sample(v, Math.min(s.shots, 4), FewShotSampler.Shortfall.TAKE_ALL);
+    }
+    return new Data(t, v);
+  }
+
+  private static Dataset subsample(Dataset d, String which) {
+    return switch (which) {
+      case "base" -> ClassSubsets.base(d);
+      case "novel" -> ClassSubsets.novel(d);
+      default -> d;
+    };
+  }
+
+  /** Runs (or resumes) the method of {@code s} on {@code in} into {@code dir}. */
+  public static Result run(TrainSettings s, Inputs in, Path dir, boolean progress, PrintWriter log) throws IOException {
+    s.validate();
+    TrainSettings.Method method = s.parsedMethod();
+    long started = System.nanoTime();
+    Files.createDirectories(dir);
+    if (Files.exists(dir.resolve(RESULT_FILE))) {
+      throw new IllegalArgumentException(dir + " holds a finished run (" + RESULT_FILE + "); choose another --out");
+    }
+    ObjectNode manifest = manifest(s, in);
+    Path runFile = dir.resolve(RUN_FILE);
+    Path checkpoints = dir.resolve(CHECKPOINT_DIR);
+    boolean resuming = Files.isRegularFile(checkpoints.resolve(TrainingCheckpoint.STATE_FILE));
+    if (Files.isRegularFile(runFile)) {
+      JsonNode old = JSON.readTree(runFile.toFile());
+      // Compared as parsed JSON on both sides: a node built in memory (a long 1) and one read back (an int 1) differ.
+      if (!old.equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
+        throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these settings"
+            + " and inputs); choose another --out or delete it");
+      }
+    } else if (resuming) {
+      throw new IllegalArgumentException(dir + " holds checkpoints but no " + RUN_FILE);
+    }
+    writeJson(runFile, manifest);
+
+    TrainableMethod m = build(s, in, method, log);
+    Optimizers.Named opt = optimizer(s, m);
+    int perEpochProbe = stepsPerEpoch(m.trainSize(), s.batchSize);
+    LrSchedule schedule = s.schedule.equals("constant-warmup-cosine")
+        ? new ConstantWarmupCosine(s.lr, s.warmupLr, (int) s.warmup, s.epochs)
+        : new LinearWarmupCosine(s.lr, s.warmup, s.iterations > 0 ? s.iterations : (long) perEpochProbe * s.epochs);
+    long every = s.checkpointEvery > 0 ? s.checkpointEvery : perEpochProbe;
+    TrainingLoop loop = new TrainingLoop(m, opt, new TrainingLoop.Config(s.epochs, s.iterations, s.batchSize, s.seed,
+        schedule, s.schedule.equals("constant-warmup-cosine"), s.clipNorm, true, s.keepBest, every, checkpoints,
+        progress));
+    Path metrics = dir.resolve(METRICS_FILE);
+    long resumeStep = resuming ? TrainingCheckpoint.load(checkpoints).step() : 0;
+    List<String> lines = new ArrayList<>();
+    if (resuming && Files.isRegularFile(metrics)) {
+      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+        if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= resumeStep) lines.add(line);
+      }
+    }
+    writeLines(metrics, lines);
+    loop.onEpochEnd(e -> {
+      ObjectNode j = JSON.createObjectNode();
+      j.put("epoch", e.epoch() + 1);
+      j.put("step", e.step());
+      j.put("total_steps", e.totalSteps());
+      j.put("mean_loss", e.meanLoss());
+      j.put("lr", e.learningRate());
+      if (Double.isFinite(e.validationAccuracy())) j.put("val_accuracy", e.validationAccuracy());
+      j.put("images_per_second", e.itemsPerSecond());
+      j.put("best", e.best());
+      lines.add(new ObjectMapper().writeValueAsString(j));
+      writeLines(metrics, lines);
+      log.printf("epoch %d, step %d/%d: loss %.4f, lr %.3g%s, %.1f img/s%n", e.epoch() + 1, e.step(), e.totalSteps(),
+          e.meanLoss(), e.learningRate(), Double.isFinite(e.validationAccuracy())
+              ? String.format(", val acc %.2f%%", 100 * e.validationAccuracy()) : "", e.itemsPerSecond());
+      log.flush();
+    });
+    log.printf("training %s on %d images of %d classes (%s), %d steps%s%n", method.key(), in.train().size(),
+        in.train().numClasses(), in.dataDescription(), loop.totalSteps(), resuming ? ", resuming after step "
+            + resumeStep : "");
+    log.flush();
+    TrainingLoop.Result r = loop.run();
+
+    Path trained = saveTrained(m, method, in.model(), dir);
+    Path modelFile = method == TrainSettings.Method.E2E || method == TrainSettings.Method.LORA
+        ? dir.resolve(MODEL_FILE) : null;
+    double seconds = (System.nanoTime() - started) / 1e9;
+    ObjectNode res = JSON.createObjectNode();
+    res.put("format", FORMAT);
+    res.put("steps", r.steps());
+    res.put("best_epoch", r.bestEpoch() < 0 ? 0 : r.bestEpoch() + 1);
+    if (Double.isFinite(r.bestAccuracy())) res.put("best_val_accuracy", r.bestAccuracy());
+    res.put("last_loss", r.lastLoss());
+    res.put("resumed", r.resumed());
+    res.put("trained", dir.relativize(trained).toString());
+    if (modelFile != null) res.put("model", MODEL_FILE);
+    res.put("seconds", seconds);
+    writeJson(dir.resolve(RESULT_FILE), res);
+    log.printf("trained state: %s%s%n", trained, modelFile == null ? "" : ", model: " + modelFile);
+    log.flush();
+    return new Result(dir, r.steps(), r.bestEpoch(), r.bestAccuracy(), r.lastLoss(), r.resumed(), trained, modelFile,
+        seconds);
+  }
+
+  static int stepsPerEpoch(int n, int batch) {
+    return n >= batch ? n / batch : 1;
+  }
+
+  private static ObjectNode manifest(TrainSettings s, Dataset train, Dataset validation) {
+    ObjectNode j = JSON.createObjectNode();
+    j.put("format", FORMAT);
+    j.set("settings", JSON.valueToTree(s));
+    ObjectNode t = j.putObject("train");
+    t.put("name", train.name());
+    t.put("samples", train.size());
+    ArrayNode names = t.putArray("class_names");
+    train.classNames().forEach(names::add);
+    if (validation != null) {
+      ObjectNode v = j.putObject("validation");
+      v.put("name", validation.name());
+      v.put("samples", validation.size());
+    }
+    return j;
+  }
+
+  private static ObjectNode manifest(TrainSettings s, Inputs in) {
+    ObjectNode j = manifest(s, in.train(), in.validation());
+    j.put("model", in.modelPath() == null ? null : in.modelPath().toAbsolutePath().toString());
+    j.put("model_identity", in.modelIdentity());
+    j.put("data", in.dataDescription());
+    return j;
+  }
+
+  private static TrainableMethod build(TrainSettings s, Inputs in, TrainSettings.Method method, PrintWriter log) {
+    ClipModel model = in.model();
+    int size = model.config().imageResolution();
+    Transform eval = ClipImageTransform.of(size);
+    Transform augment = switch (s.augment) {
+      case "coop" -> RandomResizedCrop.coop(size, s.seed);
+      case "mtil" -> RandomResizedCrop.mtil(size, s.seed);
+      default -> eval;
+    };
+    List<String> classes = in.train().classNames();
+    if (method.frozenImageEncoder()) {
+      for (Tensor p : model.stateDict().values()) p.set_requires_grad(false);  // CLIP stays frozen
+      CachedFeatures train = features(in, in.train(), augment, s.views, log);
+      CachedFeatures val = in.validation() == null ? null : features(in, in.validation(), eval, 1, log);
+      if (method == TrainSettings.Method.LINEAR_PROBE) {
+        TextTokenizer tok = TextTokenizer.of(in.tokenizer(), model.config().contextLength(), Truncation.TRUNCATE);
+        ZeroShotClassifier zs = ZeroShotClassifier.build(model, in.modelIdentity(), tok, classes,
+            List.of(s.template), in.extractor());
+        return new LinearProbeMethod(LinearProbe.fromZeroShot(zs, s.bias), train, val, s.labelSmoothing);
+      }
+      CoopPromptLearner learner = s.ctxInit != null
+          ? CoopPromptLearner.fromText(model, in.tokenizer(), classes, s.ctxInit)
+          : CoopPromptLearner.random(model, in.tokenizer(), classes, s.nCtx, s.seed);
+      if (method == TrainSettings.Method.COOP) return CachedCoopMethod.coop(learner, train, val, s.labelSmoothing);
+      return CachedCoopMethod.kgCoop(learner,
+          CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, s.template), s.lambda, train, val,
+          s.labelSmoothing);
+    }
+    List<String> prompts = new ArrayList<>();
+    for (String c : classes) prompts.add(s.template.replace("{}", c.replace('_', ' ')));
+    Tensor tokens = ClipTokenTensors.tokenize(in.tokenizer(), prompts, model.config().contextLength(),
+        Truncation.TRUNCATE);
+    int threads = ImageBatch.defaultThreads();
+    int evalBatch = in.extractor().batchSize();
+    if (method == TrainSettings.Method.E2E) {
+      return ClipFineTuneMethod.endToEnd(model, tokens, in.train(), augment, in.validation(), eval, s.labelSmoothing,
+          threads, evalBatch);
+    }
+    Lora lora = Lora.attach(model, s.rank, s.scaling, s.seed);
+    return ClipFineTuneMethod.lora(model, lora, tokens, in.train(), augment, in.validation(), eval, s.labelSmoothing,
+        threads, evalBatch);
+  }
+
+  private static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
+    float[][][] v = new float[views][][];
+    for (int e = 0; e < views; e++) {
+      v[e] = in.extractor().images(in.model(), in.modelIdentity(),
+          new DatasetImages(d, t, e, ImageBatch.defaultThreads()));
+    }
+    int[] labels = new int[d.size()];
+    for (int i = 0; i < labels.length; i++) labels[i] = d.samples().get(i).label();
+    log.printf("cached image features of %s: %d image%s x %d view%s (%s)%n", d.name(), d.size(),
+        d.size() == 1 ? "" : "s", views, views == 1 ? "" : "s", t.isRandom() ? "augmentations drawn in advance, view e"
+            + " serves epochs e, e + " + views + ", ..." : "deterministic transform");
+    log.flush();
+    LOG.info("frozen image encoder: {} image features of {} cached ({} views)", d.size(), d.name(), views);
+    return CachedFeatures.ofViews(v, labels);
+  }
+
+  private static Optimizers.Named optimizer(TrainSettings s, TrainableMethod m) {
+    Map<String, List<Tensor>> groups = new LinkedHashMap<>();
+    groups.put("trainable", new ArrayList<>(m.trainable().values()));
+    return s.optimizer.equals("sgd")
+        ? Optimizers.sgd(groups, new Optimizers.SgdConfig(s.lr, s.momentum, s.weightDecay, s.nesterov))
+        : Optimizers.adamW(groups, new Optimizers.AdamWConfig(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay));
+  }
+
+  private static Path saveTrained(TrainableMethod m, TrainSettings.Method method, ClipModel model, Path dir)
+      throws IOException {
+    switch (method) {
+      case COOP, KGCOOP -> {
+        Path p = dir.resolve("prompt.safetensors");
+        ((CachedCoopMethod) m).learner().save(p);
+        return p;
+      }
+      case LINEAR_PROBE -> {
+        Path p = dir.resolve("probe.safetensors");
+        ((LinearProbeMethod) m).probe().save(p);
+        return p;
+      }
+      case LORA -> {
+        Path p = dir.resolve("lora.safetensors");
+        Lora lora = ((ClipFineTuneMethod) m).lora();
+        lora.save(p);
+        lora.merge();
+        ClipCheckpoints.save(model, dir.resolve(MODEL_FILE), Map.of("mergetune.trained", "lora"));
+        lora.unmerge();
+        return p;
+      }
+      case E2E -> {
+        Path p = dir.resolve(MODEL_FILE);
+        ClipCheckpoints.save(model, p, Map.of("mergetune.trained", "e2e"));
+        return p;
+      }
+      default -> throw new AssertionError(method);
+    }
+  }
+
+  private static void writeJson(Path file, JsonNode node) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(node);
+    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+  }
+
+  private static void writeLines(Path file, List<String> lines) throws IOException {
+    byte[] bytes = (String.join("\n", lines) + (lines.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+  }
+}
