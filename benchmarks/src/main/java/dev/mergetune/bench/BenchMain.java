@@ -51,7 +51,10 @@ public final class BenchMain {
         .jvmArgsAppend("-Xmx6g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0")
         .resultFormat(ResultFormatType.JSON)
         .result(dir.resolve("jmh-" + mode + ".json").toString());
-    if (scale) {  // ViT-B/16-scale merges: seconds per call for the LibTorch rows, so fewer iterations
+    if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
+      options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))
+          .measurementIterations(smoke ? 2 : 4).measurementTime(TimeValue.milliseconds(500));
+    } else if (scale) {  // ViT-B/16-scale merges: seconds per call for the LibTorch rows, so fewer iterations
       options.param("tasks", "2", "8", "11").warmupIterations(1).warmupTime(TimeValue.seconds(2))
           .measurementIterations(3).measurementTime(TimeValue.seconds(2));
     } else if (smoke) {
