@@ -152,6 +152,11 @@ public final class CoopPromptLearner {
     return out;
   }
 
+  /** The (frozen) CLIP model the prompts go through. */
+  public ClipModel model() {
+    return model;
+  }
+
   /** The learnable context [n, w] (a leaf with {@code requires_grad}; hand it to the optimizer). */
   public Tensor context() {
     return ctx;

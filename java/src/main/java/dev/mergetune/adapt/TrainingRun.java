@@ -70,9 +70,14 @@ public final class TrainingRun {
   public static final String MODEL_FILE = "model.safetensors";
   static final String FORMAT = "mergetune-train-run/1";
 
-  /** What the run needs besides its settings. {@code validation} may be null. */
-  public record Inputs(ClipModel model, Path modelPath, String modelIdentity, ClipTokenizer tokenizer, Dataset train,
-      Dataset validation, String dataDescription, FeatureExtractor extractor) {}
+  /**
+   * What the run needs besides its settings. {@code validation} may be null; {@code dataPath} / {@code validationPath}
+   * (the files or folders the datasets came from, recorded so that a later {@code continue} can load them again) and
+   * {@code vocabPath} may be null for datasets and tokenizers built in code.
+   */
+  public record Inputs(ClipModel model, Path modelPath, String modelIdentity, ClipTokenizer tokenizer, Path vocabPath,
+      Dataset train, Dataset validation, Path dataPath, Path validationPath, String dataDescription,
+      FeatureExtractor extractor) {}
 
   /** What a finished run reports. */
   public record Result(Path dir, long steps, int bestEpoch, double bestValidationAccuracy, double lastLoss,
@@ -224,7 +229,14 @@ public final class TrainingRun {
     j.put("model", in.modelPath() == null ? null : in.modelPath().toAbsolutePath().toString());
     j.put("model_identity", in.modelIdentity());
     j.put("data", in.dataDescription());
+    j.put("vocab", absolute(in.vocabPath()));
+    j.put("data_path", absolute(in.dataPath()));
+    j.put("validation_path", absolute(in.validationPath()));
     return j;
+  }
+
+  private static String absolute(Path p) {
+    return p == null ? null : p.toAbsolutePath().normalize().toString();
   }
 
   private static TrainableMethod build(TrainSettings s, Inputs in, TrainSettings.Method method, PrintWriter log) {

@@ -105,11 +105,13 @@ final class TrainCommand implements Callable<Integer> {
     Dataset validation = val != null ? loadData(val, null) : defaultValidation(data);
     TrainingRun.Data d = TrainingRun.prepare(s, train, validation);
     ClipModel clip = ClipLoader.load(model);
-    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(ClipInputs.vocabulary(vocab, model), clip);
+    Path vocabFile = ClipInputs.vocabulary(vocab, model);
+    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, clip);
     String description = data + (val != null ? " (val " + val + ")" : "") + ", " + s.subsample + " classes, "
         + (s.shots == 0 ? "all" : s.shots) + " shots";
-    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, d.train(),
-        d.validation(), description, ClipInputs.extractor(featureBatch, !noProgress, cache));
+    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocabFile,
+        d.train(), d.validation(), data, val != null ? val : validation == null ? null : data, description,
+        ClipInputs.extractor(featureBatch, !noProgress, cache));
     TrainingRun.Result r = TrainingRun.run(s, in, out, !noProgress, w);
     w.printf("%s: %d steps%s; run directory %s%n", s.method, r.steps(), Double.isFinite(r.bestValidationAccuracy())
         ? String.format(", best validation accuracy %.2f%% (epoch %d)", 100 * r.bestValidationAccuracy(),

@@ -1,0 +1,195 @@
+package dev.mergetune.tune;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mergetune.adapt.CachedFeatures;
+import dev.mergetune.adapt.CoopFixtures;
+import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.clip.ClipModel;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MergeTune's feature-space loss (methods.md §1.2) with the naive path term: its value against the formula evaluated
+ * in double precision in plain Java from the same features, and its context gradient against finite differences.
+ */
+class FeatureSpaceMergeTuneTest {
+  static final long[] LABELS = {0, 1, 2, 3, 1, 2};
+
+  /** A learner whose context (ŵ2) is the hand-made init plus noise, a method built on it, and w moved away again. */
+  record Setup(ClipModel model, CoopPromptLearner learner, FeatureSpaceMergeTune method, Tensor vhat, Tensor z) {}
+
+  static Setup setup(double lambda, double beta, AlphaPoints alphas, double smoothing) {
+    ClipModel m = CoopFixtures.tinyClip();
+    CoopPromptLearner learner = CoopFixtures.handMade(m);
+    Tensor img = CoopFixtures.imageFeatures(m);
+    Tensor z;
+    try (NoGradGuard g = new NoGradGuard()) {
+      z = learner.classEmbeddings().detach().clone();  // the "template" features: those of the initial context
+      torch.manual_seed(5);
+      learner.context().add_(torch.randn(learner.context().sizes().vec().get()).mul(new Scalar(0.02)));  // ŵ2
+    }
+    CachedFeatures train = CachedFeatures.of(img, LABELS);
+    FeatureSpaceMergeTune method = new FeatureSpaceMergeTune(learner, z, train, null, lambda, beta, alphas,
+        new NaivePathLoss(), smoothing);
+    try (NoGradGuard g = new NoGradGuard()) {
+      torch.manual_seed(6);
+      learner.context().add_(torch.randn(learner.context().sizes().vec().get()).mul(new Scalar(0.02)));  // w ≠ ŵ2
+    }
+    return new Setup(m, learner, method, ClipModel.normalize(img).detach().clone(), z);
+  }
+
+  static double[][] rows(Tensor t) {
+    Tensor c = t.detach().contiguous();
+    int r = (int) c.size(0), k = (int) c.size(1);
+    float[] v = new float[r * k];
+    c.data_ptr_float().get(v);
+    double[][] out = new double[r][k];
+    for (int i = 0; i < r; i++) for (int j = 0; j < k; j++) out[i][j] = v[i * k + j];
+    return out;
+  }
+
+  static double[] unit(double[] x) {
+    double n = 0;
+    for (double v : x) n += v * v;
+    n = Math.sqrt(n);
+    double[] out = new double[x.length];
+    for (int i = 0; i < x.length; i++) out[i] = x[i] / n;
+    return out;
+  }
+
+  static double dot(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  }
+
+  /** Batch-mean label-smoothed cross-entropy of s·v̂·ŵ_cᵀ with class vectors {@code classes} (unit here). */
+  static double ce(double[][] v, double[][] classes, long[] y, double s, double eps) {
+    int c = classes.length;
+    double[][] unitClasses = new double[c][];
+    for (int k = 0; k < c; k++) unitClasses[k] = unit(classes[k]);
+    double sum = 0;
+    for (int b = 0; b < v.length; b++) {
+      double[] logits = new double[c];
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < c; k++) max = Math.max(max, logits[k] = s * dot(v[b], unitClasses[k]));
+      double z = 0;
+      for (double l : logits) z += Math.exp(l - max);
+      double lse = max + Math.log(z);
+      double meanLogp = 0;
+      for (double l : logits) meanLogp += (l - lse) / c;
+      sum += -(1 - eps) * (logits[(int) y[b]] - lse) - eps * meanLogp;
+    }
+    return sum / v.length;
+  }
+
+  static double formula(Setup st, double[][] g, double lambda, double beta, double[] alphas, double eps) {
+    double[][] f;
+    try (NoGradGuard ng = new NoGradGuard()) {
+      f = rows(st.learner().textFeatures());
+    }
+    double[][] v = rows(st.vhat());
+    double[][] z = rows(st.z());
+    double s = st.model().logitScaleExp().item_double();
+    double total = ce(v, f, LABELS, s, eps);
+    double cos = 0;
+    for (int c = 0; c < f.length; c++) cos += dot(unit(f[c]), z[c]) / f.length;
+    total += lambda * (1 - cos);
+    for (double a : alphas) {
+      double[][] mixed = new double[f.length][];
+      for (int c = 0; c < f.length; c++) {
+        mixed[c] = new double[f[c].length];
+        for (int j = 0; j < f[c].length; j++) mixed[c][j] = g[c][j] + a * (f[c][j] - g[c][j]);
+      }
+      total += beta / alphas.length * ce(v, mixed, LABELS, s, eps);
+    }
+    return total;
+  }
+
+  @Test
+  void alphaGridIsNumpysArange() {
+    assertArrayEquals(new double[] {0.1, 0.3, 0.5, 0.7, 0.9}, AlphaPoints.grid(5).alphas(0, new int[0]), 1e-15);
+    double[] ten = AlphaPoints.grid(10).alphas(3, new int[] {1});
+    assertEquals(10, ten.length);
+    assertEquals(0.1, ten[0], 1e-15);
+    assertEquals(1.0, ten[9], 1e-15);
+    assertArrayEquals(new double[] {0.2, 0.2, 0.2, 0.2, 0.2}, AlphaPoints.grid(5).weights(), 1e-15);
+    AlphaPoints s = AlphaPoints.sampled(5, 9);
+    assertArrayEquals(s.alphas(2, new int[] {4, 1}), s.alphas(2, new int[] {4, 1}));
+    assertNotEquals(s.alphas(2, new int[] {4, 1})[0], s.alphas(3, new int[] {4, 1})[0]);
+    for (double a : s.alphas(7, new int[] {0})) assertTrue(a >= 0 && a < 1);
+  }
+
+  @Test
+  void lossEqualsTheFormulaInDoublePrecision() {
+    for (double eps : new double[] {0.0, 0.1}) {
+      Setup st = setup(8.0, 1.0, AlphaPoints.grid(5), eps);
+      double[][] g;
+      try (NoGradGuard ng = new NoGradGuard()) {
+        // g = F(ŵ2): rebuilt independently by putting ŵ2 back into a second learner over the same model
+        CoopPromptLearner twin = CoopFixtures.handMade(st.model());
+        torch.manual_seed(5);
+        twin.context().add_(torch.randn(twin.context().sizes().vec().get()).mul(new Scalar(0.02)));
+        g = rows(twin.textFeatures());
+      }
+      double want = formula(st, g, 8.0, 1.0, new double[] {0.1, 0.3, 0.5, 0.7, 0.9}, eps);
+      double got;
+      try (NoGradGuard ng = new NoGradGuard()) {
+        got = st.method().loss(new int[] {0, 1, 2, 3, 4, 5}, 0).item_double();
+      }
+      assertEquals(want, got, 1e-5 * Math.abs(want), "epsilon " + eps);
+      double[] terms = st.method().lastTerms();
+      assertTrue(terms[1] > 0 && terms[2] > 0, "every term is active: " + java.util.Arrays.toString(terms));
+    }
+  }
+
+  @Test
+  void contextGradientMatchesFiniteDifferences() {
+    Setup st = setup(8.0, 1.0, AlphaPoints.grid(5), 0.0);
+    int[] batch = {0, 1, 2, 3, 4, 5};
+    st.method().loss(batch, 0).backward();
+    float[] grad = CoopFixtures.values(st.learner().context().grad());
+    List<Integer> coords = new ArrayList<>(List.of(7, 100));
+    for (int k = 0; k < 3; k++) {
+      int best = -1;
+      for (int i = 0; i < grad.length; i++) {
+        if (!coords.contains(i) && (best < 0 || Math.abs(grad[i]) > Math.abs(grad[best]))) best = i;
+      }
+      coords.add(best);
+    }
+    double maxAbs = 0;
+    for (float gi : grad) maxAbs = Math.max(maxAbs, Math.abs(gi));
+    assertTrue(maxAbs > 1e-3, "a gradient worth checking: " + maxAbs);
+    double h = 2e-3;
+    Tensor flat = st.learner().context().detach().view(-1);
+    for (int i : coords) {
+      double[] f = new double[4];
+      double[] steps = {h, -h, 2 * h, -2 * h};
+      float x0;
+      try (NoGradGuard g = new NoGradGuard()) {
+        x0 = flat.select(0, i).item_float();
+      }
+      for (int s = 0; s < 4; s++) {
+        try (NoGradGuard g = new NoGradGuard()) {
+          flat.select(0, i).fill_(new Scalar(x0 + steps[s]));
+          f[s] = st.method().loss(batch, 0).item_double();
+        }
+      }
+      try (NoGradGuard g = new NoGradGuard()) {
+        flat.select(0, i).fill_(new Scalar(x0));
+      }
+      double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
+      assertEquals(fd, grad[i], 2e-3 * maxAbs + 2e-3 * Math.abs(fd),
+          "coordinate " + i + ": autograd " + grad[i] + ", finite differences " + fd);
+    }
+  }
+}
