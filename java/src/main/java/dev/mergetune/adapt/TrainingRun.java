@@ -1,6 +1,5 @@
 package dev.mergetune.adapt;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,19 +20,15 @@ import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.data.ClassSubsets;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.FewShotSampler;
-import dev.mergetune.tensors.AtomicFiles;
 import dev.mergetune.train.ConstantWarmupCosine;
 import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.LrSchedule;
 import dev.mergetune.train.Optimizers;
+import dev.mergetune.train.RunDirectory;
 import dev.mergetune.train.TrainableMethod;
-import dev.mergetune.train.TrainingCheckpoint;
 import dev.mergetune.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,10 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class TrainingRun {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  public static final String RUN_FILE = "run.json";
-  public static final String RESULT_FILE = "result.json";
-  public static final String METRICS_FILE = "metrics.jsonl";
-  public static final String CHECKPOINT_DIR = "checkpoints";
   public static final String MODEL_FILE = "model.safetensors";
   static final String FORMAT = "mergetune-train-run/1";
 
@@ -119,88 +110,43 @@ public final class TrainingRun {
   public static Result run(TrainSettings s, Inputs in, Path dir, boolean progress, PrintWriter log) throws IOException {
     s.validate();
     TrainSettings.Method method = s.parsedMethod();
-    long started = System.nanoTime();
-    Files.createDirectories(dir);
-    if (Files.exists(dir.resolve(RESULT_FILE))) {
-      throw new IllegalArgumentException(dir + " holds a finished run (" + RESULT_FILE + "); choose another --out");
-    }
-    ObjectNode manifest = manifest(s, in);
-    Path runFile = dir.resolve(RUN_FILE);
-    Path checkpoints = dir.resolve(CHECKPOINT_DIR);
-    boolean resuming = Files.isRegularFile(checkpoints.resolve(TrainingCheckpoint.STATE_FILE));
-    if (Files.isRegularFile(runFile)) {
-      JsonNode old = JSON.readTree(runFile.toFile());
-      // Compared as parsed JSON on both sides: a node built in memory (a long 1) and one read back (an int 1) differ.
-      if (!old.equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
-        throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these settings"
-            + " and inputs); choose another --out or delete it");
-      }
-    } else if (resuming) {
-      throw new IllegalArgumentException(dir + " holds checkpoints but no " + RUN_FILE);
-    }
-    writeJson(runFile, manifest);
-
+    RunDirectory rd = RunDirectory.open(dir, manifest(s, in));
     TrainableMethod m = build(s, in, method, log);
-    Optimizers.Named opt = optimizer(s, m);
-    int perEpochProbe = stepsPerEpoch(m.trainSize(), s.batchSize);
-    LrSchedule schedule = s.schedule.equals("constant-warmup-cosine")
-        ? new ConstantWarmupCosine(s.lr, s.warmupLr, (int) s.warmup, s.epochs)
-        : new LinearWarmupCosine(s.lr, s.warmup, s.iterations > 0 ? s.iterations : (long) perEpochProbe * s.epochs);
-    long every = s.checkpointEvery > 0 ? s.checkpointEvery : perEpochProbe;
-    TrainingLoop loop = new TrainingLoop(m, opt, new TrainingLoop.Config(s.epochs, s.iterations, s.batchSize, s.seed,
-        schedule, s.schedule.equals("constant-warmup-cosine"), s.clipNorm, true, s.keepBest, every, checkpoints,
-        progress));
-    Path metrics = dir.resolve(METRICS_FILE);
-    long resumeStep = resuming ? TrainingCheckpoint.load(checkpoints).step() : 0;
-    List<String> lines = new ArrayList<>();
-    if (resuming && Files.isRegularFile(metrics)) {
-      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-        if (!line.isBlank() && JSON.readTree(line).get("step").asLong() <= resumeStep) lines.add(line);
-      }
-    }
-    writeLines(metrics, lines);
-    loop.onEpochEnd(e -> {
-      ObjectNode j = JSON.createObjectNode();
-      j.put("epoch", e.epoch() + 1);
-      j.put("step", e.step());
-      j.put("total_steps", e.totalSteps());
-      j.put("mean_loss", e.meanLoss());
-      j.put("lr", e.learningRate());
-      if (Double.isFinite(e.validationAccuracy())) j.put("val_accuracy", e.validationAccuracy());
-      j.put("images_per_second", e.itemsPerSecond());
-      j.put("best", e.best());
-      lines.add(new ObjectMapper().writeValueAsString(j));
-      writeLines(metrics, lines);
-      log.printf("epoch %d, step %d/%d: loss %.4f, lr %.3g%s, %.1f img/s%n", e.epoch() + 1, e.step(), e.totalSteps(),
-          e.meanLoss(), e.learningRate(), Double.isFinite(e.validationAccuracy())
-              ? String.format(", val acc %.2f%%", 100 * e.validationAccuracy()) : "", e.itemsPerSecond());
-      log.flush();
-    });
-    log.printf("training %s on %d images of %d classes (%s), %d steps%s%n", method.key(), in.train().size(),
-        in.train().numClasses(), in.dataDescription(), loop.totalSteps(), resuming ? ", resuming after step "
-            + resumeStep : "");
-    log.flush();
-    TrainingLoop.Result r = loop.run();
-
+    TrainingLoop.Result r = train(s, m, rd, progress, log, method.key() + " on " + in.train().size() + " images of "
+        + in.train().numClasses() + " classes (" + in.dataDescription() + ")");
     Path trained = saveTrained(m, method, in.model(), dir);
     Path modelFile = method == TrainSettings.Method.E2E || method == TrainSettings.Method.LORA
         ? dir.resolve(MODEL_FILE) : null;
-    double seconds = (System.nanoTime() - started) / 1e9;
-    ObjectNode res = JSON.createObjectNode();
-    res.put("format", FORMAT);
-    res.put("steps", r.steps());
-    res.put("best_epoch", r.bestEpoch() < 0 ? 0 : r.bestEpoch() + 1);
-    if (Double.isFinite(r.bestAccuracy())) res.put("best_val_accuracy", r.bestAccuracy());
-    res.put("last_loss", r.lastLoss());
-    res.put("resumed", r.resumed());
+    ObjectNode res = rd.result(FORMAT, r);
     res.put("trained", dir.relativize(trained).toString());
     if (modelFile != null) res.put("model", MODEL_FILE);
-    res.put("seconds", seconds);
-    writeJson(dir.resolve(RESULT_FILE), res);
+    double seconds = rd.finish(res);
     log.printf("trained state: %s%s%n", trained, modelFile == null ? "" : ", model: " + modelFile);
     log.flush();
     return new Result(dir, r.steps(), r.bestEpoch(), r.bestAccuracy(), r.lastLoss(), r.resumed(), trained, modelFile,
         seconds);
+  }
+
+  /**
+   * Trains {@code m} with the optimizer, schedule and loop settings of {@code s} into the run folder {@code rd}
+   * (checkpoints, metrics; resumed when the folder holds a checkpoint).
+   */
+  public static TrainingLoop.Result train(TrainSettings s, TrainableMethod m, RunDirectory rd, boolean progress,
+      PrintWriter log, String what) throws IOException {
+    Optimizers.Named opt = optimizer(s, m);
+    int perEpoch = stepsPerEpoch(m.trainSize(), s.batchSize);
+    LrSchedule schedule = s.schedule.equals("constant-warmup-cosine")
+        ? new ConstantWarmupCosine(s.lr, s.warmupLr, (int) s.warmup, s.epochs)
+        : new LinearWarmupCosine(s.lr, s.warmup, s.iterations > 0 ? s.iterations : (long) perEpoch * s.epochs);
+    long every = s.checkpointEvery > 0 ? s.checkpointEvery : perEpoch;
+    TrainingLoop loop = new TrainingLoop(m, opt, new TrainingLoop.Config(s.epochs, s.iterations, s.batchSize, s.seed,
+        schedule, s.schedule.equals("constant-warmup-cosine"), s.clipNorm, true, s.keepBest, every, rd.checkpoints(),
+        progress));
+    loop.onEpochEnd(rd.metricsListener(log));
+    log.printf("training %s, %d steps%s%n", what, loop.totalSteps(),
+        rd.resuming() ? ", resuming after step " + rd.resumeStep() : "");
+    log.flush();
+    return loop.run();
   }
 
   static int stepsPerEpoch(int n, int batch) {
@@ -335,15 +281,5 @@ public final class TrainingRun {
       }
       default -> throw new AssertionError(method);
     }
-  }
-
-  private static void writeJson(Path file, JsonNode node) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(node);
-    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
-  }
-
-  private static void writeLines(Path file, List<String> lines) throws IOException {
-    byte[] bytes = (String.join("\n", lines) + (lines.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
   }
 }

@@ -6,11 +6,9 @@ import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.data.Dataset;
-import dev.mergetune.data.DatasetConfig;
-import dev.mergetune.data.ImageFolderSource;
+import dev.mergetune.data.DataSources;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -101,8 +99,9 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     TrainSettings s = settings();
-    Dataset train = loadData(data, "train");
-    Dataset validation = val != null ? loadData(val, null) : defaultValidation(data);
+    Dataset train = DataSources.load(data, "train");
+    Dataset validation = val != null ? DataSources.load(val, null)
+        : DataSources.hasSplit(data, "val") ? DataSources.load(data, "val") : null;
     TrainingRun.Data d = TrainingRun.prepare(s, train, validation);
     ClipModel clip = ClipLoader.load(model);
     Path vocabFile = ClipInputs.vocabulary(vocab, model);
@@ -167,23 +166,5 @@ final class TrainCommand implements Callable<Integer> {
           + " --schedule linear-warmup-cosine");
     }
     return s.validate();
-  }
-
-  /** An image folder, or a dataset config whose split (coop, mtil layouts) is replaced by {@code split} if given. */
-  private static Dataset loadData(Path p, String split) {
-    if (Files.isDirectory(p)) return ImageFolderSource.read(p);
-    DatasetConfig c = DatasetConfig.read(p);
-    boolean splits = c.parsedLayout() == DatasetConfig.Layout.COOP || c.parsedLayout() == DatasetConfig.Layout.MTIL;
-    if (splits && split != null) {
-      c = new DatasetConfig(c.name(), c.layout(), c.root(), split, c.classes(), c.checkFiles());
-    }
-    return c.load(p);
-  }
-
-  private static Dataset defaultValidation(Path p) {
-    if (Files.isDirectory(p)) return null;
-    DatasetConfig c = DatasetConfig.read(p);
-    if (c.parsedLayout() != DatasetConfig.Layout.COOP) return null;
-    return new DatasetConfig(c.name(), c.layout(), c.root(), "val", c.classes(), c.checkFiles()).load(p);
   }
 }

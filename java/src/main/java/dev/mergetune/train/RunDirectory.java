@@ -1,0 +1,151 @@
+package dev.mergetune.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mergetune.tensors.AtomicFiles;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The folder of one training run: {@code run.json} (what the run is: settings and inputs, written first),
+ * {@code checkpoints/} ({@link TrainingCheckpoint}), {@code metrics.jsonl} (one line per epoch) and
+ * {@code result.json} (written last). Opening a folder that holds the same run's checkpoint resumes it; a folder holding
+ * a different run, or a finished one, is refused. Every file is written atomically.
+ */
+public final class RunDirectory {
+  public static final String RUN_FILE = "run.json";
+  public static final String RESULT_FILE = "result.json";
+  public static final String METRICS_FILE = "metrics.jsonl";
+  public static final String CHECKPOINT_DIR = "checkpoints";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper LINE = new ObjectMapper();
+
+  private final Path dir;
+  private final boolean resuming;
+  private final long resumeStep;
+  private final List<String> metricLines = new ArrayList<>();
+  private final long started = System.nanoTime();
+
+  private RunDirectory(Path dir, boolean resuming, long resumeStep) {
+    this.dir = dir;
+    this.resuming = resuming;
+    this.resumeStep = resumeStep;
+  }
+
+  /** Opens (creating it if needed) the folder of the run described by {@code manifest}. */
+  public static RunDirectory open(Path dir, JsonNode manifest) throws IOException {
+    Files.createDirectories(dir);
+    if (Files.exists(dir.resolve(RESULT_FILE))) {
+      throw new IllegalArgumentException(dir + " holds a finished run (" + RESULT_FILE + "); choose another --out");
+    }
+    Path runFile = dir.resolve(RUN_FILE);
+    Path checkpoints = dir.resolve(CHECKPOINT_DIR);
+    boolean resuming = Files.isRegularFile(checkpoints.resolve(TrainingCheckpoint.STATE_FILE));
+    if (Files.isRegularFile(runFile)) {
+      JsonNode old = JSON.readTree(runFile.toFile());
+      // Compared as parsed JSON on both sides: a node built in memory (a long 1) and one read back (an int 1) differ.
+      if (!old.equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
+        throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these settings"
+            + " and inputs); choose another --out or delete it");
+      }
+    } else if (resuming) {
+      throw new IllegalArgumentException(dir + " holds checkpoints but no " + RUN_FILE);
+    }
+    writeJson(runFile, manifest);
+    long step = resuming ? TrainingCheckpoint.load(checkpoints).step() : 0;
+    RunDirectory rd = new RunDirectory(dir, resuming, step);
+    Path metrics = dir.resolve(METRICS_FILE);
+    if (resuming && Files.isRegularFile(metrics)) {
+      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+        if (!line.isBlank() && LINE.readTree(line).get("step").asLong() <= step) rd.metricLines.add(line);
+      }
+    }
+    rd.writeMetrics();
+    return rd;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Path checkpoints() {
+    return dir.resolve(CHECKPOINT_DIR);
+  }
+
+  public boolean resuming() {
+    return resuming;
+  }
+
+  /** The step of the checkpoint a resumed run continues after (0 for a new run). */
+  public long resumeStep() {
+    return resumeStep;
+  }
+
+  /** Appends each epoch to {@code metrics.jsonl} and prints one line about it. */
+  public TrainingLoop.EpochListener metricsListener(PrintWriter log) {
+    return e -> {
+      ObjectNode j = LINE.createObjectNode();
+      j.put("epoch", e.epoch() + 1);
+      j.put("step", e.step());
+      j.put("total_steps", e.totalSteps());
+      j.put("mean_loss", e.meanLoss());
+      j.put("lr", e.learningRate());
+      if (Double.isFinite(e.validationAccuracy())) j.put("val_accuracy", e.validationAccuracy());
+      j.put("images_per_second", e.itemsPerSecond());
+      j.put("best", e.best());
+      metricLines.add(LINE.writeValueAsString(j));
+      writeMetrics();
+      log.printf(Locale.ROOT, "epoch %d, step %d/%d: loss %.4f, lr %.3g%s, %.1f img/s%n", e.epoch() + 1, e.step(),
+          e.totalSteps(), e.meanLoss(), e.learningRate(), Double.isFinite(e.validationAccuracy())
+              ? String.format(Locale.ROOT, ", val acc %.2f%%", 100 * e.validationAccuracy()) : "",
+          e.itemsPerSecond());
+      log.flush();
+    };
+  }
+
+  /** A result object with the loop's figures; add the run's own entries and pass it to {@link #finish}. */
+  public ObjectNode result(String format, TrainingLoop.Result r) {
+    ObjectNode res = JSON.createObjectNode();
+    res.put("format", format);
+    res.put("steps", r.steps());
+    res.put("best_epoch", r.bestEpoch() < 0 ? 0 : r.bestEpoch() + 1);
+    if (Double.isFinite(r.bestAccuracy())) res.put("best_val_accuracy", r.bestAccuracy());
+    res.put("last_loss", r.lastLoss());
+    res.put("resumed", r.resumed());
+    return res;
+  }
+
+  /** Writes {@code result.json} (with the seconds since opening): the run is finished. */
+  public double finish(ObjectNode result) throws IOException {
+    double seconds = (System.nanoTime() - started) / 1e9;
+    result.put("seconds", seconds);
+    writeJson(dir.resolve(RESULT_FILE), result);
+    return seconds;
+  }
+
+  private void writeMetrics() throws IOException {
+    byte[] bytes = (String.join("\n", metricLines) + (metricLines.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(dir.resolve(METRICS_FILE), ch -> ch.write(ByteBuffer.wrap(bytes)));
+  }
+
+  /** Writes {@code node} as indented JSON, atomically. */
+  public static void writeJson(Path file, JsonNode node) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(node);
+    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+  }
+
+  /** Reads a JSON file of a run folder. */
+  public static JsonNode readJson(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) throw new IllegalArgumentException("no " + file.getFileName() + " in " + file.getParent());
+    return JSON.readTree(file.toFile());
+  }
+}
