@@ -170,7 +170,8 @@ public final class TrainingRun {
     return j;
   }
 
-  private static ObjectNode manifest(TrainSettings s, Inputs in) {
+  /** What run.json records about a run of {@code s} on {@code in}. */
+  public static ObjectNode manifest(TrainSettings s, Inputs in) {
     ObjectNode j = manifest(s, in.train(), in.validation());
     j.put("model", in.modelPath() == null ? null : in.modelPath().toAbsolutePath().toString());
     j.put("model_identity", in.modelIdentity());
@@ -189,11 +190,7 @@ public final class TrainingRun {
     ClipModel model = in.model();
     int size = model.config().imageResolution();
     Transform eval = ClipImageTransform.of(size);
-    Transform augment = switch (s.augment) {
-      case "coop" -> RandomResizedCrop.coop(size, s.seed);
-      case "mtil" -> RandomResizedCrop.mtil(size, s.seed);
-      default -> eval;
-    };
+    Transform augment = trainTransform(s, size);
     List<String> classes = in.train().classNames();
     if (method.frozenImageEncoder()) {
       for (Tensor p : model.stateDict().values()) p.set_requires_grad(false);  // CLIP stays frozen
@@ -205,9 +202,7 @@ public final class TrainingRun {
             List.of(s.template), in.extractor());
         return new LinearProbeMethod(LinearProbe.fromZeroShot(zs, s.bias), train, val, s.labelSmoothing);
       }
-      CoopPromptLearner learner = s.ctxInit != null
-          ? CoopPromptLearner.fromText(model, in.tokenizer(), classes, s.ctxInit)
-          : CoopPromptLearner.random(model, in.tokenizer(), classes, s.nCtx, s.seed);
+      CoopPromptLearner learner = initialLearner(s, model, in.tokenizer(), classes);
       if (method == TrainSettings.Method.COOP) return CachedCoopMethod.coop(learner, train, val, s.labelSmoothing);
       return CachedCoopMethod.kgCoop(learner,
           CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, s.template), s.lambda, train, val,
@@ -228,7 +223,27 @@ public final class TrainingRun {
         threads, evalBatch);
   }
 
-  private static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
+  /** The training transform of {@code s.augment} at {@code size} px (the evaluation transform for "none"). */
+  public static Transform trainTransform(TrainSettings s, int size) {
+    return switch (s.augment) {
+      case "coop" -> RandomResizedCrop.coop(size, s.seed);
+      case "mtil" -> RandomResizedCrop.mtil(size, s.seed);
+      default -> ClipImageTransform.of(size);
+    };
+  }
+
+  /** The learner {@code s} starts CoOp/KgCoOp from (context from {@code ctx_init}, else random from the seed). */
+  public static CoopPromptLearner initialLearner(TrainSettings s, ClipModel model, ClipTokenizer tokenizer,
+      List<String> classes) {
+    return s.ctxInit != null ? CoopPromptLearner.fromText(model, tokenizer, classes, s.ctxInit)
+        : CoopPromptLearner.random(model, tokenizer, classes, s.nCtx, s.seed);
+  }
+
+  /**
+   * Image features of {@code d} by the frozen encoder: {@code views} views of transform {@code t} (epoch v's draws
+   * for view v), through the extractor's cache.
+   */
+  public static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
     float[][][] v = new float[views][][];
     for (int e = 0; e < views; e++) {
       v[e] = in.extractor().images(in.model(), in.modelIdentity(),

@@ -1,0 +1,127 @@
+package dev.mergetune.cli;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipLoader;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.data.DataSources;
+import dev.mergetune.data.Dataset;
+import dev.mergetune.train.RunDirectory;
+import dev.mergetune.tune.ContinueRun;
+import dev.mergetune.tune.MergeTuneSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mergetune continue --from BASELINE_RUN --out RUN}: MergeTune continued fine-tuning of a finished
+ * {@code train} run ({@link ContinueRun}), on the same model and data, with a base-to-novel report when test data is
+ * known.
+ */
+@Command(name = "continue", description = "MergeTune: continue a finished train run (CoOp, KgCoOp) towards the"
+    + " zero-shot model's knowledge; writes a run directory like train's and, with test data, a base/novel/HM report of"
+    + " the zero-shot model, the baseline and the continued model.")
+final class ContinueCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--from", required = true, description = "The baseline's run directory (train --out)")
+  Path from;
+
+  @Option(names = "--out", required = true, description = "The new run directory")
+  Path out;
+
+  @Option(names = "--preset", defaultValue = "reference-code",
+      description = "reference-code (tau 1, lambda 10 after CoOp / 8 after KgCoOp, beta 1, N 5) | paper (tau 0.3,"
+          + " lambda 8, beta 0.5); default ${DEFAULT-VALUE}")
+  String preset;
+
+  @Option(names = "--lambda", description = "Weight of the zero-shot anchor") Double lambda;
+  @Option(names = "--beta", description = "Weight of the path term") Double beta;
+  @Option(names = "--n-alpha", description = "Interpolation points") Integer nAlpha;
+  @Option(names = "--alphas", description = "grid (numpy arange(0.1, 1.01, 1/N)) | sampled (uniform per step)")
+  String alphas;
+  @Option(names = "--tau", description = "Start at (1 - tau) w1 + tau w2") Double tau;
+  @Option(names = "--path", description = "naive (one LibTorch pass per alpha; default) | fused (the K1 kernel)")
+  String path;
+  @Option(names = "--epochs", description = "Epochs (default: the baseline's)") Integer epochs;
+  @Option(names = "--lr", description = "Learning rate (default: the baseline's)") Double lr;
+  @Option(names = "--batch", description = "Batch size (default: the baseline's)") Integer batch;
+  @Option(names = "--checkpoint-every", description = "Checkpoint every N steps (default: every epoch)")
+  Long checkpointEvery;
+
+  @Option(names = "--test", description = "Test data with every class for the base-to-novel report (default: the"
+      + " test split of the baseline's data when it has one)")
+  Path test;
+
+  @Option(names = "--feature-batch", defaultValue = "32", description = "Feature extraction batch (default ${DEFAULT-VALUE})")
+  int featureBatch;
+
+  @Option(names = "--cache", description = "Feature cache folder") Path cache;
+  @Option(names = "--no-progress", description = "No progress bars") boolean noProgress;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter w = spec.commandLine().getOut();
+    JsonNode run = RunDirectory.readJson(from.resolve(RunDirectory.RUN_FILE));
+    RunDirectory.readJson(from.resolve(RunDirectory.RESULT_FILE));  // the baseline must have finished
+    TrainSettings s = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .treeToValue(run.get("settings"), TrainSettings.class);
+    if (epochs != null) s.epochs = epochs;
+    if (lr != null) s.lr = lr;
+    if (batch != null) s.batchSize = batch;
+    if (checkpointEvery != null) s.checkpointEvery = checkpointEvery;
+    MergeTuneSettings mt = MergeTuneSettings.preset(preset, s.method);
+    if (lambda != null) mt.lambda = lambda;
+    if (beta != null) mt.beta = beta;
+    if (nAlpha != null) mt.nAlpha = nAlpha;
+    if (alphas != null) mt.alphas = alphas;
+    if (tau != null) mt.tau = tau;
+    if (path != null) mt.path = path;
+    mt.validate();
+
+    Path model = Path.of(text(run, "model"));
+    Path vocab = Path.of(text(run, "vocab"));
+    Path data = Path.of(text(run, "data_path"));
+    String valPath = run.path("validation_path").isTextual() ? run.get("validation_path").asText() : null;
+    Dataset train = DataSources.load(data, "train");
+    Dataset validation = valPath == null ? null
+        : Path.of(valPath).equals(data) ? DataSources.load(data, "val") : DataSources.load(Path.of(valPath), null);
+    TrainingRun.Data d = TrainingRun.prepare(s, train, validation);
+    List<String> names = new ObjectMapper().convertValue(run.at("/train/class_names"),
+        new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {});
+    if (!d.train().classNames().equals(names)) {
+      throw new IllegalArgumentException(data + " no longer gives the baseline's classes " + names);
+    }
+    Dataset testSet = test != null ? DataSources.load(test, null)
+        : DataSources.hasSplit(data, "test") ? DataSources.load(data, "test") : null;
+    if (testSet == null) w.println("no test data (--test): no base-to-novel report");
+    ClipModel clip = ClipLoader.load(model);
+    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocab, clip);
+    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocab,
+        d.train(), d.validation(), data, valPath == null ? null : Path.of(valPath), text(run, "data"),
+        ClipInputs.extractor(featureBatch, !noProgress, cache));
+    ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, !noProgress, w);
+    w.printf("MergeTune: %d steps; run directory %s%n", r.loop().steps(), out);
+    w.flush();
+    return 0;
+  }
+
+  private String text(JsonNode run, String key) {
+    JsonNode v = run.get(key);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException(from.resolve(RunDirectory.RUN_FILE) + " has no '" + key + "' (a train run made"
+          + " through the Java API without it cannot be continued from the command line)");
+    }
+    return v.asText();
+  }
+}

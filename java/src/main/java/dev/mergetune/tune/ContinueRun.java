@@ -1,0 +1,150 @@
+package dev.mergetune.tune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mergetune.adapt.CachedCoopMethod;
+import dev.mergetune.adapt.CachedFeatures;
+import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.data.Dataset;
+import dev.mergetune.eval.BaseToNovelRow;
+import dev.mergetune.eval.BaseToNovelTable;
+import dev.mergetune.eval.Report;
+import dev.mergetune.train.RunDirectory;
+import dev.mergetune.train.TrainingLoop;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * {@code mergetune continue}: MergeTune continued fine-tuning of a finished {@code train} run (the baseline ŵ2), into a
+ * run folder like {@code train}'s — and, given test data, a base-to-novel report of the zero-shot model, the baseline
+ * and the continued model ({@code report/}).
+ *
+ * <p>CoOp and KgCoOp baselines continue in the reference code's feature space ({@link FeatureSpaceMergeTune}).
+ */
+public final class ContinueRun {
+  static final String FORMAT = "mergetune-continue-run/1";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ContinueRun() {}
+
+  /** What a finished continuation reports; {@code report} is null without test data. */
+  public record Result(Path dir, TrainingLoop.Result loop, Path trainedState, List<BaseToNovelRow> report) {}
+
+  /**
+   * @param baselineDir the finished {@code train} run
+   * @param baseline its settings (from its run.json), possibly with training overrides (epochs, lr, …) for this run
+   * @param in the model, tokenizer and the same training/validation data the baseline used
+   * @param test test data with every class for the base-to-novel report, or null
+   */
+  public static Result run(Path baselineDir, TrainSettings baseline, MergeTuneSettings mt, TrainingRun.Inputs in,
+      Dataset test, Path out, boolean progress, PrintWriter log) throws IOException {
+    mt.validate();
+    baseline.validate();
+    TrainSettings.Method method = baseline.parsedMethod();
+    if (method != TrainSettings.Method.COOP && method != TrainSettings.Method.KGCOOP) {
+      throw new IllegalArgumentException("continue supports CoOp and KgCoOp baselines so far; " + baselineDir
+          + " is a " + method.key() + " run (the weight-space form for linear probes and E2E is not built yet)");
+    }
+    JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
+    Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.put("format", FORMAT);
+    manifest.put("from", baselineDir.toAbsolutePath().normalize().toString());
+    manifest.set("mergetune", JSON.valueToTree(mt));
+    manifest.set("baseline", TrainingRun.manifest(baseline, in));
+    if (test != null) manifest.put("test", test.name() + " (" + test.size() + " images)");
+    RunDirectory rd = RunDirectory.open(out, manifest);
+
+    ClipModel model = in.model();
+    List<String> classes = in.train().classNames();
+    CoopPromptLearner learner = TrainingRun.initialLearner(baseline, model, in.tokenizer(), classes);
+    Tensor start;
+    try (NoGradGuard g = new NoGradGuard()) {
+      start = learner.context().detach().clone();  // ŵ1: the context the baseline started from
+    }
+    learner.load(baselineState);  // ŵ2
+    Tensor z = CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, baseline.template);
+    int size = model.config().imageResolution();
+    CachedFeatures train = TrainingRun.features(in, in.train(), TrainingRun.trainTransform(baseline, size),
+        baseline.views, log);
+    CachedFeatures val = in.validation() == null ? null
+        : TrainingRun.features(in, in.validation(), ClipImageTransform.of(size), 1, log);
+    PathLoss path = new NaivePathLoss();
+    FeatureSpaceMergeTune m = new FeatureSpaceMergeTune(learner, z, train, val, mt.lambda, mt.beta,
+        mt.alphaPoints(baseline.seed), path, baseline.labelSmoothing);
+    if (mt.tau != 1.0 && !rd.resuming()) m.startAt(start, mt.tau);
+    log.printf(Locale.ROOT, "MergeTune (%s preset) of %s: lambda %s, beta %s, %s alpha points (%s), tau %s, path %s%n",
+        mt.preset, baselineDir, mt.lambda, mt.beta, mt.nAlpha, mt.alphas, mt.tau, mt.path);
+    TrainingLoop.Result r = TrainingRun.train(baseline, m, rd, progress, log, "MergeTune on " + in.train().size()
+        + " images of " + classes.size() + " classes");
+    Path trained = out.resolve("prompt.safetensors");
+    learner.save(trained);
+
+    List<BaseToNovelRow> rows = null;
+    if (test != null) {
+      rows = report(baseline, baselineState, trained, in, test, out, log);
+    }
+    ObjectNode res = rd.result(FORMAT, r);
+    res.put("trained", "prompt.safetensors");
+    if (rows != null) {
+      ObjectNode b2n = res.putObject("base_to_novel");
+      for (BaseToNovelRow row : rows) {
+        ObjectNode o = b2n.putObject(row.dataset());
+        o.put("base", row.base());
+        o.put("novel", row.novel());
+        o.put("hm", row.hm());
+      }
+    }
+    rd.finish(res);
+    return new Result(out, r, trained, rows);
+  }
+
+  /** Zero-shot, baseline and MergeTune rows on the test data, written as a report under {@code out/report}. */
+  static List<BaseToNovelRow> report(TrainSettings s, Path baselineState, Path continuedState, TrainingRun.Inputs in,
+      Dataset test, Path out, PrintWriter log) throws IOException {
+    ClipModel model = in.model();
+    int size = model.config().imageResolution();
+    BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
+        d -> TrainingRun.features(in, d, ClipImageTransform.of(size), 1, log));
+    double scale;
+    try (NoGradGuard g = new NoGradGuard()) {
+      scale = model.logitScaleExp().item_double();
+    }
+    List<BaseToNovelRow> rows = new ArrayList<>();
+    rows.add(eval.row("zero-shot", (names, v) -> CachedCoopMethod.templateFeatures(model, in.tokenizer(), names,
+        s.template).matmul(v.t()).t().mul(new Scalar(scale))));
+    rows.add(eval.row(s.method, prompt(s, in, baselineState)));
+    rows.add(eval.row(s.method + " + MergeTune", prompt(s, in, continuedState)));
+    Report report = Report.titled("MergeTune base-to-novel: " + test.name());
+    for (BaseToNovelRow row : rows) report.baseToNovel(row.dataset(), BaseToNovelTable.of(List.of(
+        new BaseToNovelRow(test.name(), row.base(), row.novel()))));
+    report.writeTo(out.resolve("report"));
+    for (BaseToNovelRow row : rows) {
+      log.printf(Locale.ROOT, "%-24s base %6.2f  novel %6.2f  HM %6.2f%n", row.dataset(), row.base(), row.novel(),
+          row.hm());
+    }
+    log.printf("report: %s%n", out.resolve("report").resolve(Report.MARKDOWN));
+    log.flush();
+    return rows;
+  }
+
+  private static BaseNovelEvaluation.Prompts prompt(TrainSettings s, TrainingRun.Inputs in, Path state) {
+    return (names, v) -> {
+      CoopPromptLearner l = TrainingRun.initialLearner(s, in.model(), in.tokenizer(), names);
+      l.load(state);
+      return l.logits(v);
+    };
+  }
+}
