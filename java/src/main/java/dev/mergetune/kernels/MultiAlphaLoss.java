@@ -156,6 +156,42 @@ public final class MultiAlphaLoss {
     return s.sub(s.detach()).add(total);
   }
 
+  /** The spliced path term and its per-α cross-entropies (for logs). */
+  public record PathTerm(Tensor loss, float[] perAlpha) {}
+
+  /**
+   * MergeTune's CoOp/KgCoOp path term {@code Σ_k ω_k·CE_ε(s·v̂·normalize(g + α_k(F − g))ᵀ, y)} (methods.md §1.2)
+   * from the features, with the contract of {@code tune.PathLoss}: builds {@code A = v̂·gᵀ}, {@code D = v̂·(F − g)ᵀ}
+   * and the n's with LibTorch (autograd through F), runs K1 and {@link #splice}s, so the returned loss back-propagates
+   * into F. Two B×C×D products forward (A has no gradient) instead of K.
+   *
+   * @param vhat [B, D] normalised image features (constant)
+   * @param f [C, D] learned class text features before normalisation (autograd)
+   * @param g [C, D] stage-1 class text features (constant)
+   * @param labels [B] int64 or int32
+   */
+  public static PathTerm coopPathTerm(Tensor vhat, Tensor f, Tensor g, Tensor labels, double scale, double[] alphas,
+      double[] weights, double smoothing) {
+    float[] a = new float[alphas.length];
+    float[] w = new float[weights.length];
+    for (int k = 0; k < a.length; k++) a[k] = (float) alphas[k];
+    for (int k = 0; k < w.length; k++) w[k] = (float) weights[k];
+    Tensor gc = g.detach();
+    Tensor delta = f.sub(gc);
+    Tensor constantA;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      constantA = vhat.matmul(gc.t());
+    }
+    Inputs in = Inputs.renormalised(constantA, vhat.matmul(delta.t()), rowSum(gc.mul(gc)), rowSum(gc.mul(delta)),
+        rowSum(delta.mul(delta)));
+    Result r = crossEntropy(in, labels, (float) smoothing, new Points(a, w), (float) scale);
+    return new PathTerm(splice(in, r), r.losses());
+  }
+
+  private static Tensor rowSum(Tensor x) {
+    return x.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+  }
+
   private static Tensor term(Tensor acc, Tensor x, Tensor grad) {
     if (!x.requires_grad()) return acc;
     Tensor t = x.mul(grad).sum();

@@ -161,6 +161,31 @@ class MultiAlphaLossTest {
     checkAgainstAutograd(false, true);
   }
 
+  /** The PathLoss-shaped entry point: same value, per-α losses and F-gradient as the naive loop. */
+  @Test
+  void coopPathTermMatchesTheNaiveLoop() {
+    World w = new World(13);
+    double[] alphas = new double[POINTS.alphas().length];
+    double[] weights = new double[alphas.length];
+    for (int k = 0; k < alphas.length; k++) {
+      alphas[k] = POINTS.alphas()[k];
+      weights[k] = POINTS.weights()[k];
+    }
+    Tensor f1 = w.leaf();
+    MultiAlphaLoss.PathTerm t = MultiAlphaLoss.coopPathTerm(w.v, f1, w.g, w.labels, SCALE, alphas, weights, SMOOTHING);
+    t.loss().backward();
+    float[] kernelGrad = values(f1.grad());
+    Tensor f2 = w.leaf();
+    float[] perAlpha = new float[alphas.length];
+    Tensor reference = naive(w, f2, true, false, perAlpha);
+    reference.backward();
+    float[] autogradGrad = values(f2.grad());
+    assertEquals(reference.item_float(), t.loss().item_float(), 1e-5 * (1 + Math.abs(reference.item_float())));
+    assertArrayEquals(perAlpha, t.perAlpha(), 1e-5f * (1 + Math.abs(perAlpha[0])));
+    double scale = maxAbs(autogradGrad);
+    for (int i = 0; i < kernelGrad.length; i++) assertEquals(autogradGrad[i], kernelGrad[i], 1e-5 * scale, "dL/dF[" + i + "]");
+  }
+
   /** Central differences of the kernel's total in F (fp32, so h = 1e-2 and a loose tolerance). */
   @Test
   void splicedGradientMatchesFiniteDifferences() {
