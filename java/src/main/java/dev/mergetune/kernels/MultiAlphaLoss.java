@@ -24,7 +24,8 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Two ways to use it: {@link #crossEntropy}/{@link #klDiv} return the per-α losses and the gradient tensors;
  * {@link #crossEntropyLoss}/{@link #klDivLoss} return a scalar tensor to put into an autograd graph (see
  * {@link #splice}). Tensors are float32, all on the CPU or all on one CUDA device (labels int32 or int64); they are
- * made contiguous (a copy only where they are not).
+ * made contiguous (a copy only where they are not). Calls check for NaN/Inf (MT_CHECK_FINITE), which on CUDA costs one
+ * stream synchronisation per call; the losses are read back to the host either way.
  */
 public final class MultiAlphaLoss {
   private MultiAlphaLoss() {}
@@ -51,16 +52,18 @@ public final class MultiAlphaLoss {
     }
 
     /**
-     * The reference code's grid {@code arange(0.1, 1.01, 1/N)} (N = 5: 0.1, 0.3, …, 0.9; N = 10: 0.1, …, 1.0),
-     * each weighted β/N, so that the total is β·(1/N)·Σ_t L_t.
+     * The reference code's grid {@code numpy.arange(0.1, 1.01, 1/N)} (N = 5: 0.1, 0.3, …, 0.9; N = 10: 0.1, …, 1.0;
+     * its length is ⌈0.91·N⌉, which is N up to N = 11), each of the L points weighted β/L, so that the total is
+     * β·(1/L)·Σ_t L_t (as tune.AlphaPoints.grid).
      */
     public static Points mergeTune(int n, float beta) {
       if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
-      float[] a = new float[n];
-      float[] w = new float[n];
-      for (int i = 0; i < n; i++) {
-        a[i] = (float) (0.1 + (double) i / n);
-        w[i] = beta / n;
+      int len = (int) Math.ceil((1.01 - 0.1) / (1.0 / n));
+      float[] a = new float[len];
+      float[] w = new float[len];
+      for (int i = 0; i < len; i++) {
+        a[i] = (float) (0.1 + i * (1.0 / n));
+        w[i] = beta / len;
       }
       return new Points(a, w);
     }

@@ -232,6 +232,7 @@ class MultiAlphaLossTest {
     float[] ten = MultiAlphaLoss.Points.mergeTune(10, 1f).alphas();
     assertEquals(1.0f, ten[9], 1e-6f);
     assertEquals(0.1f, MultiAlphaLoss.Points.mergeTune(10, 1f).weights()[0], 1e-7f);
+    assertEquals(19, MultiAlphaLoss.Points.mergeTune(20, 1f).alphas().length);  // numpy: ceil(0.91·20)
   }
 
   @Test
