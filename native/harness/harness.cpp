@@ -1132,6 +1132,9 @@ void time_dare(int32_t device, int64_t mb) {
 }
 
 #include "ties_section.h"
+// ---- K1 (multi-α loss)
+#include "multialpha_section.h"
+// ---- end K1
 
 void write_csv(const char* path) {
   FILE* f = std::fopen(path, "w");
@@ -1184,12 +1187,14 @@ void time_all(bool cuda, int64_t kernel_mb) {
   time_signmax(MT_DEVICE_CPU, kernel_mb);
   time_dare(MT_DEVICE_CPU, kernel_mb);
   time_ties(MT_DEVICE_CPU, kernel_mb);
+  time_multialpha(MT_DEVICE_CPU);  // K1
   if (cuda) {
     for (const int64_t mb : {int64_t{64}, int64_t{256}}) time_cuda(mb);
     if (kernel_mb != 64 && kernel_mb != 256) time_cuda(kernel_mb);
     time_signmax(MT_DEVICE_CUDA, kernel_mb);
     time_dare(MT_DEVICE_CUDA, kernel_mb);
     time_ties(MT_DEVICE_CUDA, kernel_mb);
+    time_multialpha(MT_DEVICE_CUDA);  // K1
   } else {
     std::printf("  cuda: not available (%s)\n", mt_cuda_unavailable_reason());
   }
@@ -1303,6 +1308,12 @@ int harness(bool quick, bool timing_only, int64_t kernel_mb) {
       for (const Problem& p : tp) check_ties_problem(MT_DEVICE_CUDA, p);
     }
   }
+
+  // ---- K1 (multi-α loss)
+  std::printf("\n== K1 multi-alpha loss (CPU against multialpha_ref.h to %.0e, CUDA against the CPU to %.0e)\n",
+              kMaTolerance, kMaCudaTolerance);
+  check_multialpha(cuda, quick);
+  // ---- end K1
 
   std::printf("\n== Timing (GB/s counts (n_models + 2) * 4 bytes per element; \"of copy\" is against the best copy)\n");
   if (quick) {

@@ -42,6 +42,9 @@ mt_status ties_merge_f32(void*, int64_t, const int64_t*, float* const*, const fl
                          int32_t, float, int32_t) {
   return unavailable();
 }
+// ---- K1 (multialpha.h)
+mt_status multialpha_f32(void*, const MultiAlphaCall&) { return unavailable(); }
+// ---- end K1
 }  // namespace mt::cuda
 
 extern "C" {

@@ -40,4 +40,13 @@ mt_status ties_merge_f32(void* stream, int64_t n_segments, const int64_t* length
                          const float* const* base, int32_t n_models, const float* const* models,
                          const uint32_t* thresholds, const int64_t* cutoffs, const float* weights, int32_t election,
                          const float* zero_signs, int32_t aggregate, float lambda, int32_t flags);
+
+// ---- K1 (multialpha.h): the call arrives validated by validate_multialpha (multialpha_internal.h).
+}  // namespace mt::cuda
+namespace mt {
+struct MultiAlphaCall;
+}
+namespace mt::cuda {
+mt_status multialpha_f32(void* stream, const MultiAlphaCall& call);
+// ---- end K1
 }  // namespace mt::cuda

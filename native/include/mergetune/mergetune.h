@@ -7,4 +7,6 @@
 #include "mergetune/signmax.h"
 #include "mergetune/dare.h"
 #include "mergetune/ties.h"
+/* K1 */
+#include "mergetune/multialpha.h"
 #endif

@@ -254,4 +254,64 @@ public final class MergetuneNative {
 
   public static native int mt_ties_pick_bin(
       @Cast("const int64_t*") long[] hist, int bins, @Cast("int64_t") long rank, int[] bin, @Cast("int64_t*") long[] rankInBin);
+
+  // ---- K1: multialpha.h (every data pointer an address: host memory, or CUDA device memory with MT_DEVICE_CUDA)
+  public static final int MT_MULTIALPHA_MAX_POINTS = 64;
+  public static final int MT_MA_INPUT_A = 0;
+  public static final int MT_MA_INPUT_D = 1;
+  public static final int MT_MA_INPUT_N0 = 2;
+  public static final int MT_MA_INPUT_N1 = 3;
+  public static final int MT_MA_INPUT_N2 = 4;
+  public static final int MT_MA_INPUT_TARGETS = 5;
+  public static final int MT_MA_INPUT_RESULT = 6;
+
+  public static native int mt_multialpha_ce_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long rows,
+      @Cast("int64_t") long classes,
+      @Cast("const float*") long a,
+      @Cast("const float*") long d,
+      @Cast("const float*") long n0,
+      @Cast("const float*") long n1,
+      @Cast("const float*") long n2,
+      @Cast("const int32_t*") long labels,
+      float smoothing,
+      int nPoints,
+      float[] alphas,
+      float[] weights,
+      float scale,
+      @Cast("float*") long losses,
+      @Cast("float*") long total,
+      @Cast("float*") long gradA,
+      @Cast("float*") long gradD,
+      @Cast("float*") long gradN0,
+      @Cast("float*") long gradN1,
+      @Cast("float*") long gradN2,
+      int flags);
+
+  public static native int mt_multialpha_kl_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long rows,
+      @Cast("int64_t") long classes,
+      @Cast("const float*") long a,
+      @Cast("const float*") long d,
+      @Cast("const float*") long n0,
+      @Cast("const float*") long n1,
+      @Cast("const float*") long n2,
+      @Cast("const float*") long targets,
+      int nPoints,
+      float[] alphas,
+      float[] weights,
+      float scale,
+      @Cast("float*") long losses,
+      @Cast("float*") long total,
+      @Cast("float*") long gradA,
+      @Cast("float*") long gradD,
+      @Cast("float*") long gradN0,
+      @Cast("float*") long gradN1,
+      @Cast("float*") long gradN2,
+      int flags);
+  // ---- end K1
 }

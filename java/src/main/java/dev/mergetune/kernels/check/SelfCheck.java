@@ -35,6 +35,7 @@ public final class SelfCheck {
       for (InterpCase c : interpolationCases(quick)) results.add(runInterpolation(device, c));
       results.addAll(SignMaxCheck.run(device));
       results.addAll(TiesCheck.run(device));
+      results.addAll(MultiAlphaCheck.run(device));  // K1
     }
     return results;
   }
