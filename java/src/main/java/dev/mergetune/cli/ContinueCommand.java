@@ -51,7 +51,7 @@ final class ContinueCommand implements Callable<Integer> {
   @Option(names = "--alphas", description = "grid (numpy arange(0.1, 1.01, 1/N)) | sampled (uniform per step)")
   String alphas;
   @Option(names = "--tau", description = "Start at (1 - tau) w1 + tau w2") Double tau;
-  @Option(names = "--path", description = "naive (one LibTorch pass per alpha; default) | fused (the K1 kernel)")
+  @Option(names = "--path", description = "fused (the K1 kernel; default) | naive (one LibTorch pass per alpha)")
   String path;
   @Option(names = "--epochs", description = "Epochs (default: the baseline's)") Integer epochs;
   @Option(names = "--lr", description = "Learning rate (default: the baseline's)") Double lr;

@@ -81,7 +81,7 @@ public final class ContinueRun {
         baseline.views, log);
     CachedFeatures val = in.validation() == null ? null
         : TrainingRun.features(in, in.validation(), ClipImageTransform.of(size), 1, log);
-    PathLoss path = new NaivePathLoss();
+    PathLoss path = mt.path.equals("naive") ? new NaivePathLoss() : new FusedPathLoss();
     FeatureSpaceMergeTune m = new FeatureSpaceMergeTune(learner, z, train, val, mt.lambda, mt.beta,
         mt.alphaPoints(baseline.seed), path, baseline.labelSmoothing);
     if (mt.tau != 1.0 && !rd.resuming()) m.startAt(start, mt.tau);

@@ -23,7 +23,7 @@ public final class MergeTuneSettings {
   @JsonProperty("n_alpha") public int nAlpha;
   public String alphas = "grid";   // grid | sampled
   public double tau;
-  public String path = "naive";    // fused | naive
+  public String path = "fused";    // fused | naive
   @JsonProperty("ensemble_alpha") public Double ensembleAlpha;  // optional weight ensemble with the zero-shot model
 
   public MergeTuneSettings() {}
@@ -60,8 +60,9 @@ public final class MergeTuneSettings {
       throw new IllegalArgumentException("alphas must be grid or sampled, got '" + alphas + "'");
     }
     if (!(tau >= 0 && tau <= 1)) throw new IllegalArgumentException("tau must be in [0, 1], got " + tau);
-    if (path.equals("fused")) throw new IllegalArgumentException("the fused path term (kernel K1) is not built yet: use --path naive");
-    if (!path.equals("naive")) throw new IllegalArgumentException("path must be fused or naive, got '" + path + "'");
+    if (!path.equals("fused") && !path.equals("naive")) {
+      throw new IllegalArgumentException("path must be fused or naive, got '" + path + "'");
+    }
     if (ensembleAlpha != null && !(ensembleAlpha >= 0 && ensembleAlpha <= 1)) {
       throw new IllegalArgumentException("ensemble alpha must be in [0, 1], got " + ensembleAlpha);
     }

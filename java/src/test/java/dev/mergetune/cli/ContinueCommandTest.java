@@ -47,7 +47,7 @@ class ContinueCommandTest {
 
     Path out = tmp.resolve("mergetune");
     CliRunner.Result c = CliRunner.run("continue", "--from", baseline.toString(), "--out", out.toString(), "--test",
-        tmp.resolve("test").toString(), "--epochs", "4", "--path", "naive", "--no-progress");
+        tmp.resolve("test").toString(), "--epochs", "4", "--no-progress");
     assertEquals(0, c.exitCode(), c.out());
     for (String f : List.of("run.json", "metrics.jsonl", "result.json", "prompt.safetensors",
         "checkpoints/training-state.json", "report/report.md", "report/report.json")) {

@@ -28,6 +28,10 @@ class FeatureSpaceMergeTuneTest {
   record Setup(ClipModel model, CoopPromptLearner learner, FeatureSpaceMergeTune method, Tensor vhat, Tensor z) {}
 
   static Setup setup(double lambda, double beta, AlphaPoints alphas, double smoothing) {
+    return setup(lambda, beta, alphas, smoothing, new NaivePathLoss());
+  }
+
+  static Setup setup(double lambda, double beta, AlphaPoints alphas, double smoothing, PathLoss path) {
     ClipModel m = CoopFixtures.tinyClip();
     CoopPromptLearner learner = CoopFixtures.handMade(m);
     Tensor img = CoopFixtures.imageFeatures(m);
@@ -38,8 +42,8 @@ class FeatureSpaceMergeTuneTest {
       learner.context().add_(torch.randn(learner.context().sizes().vec().get()).mul(new Scalar(0.02)));  // ŵ2
     }
     CachedFeatures train = CachedFeatures.of(img, LABELS);
-    FeatureSpaceMergeTune method = new FeatureSpaceMergeTune(learner, z, train, null, lambda, beta, alphas,
-        new NaivePathLoss(), smoothing);
+    FeatureSpaceMergeTune method = new FeatureSpaceMergeTune(learner, z, train, null, lambda, beta, alphas, path,
+        smoothing);
     try (NoGradGuard g = new NoGradGuard()) {
       torch.manual_seed(6);
       learner.context().add_(torch.randn(learner.context().sizes().vec().get()).mul(new Scalar(0.02)));  // w ≠ ŵ2
@@ -190,6 +194,25 @@ class FeatureSpaceMergeTuneTest {
       double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
       assertEquals(fd, grad[i], 2e-3 * maxAbs + 2e-3 * Math.abs(fd),
           "coordinate " + i + ": autograd " + grad[i] + ", finite differences " + fd);
+    }
+  }
+
+  @Test
+  void theFusedPathTermGivesTheNaiveLossAndGradient() {
+    for (AlphaPoints points : new AlphaPoints[] {AlphaPoints.grid(5), AlphaPoints.sampled(3, 4)}) {
+      Setup naive = setup(10.0, 1.0, points, 0.1, new NaivePathLoss());
+      Setup fused = setup(10.0, 1.0, points, 0.1, new FusedPathLoss());
+      int[] batch = {5, 0, 3, 1};
+      Tensor ln = naive.method().loss(batch, 2);
+      Tensor lf = fused.method().loss(batch, 2);
+      assertEquals(ln.item_double(), lf.item_double(), 1e-5 * Math.abs(ln.item_double()), points.toString());
+      ln.backward();
+      lf.backward();
+      float[] gn = CoopFixtures.values(naive.learner().context().grad());
+      float[] gf = CoopFixtures.values(fused.learner().context().grad());
+      double max = 0;
+      for (float v : gn) max = Math.max(max, Math.abs(v));
+      for (int i = 0; i < gn.length; i++) assertEquals(gn[i], gf[i], 1e-5 * max, "element " + i + ", " + points);
     }
   }
 }
