@@ -7,4 +7,7 @@
 #include "mergetune/signmax.h"
 #include "mergetune/dare.h"
 #include "mergetune/ties.h"
+/* K2 and K5 */
+#include "mergetune/anchor.h"
+#include "mergetune/scratch_interp.h"
 #endif

@@ -1,0 +1,146 @@
+// Internal: the K2 weight-space loops over one block, included by anchor_cpu.cpp (portable, namespace generic) and
+// anchor_cpu_fma.cpp (-mavx2 -mfma, namespace fma). Both compile with -ffp-contract=off, and every fused
+// multiply-add is an explicit std::fma, so the two are bit-identical (and so is the CUDA twin in anchor.cu).
+//
+// Element i of a block adds (w − w1)² (double) into lane i mod kAnchorLanes; the lanes are then added in the fixed
+// tree. With the check, an element whose outputs are not all finite keeps its old values (select, no branch) and
+// the first such index is returned through *first_bad.
+#ifndef MT_ANCHOR_LOOPS_NS
+#error "define MT_ANCHOR_LOOPS_NS before including anchor_cpu_loops.h"
+#endif
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+#include "anchor_internal.h"
+
+namespace mt::cpu::MT_ANCHOR_LOOPS_NS {
+
+namespace {
+
+constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+
+inline bool fin(float v) { return std::fabs(v) <= FLT_MAX; }
+inline bool fin(double v) { return std::fabs(v) <= DBL_MAX; }
+
+template <bool kCheck, bool kGrad>
+double value_grad(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
+  const float* w = a.w[b.segment] + b.start;
+  const float* w1 = a.w1[b.segment] + b.start;
+  float* g = kGrad ? a.grad[b.segment] + b.start : nullptr;
+  const float lam = a.lambda;
+  double lanes[kAnchorLanes] = {};
+  int64_t first = kNone;
+  for (int64_t c = 0; c < b.len; c += kAnchorLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(kAnchorLanes, b.len - c));
+    for (int t = 0; t < n; ++t) {
+      const int64_t i = c + t;
+      const float wv = w[i], w1v = w1[i];
+      const double dd = static_cast<double>(wv) - static_cast<double>(w1v);
+      lanes[t] += dd * dd;
+      bool ok = true;
+      if (kGrad) {
+        const float gv = g[i];
+        const float gn = std::fma(wv - w1v, lam, gv);
+        ok = fin(dd) && fin(gn);
+        g[i] = (!kCheck || ok) ? gn : gv;
+      } else {
+        ok = fin(dd);
+      }
+      if (kCheck) first = ok ? first : std::min(first, i);
+    }
+  }
+  *first_bad = first == kNone ? -1 : first;
+  return anchor_tree_sum(lanes);
+}
+
+template <bool kCheck>
+double sgd(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
+  float* w = a.w[b.segment] + b.start;
+  const float* w1 = a.w1[b.segment] + b.start;
+  const float* g = a.grad[b.segment] + b.start;
+  float* buf = a.use_momentum ? a.state0[b.segment] + b.start : nullptr;
+  const float lam = a.lambda, neg_lr = a.neg_lr, mom = a.momentum, omd = a.one_minus_dampening,
+              wd = a.weight_decay;
+  const bool use_mom = a.use_momentum, use_wd = a.use_weight_decay, nesterov = a.nesterov, first_step = a.first_step;
+  double lanes[kAnchorLanes] = {};
+  int64_t first = kNone;
+  for (int64_t c = 0; c < b.len; c += kAnchorLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(kAnchorLanes, b.len - c));
+    for (int t = 0; t < n; ++t) {
+      const int64_t i = c + t;
+      const float wv = w[i], w1v = w1[i];
+      const double dd = static_cast<double>(wv) - static_cast<double>(w1v);
+      lanes[t] += dd * dd;
+      float ge = std::fma(wv - w1v, lam, g[i]);        // the anchored gradient
+      if (use_wd) ge = std::fma(wv, wd, ge);           // d_p.add(p, weight_decay)
+      float bn = 0.0f, bv = 0.0f;
+      if (use_mom) {
+        bv = first_step ? 0.0f : buf[i];
+        bn = first_step ? ge : std::fma(ge, omd, bv * mom);  // buf.mul_(momentum).add_(d_p, 1 - dampening)
+        ge = nesterov ? std::fma(bn, mom, ge) : bn;
+      }
+      const float wn = std::fma(ge, neg_lr, wv);       // p.add_(d_p, -lr)
+      const bool ok = !kCheck || (fin(dd) && fin(wn) && (!use_mom || fin(bn)));
+      w[i] = ok ? wn : wv;
+      if (use_mom && (ok || !first_step)) buf[i] = ok ? bn : bv;
+      if (kCheck) first = ok ? first : std::min(first, i);
+    }
+  }
+  *first_bad = first == kNone ? -1 : first;
+  return anchor_tree_sum(lanes);
+}
+
+template <bool kCheck>
+double adamw(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
+  float* w = a.w[b.segment] + b.start;
+  const float* w1 = a.w1[b.segment] + b.start;
+  const float* g = a.grad[b.segment] + b.start;
+  float* m = a.state0[b.segment] + b.start;
+  float* v = a.state1[b.segment] + b.start;
+  const float lam = a.lambda, decay = a.decay, b1 = a.beta1, omb1 = a.one_minus_beta1, b2 = a.beta2,
+              omb2 = a.one_minus_beta2, sbc2 = a.sqrt_bc2, eps = a.eps, neg_step = a.neg_step_size;
+  const bool use_wd = a.use_weight_decay;
+  double lanes[kAnchorLanes] = {};
+  int64_t first = kNone;
+  for (int64_t c = 0; c < b.len; c += kAnchorLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(kAnchorLanes, b.len - c));
+    for (int t = 0; t < n; ++t) {
+      const int64_t i = c + t;
+      const float wv = w[i], w1v = w1[i], mv = m[i], vv = v[i];
+      const double dd = static_cast<double>(wv) - static_cast<double>(w1v);
+      lanes[t] += dd * dd;
+      const float ge = std::fma(wv - w1v, lam, g[i]);
+      const float wd = use_wd ? wv * decay : wv;           // p.mul_(1 - lr * weight_decay)
+      const float mn = std::fma(ge, omb1, mv * b1);        // exp_avg.mul_(beta1).add_(grad, 1 - beta1)
+      const float vn = vv * b2 + (omb2 * ge) * ge;         // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+      const float denom = std::sqrt(vn) / sbc2 + eps;      // (exp_avg_sq.sqrt() / sqrt(bc2)).add_(eps)
+      const float wn = wd + (neg_step * mn) / denom;       // p.addcdiv_(exp_avg, denom, -step_size)
+      const bool ok = !kCheck || (fin(dd) && fin(wn) && fin(mn) && fin(vn));
+      w[i] = ok ? wn : wv;
+      m[i] = ok ? mn : mv;
+      v[i] = ok ? vn : vv;
+      if (kCheck) first = ok ? first : std::min(first, i);
+    }
+  }
+  *first_bad = first == kNone ? -1 : first;
+  return anchor_tree_sum(lanes);
+}
+
+}  // namespace
+
+double anchor_block(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
+  switch (a.op) {
+    case AnchorOp::kSgd: return a.check ? sgd<true>(a, b, first_bad) : sgd<false>(a, b, first_bad);
+    case AnchorOp::kAdamW: return a.check ? adamw<true>(a, b, first_bad) : adamw<false>(a, b, first_bad);
+    default:
+      if (a.grad != nullptr) {
+        return a.check ? value_grad<true, true>(a, b, first_bad) : value_grad<false, true>(a, b, first_bad);
+      }
+      return a.check ? value_grad<true, false>(a, b, first_bad) : value_grad<false, false>(a, b, first_bad);
+  }
+}
+
+}  // namespace mt::cpu::MT_ANCHOR_LOOPS_NS
