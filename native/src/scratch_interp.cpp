@@ -1,7 +1,7 @@
 // K5: entry points, validation, the non-finite report and the CPU loops (fork-join over the flat range, as K4a).
 //
-// Each element's inputs are loaded before any of its outputs is stored, which is what makes the exact aliasing of
-// scratch_interp.h safe; with the check, an element with a non-finite result keeps its old outputs (select).
+// Each tile's inputs are copied before any of its outputs is stored, which is what makes the exact aliasing of
+// scratch_interp.h safe; with the check, an element with a non-finite result keeps its old outputs.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -18,6 +18,7 @@ namespace mt {
 namespace {
 
 constexpr int64_t kMinPerThread = int64_t{1} << 17;
+constexpr int64_t kTile = 1024;  // floats per L1 tile
 constexpr int32_t kMaxSets = 64;  // per-element registers of the loops below
 inline bool fin(float v) { return std::fabs(v) <= FLT_MAX; }
 const char* describe(float v) { return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"); }
@@ -128,30 +129,47 @@ mt_status report_scratch_non_finite(bool accumulate, int64_t segment, int64_t el
 
 namespace cpu {
 
+// Both loops work in L1 tiles: the inputs of a tile are first copied into local buffers, so outputs may alias
+// inputs exactly and the per-α / per-set loops vectorise; with the check, a tile whose results are all finite is
+// stored whole, and a tile with a bad element is stored element by element, skipping the bad ones.
+
 mt_status scratch_interp_f32(int64_t n_segments, const int64_t* lengths, const float* const* w,
                              const float* const* w2hat, int32_t n_alphas, const float* alphas, float* const* scratch,
                              int32_t flags) {
   const bool check = (flags & MT_CHECK_FINITE) != 0;
   const Bad bad = run_flat(n_segments, lengths, [&](int64_t s, int64_t lo, int64_t hi) -> int64_t {
-    const float* x = w[s];
-    const float* b = w2hat[s];
-    int64_t first = -1;
+    alignas(64) float xt[kTile], bt[kTile];
     float* out[kMaxSets];
     for (int32_t k = 0; k < n_alphas; ++k) out[k] = scratch[k * n_segments + s];
-    for (int64_t j = lo; j < hi; ++j) {
-      const float xv = x[j], bv = b[j];
-      const float d = xv - bv;
-      bool ok = true;
-      float r[kMaxSets];
-      for (int32_t k = 0; k < n_alphas; ++k) {
-        r[k] = bv + alphas[k] * d;
-        ok = ok && fin(r[k]);
+    int64_t first = -1;
+    for (int64_t t = lo; t < hi; t += kTile) {
+      const int len = static_cast<int>(std::min(kTile, hi - t));
+      std::copy(w[s] + t, w[s] + t + len, xt);
+      std::copy(w2hat[s] + t, w2hat[s] + t + len, bt);
+      int tile_bad = 0;
+      if (check) {
+        for (int32_t k = 0; k < n_alphas; ++k) {
+          const float a = alphas[k];
+          for (int j = 0; j < len; ++j) tile_bad |= !fin(bt[j] + a * (xt[j] - bt[j]));
+        }
       }
-      if (check && !ok) {
-        if (first < 0) first = j;
+      if (!tile_bad) {
+        for (int32_t k = 0; k < n_alphas; ++k) {
+          const float a = alphas[k];
+          float* o = out[k] + t;
+          for (int j = 0; j < len; ++j) o[j] = bt[j] + a * (xt[j] - bt[j]);
+        }
         continue;
       }
-      for (int32_t k = 0; k < n_alphas; ++k) out[k][j] = r[k];
+      for (int j = 0; j < len; ++j) {
+        bool ok = true;
+        for (int32_t k = 0; k < n_alphas; ++k) ok = ok && fin(bt[j] + alphas[k] * (xt[j] - bt[j]));
+        if (!ok) {
+          if (first < 0) first = t + j;
+          continue;
+        }
+        for (int32_t k = 0; k < n_alphas; ++k) out[k][t + j] = bt[j] + alphas[k] * (xt[j] - bt[j]);
+      }
     }
     return first;
   });
@@ -165,18 +183,32 @@ mt_status scratch_grad_accumulate_f32(int64_t n_segments, const int64_t* lengths
                                       int32_t flags) {
   const bool check = (flags & MT_CHECK_FINITE) != 0;
   const Bad bad = run_flat(n_segments, lengths, [&](int64_t s, int64_t lo, int64_t hi) -> int64_t {
+    alignas(64) float acc[kTile];
     float* gw = grad_w[s];
-    const float* gk[kMaxSets];
-    for (int32_t k = 0; k < n_sets; ++k) gk[k] = grad_scratch[k * n_segments + s];
     int64_t first = -1;
-    for (int64_t j = lo; j < hi; ++j) {
-      float acc = gw[j];
-      for (int32_t k = 0; k < n_sets; ++k) acc = acc + coeffs[k] * gk[k][j];
-      if (check && !fin(acc)) {
-        if (first < 0) first = j;
+    for (int64_t t = lo; t < hi; t += kTile) {
+      const int len = static_cast<int>(std::min(kTile, hi - t));
+      std::copy(gw + t, gw + t + len, acc);
+      for (int32_t k = 0; k < n_sets; ++k) {
+        const float c = coeffs[k];
+        const float* g = grad_scratch[k * n_segments + s] + t;
+        for (int j = 0; j < len; ++j) acc[j] = acc[j] + c * g[j];
+      }
+      int tile_bad = 0;
+      if (check) {
+        for (int j = 0; j < len; ++j) tile_bad |= !fin(acc[j]);
+      }
+      if (!tile_bad) {
+        std::copy(acc, acc + len, gw + t);
         continue;
       }
-      gw[j] = acc;
+      for (int j = 0; j < len; ++j) {
+        if (!fin(acc[j])) {
+          if (first < 0) first = t + j;
+          continue;
+        }
+        gw[t + j] = acc[j];
+      }
     }
     return first;
   });
