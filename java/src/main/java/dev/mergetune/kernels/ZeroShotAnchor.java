@@ -137,6 +137,27 @@ public final class ZeroShotAnchor {
     return lambda;
   }
 
+  /**
+   * Restores a stepper saved with {@link #steps()} and {@link #stateTensors()} (values copied in; shapes must match),
+   * so a resumed run continues exactly as an uninterrupted one (the Java tests check it bit for bit).
+   */
+  public void loadState(long steps, List<Tensor> state) {
+    if (steps < 0) throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+    Objects.requireNonNull(state, "state");
+    if (state.size() != stateTensors.size()) {
+      throw new IllegalArgumentException(state.size() + " state tensors for " + stateTensors.size() + " expected");
+    }
+    for (int i = 0; i < state.size(); i++) {
+      Tensor from = Objects.requireNonNull(state.get(i), "state tensor " + i);
+      if (from.numel() != stateTensors.get(i).numel()) {
+        throw new IllegalArgumentException("state tensor " + i + " has " + from.numel() + " elements, expected "
+            + stateTensors.get(i).numel());
+      }
+    }
+    for (int i = 0; i < state.size(); i++) stateTensors.get(i).copy_(state.get(i).reshape(stateTensors.get(i).sizes()));
+    this.steps = steps;
+  }
+
   // ------------------------------------------------------------------------------------------- weight space
 
   /**

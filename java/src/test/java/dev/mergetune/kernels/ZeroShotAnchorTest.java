@@ -1,5 +1,6 @@
 package dev.mergetune.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -198,6 +199,41 @@ class ZeroShotAnchorTest {
     compareWithLibTorch(true, 1e-3, 0, 0.0, false, 8f);
     compareWithLibTorch(true, 1e-3, 0, 0.05, false, 16f);
     compareWithLibTorch(true, 1e-2, 0, 0.01, false, 0f);
+  }
+
+  @Test
+  void resumedStepperContinuesBitForBit() {
+    for (boolean adam : new boolean[] {false, true}) {
+      SplittableRandom r = new SplittableRandom(8);
+      List<Tensor> w1 = randomSet(r, 1);
+      List<Tensor> start = near(w1, r, 0.1);
+      List<List<Tensor>> grads = new ArrayList<>();
+      for (int s = 0; s < 6; s++) grads.add(randomSet(r, 0.05));
+      List<Tensor> a = clones(start, true), b = clones(start, true);
+      ZeroShotAnchor.Sgd sgdOptions = new ZeroShotAnchor.Sgd(0.01, 0.9, 0, 1e-4, true);
+      ZeroShotAnchor.AdamW adamOptions = new ZeroShotAnchor.AdamW(1e-3, 0.9, 0.999, 1e-8, 0.01);
+      ZeroShotAnchor whole = adam ? ZeroShotAnchor.adamW(NAMES, a, w1, 8f, adamOptions)
+          : ZeroShotAnchor.sgd(NAMES, a, w1, 8f, sgdOptions);
+      ZeroShotAnchor first = adam ? ZeroShotAnchor.adamW(NAMES, b, w1, 8f, adamOptions)
+          : ZeroShotAnchor.sgd(NAMES, b, w1, 8f, sgdOptions);
+      for (int s = 0; s < 6; s++) {
+        for (int i = 0; i < a.size(); i++) setGrad(a.get(i), grads.get(s).get(i));
+        whole.step();
+      }
+      for (int s = 0; s < 3; s++) {
+        for (int i = 0; i < b.size(); i++) setGrad(b.get(i), grads.get(s).get(i));
+        first.step();
+      }
+      List<Tensor> saved = clones(first.stateTensors(), false);
+      ZeroShotAnchor resumed = adam ? ZeroShotAnchor.adamW(NAMES, b, w1, 8f, adamOptions)
+          : ZeroShotAnchor.sgd(NAMES, b, w1, 8f, sgdOptions);
+      resumed.loadState(first.steps(), saved);
+      for (int s = 3; s < 6; s++) {
+        for (int i = 0; i < b.size(); i++) setGrad(b.get(i), grads.get(s).get(i));
+        resumed.step();
+      }
+      for (int i = 0; i < a.size(); i++) assertArrayEquals(read(a.get(i)), read(b.get(i)), NAMES.get(i));
+    }
   }
 
   @Test
