@@ -67,39 +67,49 @@ double value_grad(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad)
   return anchor_tree_sum(lanes);
 }
 
+// One chunk of at most kAnchorLanes elements of SGD (pointers as __restrict__ parameters, as adamw_chunk).
 template <bool kCheck, bool kMom>
-double sgd(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
-  float* __restrict__ w = a.w[b.segment] + b.start;
-  const float* __restrict__ w1 = a.w1[b.segment] + b.start;
-  const float* __restrict__ g = a.grad[b.segment] + b.start;
-  float* __restrict__ buf = kMom ? a.state0[b.segment] + b.start : nullptr;
+inline void sgd_chunk(float* __restrict__ w, const float* __restrict__ w1, const float* __restrict__ g,
+                      float* __restrict__ buf, const AnchorArgs& a, int n, double* __restrict__ lanes,
+                      bool* __restrict__ okv) {
   const float lam = a.lambda, neg_lr = a.neg_lr, mom = a.momentum, omd = a.one_minus_dampening,
               wd = a.weight_decay;
   const bool use_wd = a.use_weight_decay, nesterov = a.nesterov, first_step = a.first_step;
+  for (int t = 0; t < n; ++t) {
+    const float wv = w[t], w1v = w1[t];
+    const double dd = static_cast<double>(wv) - static_cast<double>(w1v);
+    lanes[t] += dd * dd;
+    float ge = std::fma(wv - w1v, lam, g[t]);          // the anchored gradient
+    const float gwd = std::fma(wv, wd, ge);            // d_p.add(p, weight_decay)
+    ge = use_wd ? gwd : ge;                            // (every branch computed, then selected: no control flow)
+    float bn = 0.0f, bv = 0.0f;
+    if (kMom) {
+      bv = buf[t];  // read even on the first step (then unused): selects, not branches, so the loop vectorises
+      const float bm = std::fma(ge, omd, bv * mom);     // buf.mul_(momentum).add_(d_p, 1 - dampening)
+      bn = first_step ? ge : bm;
+      const float gn = std::fma(bn, mom, ge);           // nesterov: d_p.add(buf, momentum)
+      ge = nesterov ? gn : bn;
+    }
+    const float wn = std::fma(ge, neg_lr, wv);         // p.add_(d_p, -lr)
+    const bool ok = !kCheck || (fin(dd) & fin(wn) & (!kMom || fin(bn)));
+    w[t] = ok ? wn : wv;
+    if (kMom) buf[t] = ok ? bn : bv;
+    if (kCheck) okv[t] = ok;
+  }
+}
+
+template <bool kCheck, bool kMom>
+double sgd(const AnchorArgs& a, const AnchorBlock& b, int64_t* first_bad) {
+  float* w = a.w[b.segment] + b.start;
+  const float* w1 = a.w1[b.segment] + b.start;
+  const float* g = a.grad[b.segment] + b.start;
+  float* buf = kMom ? a.state0[b.segment] + b.start : nullptr;
   double lanes[kAnchorLanes] = {};
   int64_t first = kNone;
   bool okv[kAnchorLanes];  // per-element flags of the current chunk (check only)
   for (int64_t c = 0; c < b.len; c += kAnchorLanes) {
     const int n = static_cast<int>(std::min<int64_t>(kAnchorLanes, b.len - c));
-    for (int t = 0; t < n; ++t) {
-      const int64_t i = c + t;
-      const float wv = w[i], w1v = w1[i];
-      const double dd = static_cast<double>(wv) - static_cast<double>(w1v);
-      lanes[t] += dd * dd;
-      float ge = std::fma(wv - w1v, lam, g[i]);        // the anchored gradient
-      ge = use_wd ? std::fma(wv, wd, ge) : ge;         // d_p.add(p, weight_decay)
-      float bn = 0.0f, bv = 0.0f;
-      if (kMom) {
-        bv = buf[i];  // read even on the first step (then unused): selects, not branches, so the loop vectorises
-        bn = first_step ? ge : std::fma(ge, omd, bv * mom);  // buf.mul_(momentum).add_(d_p, 1 - dampening)
-        ge = nesterov ? std::fma(bn, mom, ge) : bn;
-      }
-      const float wn = std::fma(ge, neg_lr, wv);       // p.add_(d_p, -lr)
-      const bool ok = !kCheck || (fin(dd) & fin(wn) & (!kMom || fin(bn)));
-      w[i] = ok ? wn : wv;
-      if (kMom) buf[i] = ok ? bn : bv;
-      if (kCheck) okv[t] = ok;
-    }
+    sgd_chunk<kCheck, kMom>(w + c, w1 + c, g + c, kMom ? buf + c : nullptr, a, n, lanes, okv);
     if (kCheck && first == kNone) first = first_not_ok(okv, n, c);
   }
   *first_bad = first == kNone ? -1 : first;
