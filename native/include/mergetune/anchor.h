@@ -87,7 +87,9 @@ mt_status mt_anchor_adamw_step_f32(int32_t device, void* stream, int64_t n_segme
                                    double* value, int32_t flags);
 
 /* Feature space: *value (host, not NULL) and, when grad_features is not NULL, dR/dF written into it ([C, dim],
- * overwritten, not accumulated). features and targets are [n_classes, dim] row-major, on `device`. */
+ * overwritten, not accumulated). features and targets are [n_classes, dim] row-major, on `device`. Errors name the
+ * class row as mt_last_error_segment() and the column as mt_last_error_element(); the input is MT_ANCHOR_INPUT_W
+ * for features and MT_ANCHOR_INPUT_STATE0 for targets. */
 mt_status mt_anchor_feature_f32(int32_t device, void* stream, int64_t n_classes, int64_t dim, const float* features,
                                 const float* targets, float lambda, double* value, float* grad_features,
                                 int32_t flags);
