@@ -7,6 +7,8 @@
 #   BUILD_DIR   build directory (default build/harness, relative to the repository root)
 #   OUT         where harness.log and harness.csv go (default: BUILD_DIR)
 #   CUDA_ARCHS  MERGETUNE_CUDA_ARCHITECTURES to build (default: the CMake default, the one that ships)
+#   (K2/K5: the full harness checks the anchor and scratch-interpolation kernels and times them at ViT-B/16 size,
+#   150M parameters; MT_HARNESS_ANCHOR_PARAMS=n times them at n parameters instead)
 #
 # Exits non-zero when the build, a test or a harness check fails.
 set -euo pipefail

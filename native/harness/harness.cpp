@@ -1135,6 +1135,9 @@ void time_dare(int32_t device, int64_t mb) {
 // ---- K1 (multi-α loss)
 #include "multialpha_section.h"
 // ---- end K1
+// ---- K2 (zero-shot anchor) and K5 (scratch interpolation)
+#include "anchor_section.h"
+// ---- end K2/K5
 
 void write_csv(const char* path) {
   FILE* f = std::fopen(path, "w");
@@ -1188,6 +1191,7 @@ void time_all(bool cuda, int64_t kernel_mb) {
   time_dare(MT_DEVICE_CPU, kernel_mb);
   time_ties(MT_DEVICE_CPU, kernel_mb);
   time_multialpha(MT_DEVICE_CPU);  // K1
+  time_anchor(MT_DEVICE_CPU);  // K2/K5, at ViT-B/16 size
   if (cuda) {
     for (const int64_t mb : {int64_t{64}, int64_t{256}}) time_cuda(mb);
     if (kernel_mb != 64 && kernel_mb != 256) time_cuda(kernel_mb);
@@ -1195,6 +1199,7 @@ void time_all(bool cuda, int64_t kernel_mb) {
     time_dare(MT_DEVICE_CUDA, kernel_mb);
     time_ties(MT_DEVICE_CUDA, kernel_mb);
     time_multialpha(MT_DEVICE_CUDA);  // K1
+    time_anchor(MT_DEVICE_CUDA);  // K2/K5, at ViT-B/16 size
   } else {
     std::printf("  cuda: not available (%s)\n", mt_cuda_unavailable_reason());
   }
@@ -1314,6 +1319,25 @@ int harness(bool quick, bool timing_only, int64_t kernel_mb) {
               kMaTolerance, kMaCudaTolerance);
   check_multialpha(cuda, quick);
   // ---- end K1
+  // ---- K2 (zero-shot anchor) and K5 (scratch interpolation)
+  std::printf("\n== K2 anchor and K5 scratch interpolation (CPU against anchor_ref.h / scratch_interp_ref.h, CUDA bit for bit against the CPU)\n");
+  {
+    std::vector<Problem> ap;
+    ap.push_back(make_problem("n=1", {1}, 31));
+    ap.push_back(make_problem("n=9 in 3 segments", {4, 0, 5}, 32));
+    ap.push_back(make_problem(std::to_string(many) + " segments", random_lengths(many, quick ? 600 : 5000, 33), 34));
+    ap.push_back(make_problem("1M in 3 segments", {(1 << 19) + 1, 5, (1 << 19) - 2}, 35));
+    if (!quick) ap.push_back(make_problem("16M in 2 segments", {(1 << 23) + 3, (1 << 23) - 3}, 36));
+    for (const Problem& p : ap) check_anchor_problem(MT_DEVICE_CPU, p);
+    check_anchor_non_finite(MT_DEVICE_CPU, ap[3]);
+    if (!cuda) {
+      check_anchor_cuda_unavailable();
+    } else {
+      for (const Problem& p : ap) check_anchor_problem(MT_DEVICE_CUDA, p);
+      check_anchor_non_finite(MT_DEVICE_CUDA, ap[3]);
+    }
+  }
+  // ---- end K2/K5
 
   std::printf("\n== Timing (GB/s counts (n_models + 2) * 4 bytes per element; \"of copy\" is against the best copy)\n");
   if (quick) {

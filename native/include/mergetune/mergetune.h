@@ -9,4 +9,7 @@
 #include "mergetune/ties.h"
 /* K1 */
 #include "mergetune/multialpha.h"
+/* K2 and K5 */
+#include "mergetune/anchor.h"
+#include "mergetune/scratch_interp.h"
 #endif

@@ -314,4 +314,98 @@ public final class MergetuneNative {
       @Cast("float*") long gradN2,
       int flags);
   // ---- end K1
+  // ------------------------------------------------------------------ K2 anchor.h and K5 scratch_interp.h
+  public static final int MT_ANCHOR_BLOCK = 4096;
+  public static final int MT_ANCHOR_INPUT_W = 0;
+  public static final int MT_ANCHOR_INPUT_W1 = 1;
+  public static final int MT_ANCHOR_INPUT_GRAD = 2;
+  public static final int MT_ANCHOR_INPUT_STATE0 = 3;
+  public static final int MT_ANCHOR_INPUT_STATE1 = 4;
+
+  public static native int mt_anchor_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] w,
+      @Cast("const float* const*") long[] w1,
+      @Cast("float* const*") long[] grad,
+      float lambda,
+      double[] value,
+      int flags);
+
+  public static native int mt_anchor_sgd_step_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] w,
+      @Cast("const float* const*") long[] w1,
+      @Cast("const float* const*") long[] grad,
+      @Cast("float* const*") long[] momentumBuf,
+      float lambda,
+      double lr,
+      double momentum,
+      double dampening,
+      double weightDecay,
+      int nesterov,
+      int firstStep,
+      double[] value,
+      int flags);
+
+  public static native int mt_anchor_adamw_step_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] w,
+      @Cast("const float* const*") long[] w1,
+      @Cast("const float* const*") long[] grad,
+      @Cast("float* const*") long[] expAvg,
+      @Cast("float* const*") long[] expAvgSq,
+      float lambda,
+      double lr,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay,
+      @Cast("int64_t") long step,
+      double[] value,
+      int flags);
+
+  public static native int mt_anchor_feature_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nClasses,
+      @Cast("int64_t") long dim,
+      @Cast("const float*") long features,
+      @Cast("const float*") long targets,
+      float lambda,
+      double[] value,
+      @Cast("float*") long gradFeatures,
+      int flags);
+
+  public static native int mt_scratch_interp_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("const float* const*") long[] w,
+      @Cast("const float* const*") long[] w2hat,
+      int nAlphas,
+      float[] alphas,
+      @Cast("float* const*") long[] scratch,
+      int flags);
+
+  public static native int mt_scratch_grad_accumulate_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long nSegments,
+      @Cast("const int64_t*") long[] lengths,
+      @Cast("float* const*") long[] gradW,
+      int nSets,
+      @Cast("const float* const*") long[] gradScratch,
+      float[] alphas,
+      float[] omegas,
+      int flags);
 }
