@@ -27,7 +27,7 @@ public final class Optimizers {
   public record AdamWConfig(double lr, double beta1, double beta2, double eps, double weightDecay) {}
 
   /** An optimizer and the names of its parameter groups, in order. */
-  public static final class Named {
+  public static final class Named implements StepOptimizer {
     private final Optimizer optimizer;
     private final List<String> groups;
     private final List<List<Tensor>> params;
@@ -48,6 +48,7 @@ public final class Optimizers {
     }
 
     /** Every parameter of every group, in group order. */
+    @Override
     public List<Tensor> parameters() {
       List<Tensor> all = new ArrayList<>();
       for (List<Tensor> g : params) all.addAll(g);
@@ -61,6 +62,7 @@ public final class Optimizers {
     }
 
     /** Sets every group's learning rate. */
+    @Override
     public void setLearningRate(double lr) {
       for (String g : groups) setLearningRate(g, lr);
     }
@@ -71,12 +73,32 @@ public final class Optimizers {
       return optimizer.param_groups().get(i).options().get_lr();
     }
 
+    @Override
     public void zeroGrad() {
       optimizer.zero_grad(true);
     }
 
+    @Override
     public void step() {
       optimizer.step();
+    }
+
+    /**
+     * LibTorch's own serialisation ({@code Optimizer.save} into an {@code OutputArchive}): per-parameter state and the
+     * groups' options. LibTorch keys the state by TensorImpl address, so the bytes are not a function of the state.
+     */
+    @Override
+    public void saveState(java.nio.file.Path file) {
+      org.bytedeco.pytorch.OutputArchive out = new org.bytedeco.pytorch.OutputArchive();
+      optimizer.save(out);
+      out.save_to(file.toString());
+    }
+
+    @Override
+    public void loadState(java.nio.file.Path file) {
+      org.bytedeco.pytorch.InputArchive in = new org.bytedeco.pytorch.InputArchive();
+      in.load_from(file.toString());
+      optimizer.load(in);
     }
   }
 
@@ -122,7 +144,18 @@ public final class Optimizers {
     Map<String, List<Tensor>> copy = new LinkedHashMap<>(groups);
     checkGroups(copy);
     AdamWOptions o = new AdamWOptions(c.lr());
-    o.betas().put(0, c.beta1()).put(1, c.beta2());
+    // betas() is a std::tuple<double, double> seen as two doubles; libstdc++ lays a tuple out in reverse order, so
+    // the defaults (0.9, 0.999) tell which slot holds beta1.
+    org.bytedeco.javacpp.DoublePointer b = o.betas();
+    boolean reversed;
+    if (b.get(0) == 0.9 && b.get(1) == 0.999) {
+      reversed = false;
+    } else if (b.get(0) == 0.999 && b.get(1) == 0.9) {
+      reversed = true;
+    } else {
+      throw new IllegalStateException("unexpected AdamWOptions default betas (" + b.get(0) + ", " + b.get(1) + ")");
+    }
+    b.put(reversed ? 1 : 0, c.beta1()).put(reversed ? 0 : 1, c.beta2());
     o.eps().put(c.eps());
     o.weight_decay().put(c.weightDecay());
     return finish(new AdamW(vector(copy.values().iterator().next()), o), copy);

@@ -90,6 +90,11 @@ public final class TrainingCheckpoint {
       optimizer.load(in);
     }
 
+    /** Loads the optimizer state into a {@link StepOptimizer} built over the same parameters, in the same order. */
+    public void restoreOptimizer(StepOptimizer optimizer) throws IOException {
+      optimizer.loadState(dir.resolve(optimizerFile));
+    }
+
     /** Sets LibTorch's default CPU generator to the saved state. */
     public void restoreTorchRng() throws IOException {
       byte[] bytes = Files.readAllBytes(dir.resolve(torchRngFile));
@@ -99,6 +104,14 @@ public final class TrainingCheckpoint {
 
     /** Restores everything: tensors, optimizer state, LibTorch's CPU generator. Returns the project's RNG. */
     public SplitMix64 restore(Map<String, Tensor> trainable, Optimizer optimizer) throws IOException {
+      restoreTrainable(trainable);
+      restoreOptimizer(optimizer);
+      restoreTorchRng();
+      return rng();
+    }
+
+    /** {@link #restore(Map, Optimizer)} for any {@link StepOptimizer}. */
+    public SplitMix64 restore(Map<String, Tensor> trainable, StepOptimizer optimizer) throws IOException {
       restoreTrainable(trainable);
       restoreOptimizer(optimizer);
       restoreTorchRng();
@@ -115,6 +128,25 @@ public final class TrainingCheckpoint {
    */
   public static void save(Path dir, long step, long epoch, SplitMix64 rng, Map<String, Tensor> trainable,
       Optimizer optimizer) throws IOException {
+    save(dir, step, epoch, rng, trainable, file -> {
+      OutputArchive out = new OutputArchive();
+      optimizer.save(out);
+      out.save_to(file.toString());
+    });
+  }
+
+  /** {@link #save(Path, long, long, SplitMix64, Map, Optimizer)} for any {@link StepOptimizer}. */
+  public static void save(Path dir, long step, long epoch, SplitMix64 rng, Map<String, Tensor> trainable,
+      StepOptimizer optimizer) throws IOException {
+    save(dir, step, epoch, rng, trainable, optimizer::saveState);
+  }
+
+  private interface StateWriter {
+    void write(Path file) throws IOException;
+  }
+
+  private static void save(Path dir, long step, long epoch, SplitMix64 rng, Map<String, Tensor> trainable,
+      StateWriter optimizer) throws IOException {
     if (step < 0 || epoch < 0) throw new IllegalArgumentException("step and epoch must be non-negative");
     Files.createDirectories(dir);
     String tag = String.format("%010d", step);
@@ -135,14 +167,12 @@ public final class TrainingCheckpoint {
     }
     SafetensorsWriter.write(dir.resolve(trainableFile), sources, Map.of("format", FORMAT, "step", Long.toString(step)));
 
-    OutputArchive out = new OutputArchive();
-    optimizer.save(out);
     // LibTorch names the zip archive's root folder after the file it writes, so the temporary name is fixed (not
     // random) to keep the file's bytes a function of the state alone. One writer per checkpoint directory.
     Path optTmp = dir.resolve(optimizerFile + ".partial");
     Files.deleteIfExists(optTmp);
     try {
-      out.save_to(optTmp.toString());
+      optimizer.write(optTmp);
       try (var ch = java.nio.channels.FileChannel.open(optTmp, java.nio.file.StandardOpenOption.WRITE)) {
         ch.force(true);
       }

@@ -93,12 +93,12 @@ public final class TrainingLoop {
   public record Result(long steps, double lastLoss, int bestEpoch, double bestAccuracy, boolean resumed) {}
 
   private final TrainableMethod method;
-  private final Optimizers.Named optimizer;
+  private final StepOptimizer optimizer;
   private final Config config;
   private EpochListener listener = m -> {};
 
   /** {@code optimizer} must be built over {@code method.trainable()}, in that order. */
-  public TrainingLoop(TrainableMethod method, Optimizers.Named optimizer, Config config) {
+  public TrainingLoop(TrainableMethod method, StepOptimizer optimizer, Config config) {
     this.method = method;
     this.optimizer = optimizer;
     this.config = config;
@@ -133,7 +133,7 @@ public final class TrainingLoop {
     Path dir = config.checkpointDir();
     if (dir != null && Files.isRegularFile(dir.resolve(TrainingCheckpoint.STATE_FILE))) {
       TrainingCheckpoint.State s = TrainingCheckpoint.load(dir);
-      s.restore(trainable, optimizer.optimizer());
+      s.restore(trainable, optimizer);
       step = s.step();
       resumed = true;
       Path bj = dir.resolve(BEST_JSON);
@@ -241,7 +241,7 @@ public final class TrainingLoop {
     }
     // The loop keeps no random state of its own (batch order is a function of seed and epoch); the SplitMix64 slot
     // of the checkpoint holds the seed-derived stream for completeness.
-    TrainingCheckpoint.save(dir, step, epoch, new SplitMix64(config.seed()), trainable, optimizer.optimizer());
+    TrainingCheckpoint.save(dir, step, epoch, new SplitMix64(config.seed()), trainable, optimizer);
   }
 
   private static Map<String, Tensor> snapshot(Map<String, Tensor> trainable) {

@@ -103,6 +103,36 @@ class OptimizersTest {
     }
   }
 
+  /**
+   * Three steps with changing gradients: unlike the first step (where the bias corrections cancel the betas), later
+   * steps tell β1 from β2 — this caught the preset's AdamWOptions.betas() holding the tuple in reverse order.
+   */
+  @Test
+  void adamWThreeStepsAgainstADoubleReference() {
+    float[] p0 = {1.0f, -0.5f, 3.0f};
+    float[][] grads = {{0.2f, -0.7f, 1e-3f}, {-0.4f, 0.1f, 0.5f}, {0.3f, 0.3f, -0.2f}};
+    Tensor p = Tensor.create(p0).set_requires_grad(true);
+    double lr = 0.01, b1 = 0.8, b2 = 0.99, eps = 1e-6, wd = 0.1;
+    Optimizers.Named opt = Optimizers.adamW(Map.of("all", List.of(p)), new Optimizers.AdamWConfig(lr, b1, b2, eps, wd));
+    double[] q = {p0[0], p0[1], p0[2]};
+    double[] m = new double[3];
+    double[] v = new double[3];
+    for (int t = 1; t <= 3; t++) {
+      opt.zeroGrad();
+      gradIs(p, grads[t - 1]);
+      opt.step();
+      for (int i = 0; i < 3; i++) {
+        double g = grads[t - 1][i];
+        q[i] *= 1 - lr * wd;
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        q[i] -= (lr / (1 - Math.pow(b1, t))) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(b2, t)) + eps);
+      }
+    }
+    float[] got = values(p);
+    for (int i = 0; i < 3; i++) assertEquals(q[i], got[i], 1e-6, "element " + i);
+  }
+
   @Test
   void clipGradNormScalesToMaxNormAndReturnsPreClipNorm() {
     Tensor a = Tensor.create(new float[] {3.0f, 0.0f}).set_requires_grad(true);
