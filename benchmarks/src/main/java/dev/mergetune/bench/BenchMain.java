@@ -51,9 +51,12 @@ public final class BenchMain {
         .jvmArgsAppend("-Xmx6g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0")
         .resultFormat(ResultFormatType.JSON)
         .result(dir.resolve("jmh-" + mode + ".json").toString());
-    if (include.contains("MergeTuneStep")) {  // seconds to minutes per step at ViT-B/16 text dims on a CPU
+    if (include.contains("PathTerm")) {  // milliseconds per call
+      options.warmupIterations(smoke ? 1 : 3).warmupTime(TimeValue.seconds(1))
+          .measurementIterations(smoke ? 2 : 5).measurementTime(TimeValue.seconds(1));
+    } else if (include.contains("MergeTuneStep")) {  // seconds to minutes per step at ViT-B/16 text dims on a CPU
       options.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
-          .measurementIterations(smoke ? 1 : 2).measurementTime(TimeValue.milliseconds(500));
+          .measurementIterations(smoke ? 1 : 3).measurementTime(TimeValue.milliseconds(500));
       if (smoke) options.param("classes", "10");
     } else if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
       options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))

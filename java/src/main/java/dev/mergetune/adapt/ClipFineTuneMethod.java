@@ -126,9 +126,23 @@ public final class ClipFineTuneMethod implements TrainableMethod {
     return train.size();
   }
 
+  // The last batch's decoded images: a step that evaluates the loss several times on one batch (MergeTune's weight
+  // space: once per α and once at w) decodes and augments it once. Freed with the step's PointerScope (then isNull).
+  private int[] lastBatch;
+  private long lastEpoch = -1;
+  private Tensor lastImages;
+
   @Override
   public Tensor loss(int[] batch, long epoch) {
-    Tensor images = ImageBatch.loadTensor(train, batch, trainTransform, epoch, threads);
+    Tensor images;
+    if (lastImages != null && !lastImages.isNull() && epoch == lastEpoch && Arrays.equals(batch, lastBatch)) {
+      images = lastImages;
+    } else {
+      images = ImageBatch.loadTensor(train, batch, trainTransform, epoch, threads);
+      lastImages = images;
+      lastBatch = batch.clone();
+      lastEpoch = epoch;
+    }
     long[] labels = new long[batch.length];
     for (int i = 0; i < batch.length; i++) labels[i] = train.samples().get(batch[i]).label();
     Tensor logits = model.logitsPerImage(model.encodeImage(images), model.encodeText(tokens));

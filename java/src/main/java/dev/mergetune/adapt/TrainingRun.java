@@ -25,6 +25,7 @@ import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.LrSchedule;
 import dev.mergetune.train.Optimizers;
 import dev.mergetune.train.RunDirectory;
+import dev.mergetune.train.StepOptimizer;
 import dev.mergetune.train.TrainableMethod;
 import dev.mergetune.train.TrainingLoop;
 import java.io.IOException;
@@ -98,7 +99,8 @@ public final class TrainingRun {
     return new Data(t, v);
   }
 
-  private static Dataset subsample(Dataset d, String which) {
+  /** {@code d}'s classes as {@code which} (all, base, novel) selects them. */
+  public static Dataset subsample(Dataset d, String which) {
     return switch (which) {
       case "base" -> ClassSubsets.base(d);
       case "novel" -> ClassSubsets.novel(d);
@@ -133,7 +135,12 @@ public final class TrainingRun {
    */
   public static TrainingLoop.Result train(TrainSettings s, TrainableMethod m, RunDirectory rd, boolean progress,
       PrintWriter log, String what) throws IOException {
-    Optimizers.Named opt = optimizer(s, m);
+    return train(s, m, optimizer(s, m), rd, progress, log, what);
+  }
+
+  /** {@link #train(TrainSettings, TrainableMethod, RunDirectory, boolean, PrintWriter, String)} with a given optimizer. */
+  public static TrainingLoop.Result train(TrainSettings s, TrainableMethod m, StepOptimizer opt, RunDirectory rd,
+      boolean progress, PrintWriter log, String what) throws IOException {
     int perEpoch = stepsPerEpoch(m.trainSize(), s.batchSize);
     LrSchedule schedule = s.schedule.equals("constant-warmup-cosine")
         ? new ConstantWarmupCosine(s.lr, s.warmupLr, (int) s.warmup, s.epochs)
@@ -186,6 +193,22 @@ public final class TrainingRun {
     return p == null ? null : p.toAbsolutePath().normalize().toString();
   }
 
+  /** The zero-shot linear-probe head of {@code s} for the training classes (the probe's ŵ1). */
+  public static LinearProbe zeroShotProbe(TrainSettings s, Inputs in) {
+    ClipModel model = in.model();
+    TextTokenizer tok = TextTokenizer.of(in.tokenizer(), model.config().contextLength(), Truncation.TRUNCATE);
+    ZeroShotClassifier zs = ZeroShotClassifier.build(model, in.modelIdentity(), tok, in.train().classNames(),
+        List.of(s.template), in.extractor());
+    return LinearProbe.fromZeroShot(zs, s.bias);
+  }
+
+  /** The training prompts of E2E / LoRA: {@code s.template} for each class, tokenised [C, context]. */
+  public static Tensor trainingPrompts(TrainSettings s, Inputs in) {
+    List<String> prompts = new ArrayList<>();
+    for (String c : in.train().classNames()) prompts.add(s.template.replace("{}", c.replace('_', ' ')));
+    return ClipTokenTensors.tokenize(in.tokenizer(), prompts, in.model().config().contextLength(), Truncation.TRUNCATE);
+  }
+
   private static TrainableMethod build(TrainSettings s, Inputs in, TrainSettings.Method method, PrintWriter log) {
     ClipModel model = in.model();
     int size = model.config().imageResolution();
@@ -197,10 +220,7 @@ public final class TrainingRun {
       CachedFeatures train = features(in, in.train(), augment, s.views, log);
       CachedFeatures val = in.validation() == null ? null : features(in, in.validation(), eval, 1, log);
       if (method == TrainSettings.Method.LINEAR_PROBE) {
-        TextTokenizer tok = TextTokenizer.of(in.tokenizer(), model.config().contextLength(), Truncation.TRUNCATE);
-        ZeroShotClassifier zs = ZeroShotClassifier.build(model, in.modelIdentity(), tok, classes,
-            List.of(s.template), in.extractor());
-        return new LinearProbeMethod(LinearProbe.fromZeroShot(zs, s.bias), train, val, s.labelSmoothing);
+        return new LinearProbeMethod(zeroShotProbe(s, in), train, val, s.labelSmoothing);
       }
       CoopPromptLearner learner = initialLearner(s, model, in.tokenizer(), classes);
       if (method == TrainSettings.Method.COOP) return CachedCoopMethod.coop(learner, train, val, s.labelSmoothing);
@@ -208,10 +228,7 @@ public final class TrainingRun {
           CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, s.template), s.lambda, train, val,
           s.labelSmoothing);
     }
-    List<String> prompts = new ArrayList<>();
-    for (String c : classes) prompts.add(s.template.replace("{}", c.replace('_', ' ')));
-    Tensor tokens = ClipTokenTensors.tokenize(in.tokenizer(), prompts, model.config().contextLength(),
-        Truncation.TRUNCATE);
+    Tensor tokens = trainingPrompts(s, in);
     int threads = ImageBatch.defaultThreads();
     int evalBatch = in.extractor().batchSize();
     if (method == TrainSettings.Method.E2E) {

@@ -28,9 +28,10 @@ import picocli.CommandLine.Spec;
  * {@code train} run ({@link ContinueRun}), on the same model and data, with a base-to-novel report when test data is
  * known.
  */
-@Command(name = "continue", description = "MergeTune: continue a finished train run (CoOp, KgCoOp) towards the"
-    + " zero-shot model's knowledge; writes a run directory like train's and, with test data, a base/novel/HM report of"
-    + " the zero-shot model, the baseline and the continued model.")
+@Command(name = "continue", description = "MergeTune: continue a finished train run (CoOp, KgCoOp in feature space;"
+    + " linear-probe, e2e in weight space) towards the zero-shot model's knowledge; writes a run directory like train's"
+    + " and, with test data, a report of the zero-shot model, the baseline and the continued model (base/novel/HM for"
+    + " CoOp and KgCoOp, test top-1 for the others).")
 final class ContinueCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -40,10 +41,13 @@ final class ContinueCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "The new run directory")
   Path out;
 
-  @Option(names = "--preset", defaultValue = "reference-code",
-      description = "reference-code (tau 1, lambda 10 after CoOp / 8 after KgCoOp, beta 1, N 5) | paper (tau 0.3,"
-          + " lambda 8, beta 0.5); default ${DEFAULT-VALUE}")
+  @Option(names = "--preset", description = "reference-code (tau 1, lambda 10 after CoOp / 8 after KgCoOp, beta 1,"
+      + " N 5; the default for CoOp and KgCoOp) | paper (tau 0.3, lambda 8, beta 0.5; the default for linear-probe and"
+      + " e2e baselines, whose code is not public)")
   String preset;
+
+  @Option(names = "--ensemble", description = "Also write the weight ensemble (1 - a) w1 + a w (linear probe, e2e)")
+  Double ensemble;
 
   @Option(names = "--lambda", description = "Weight of the zero-shot anchor") Double lambda;
   @Option(names = "--beta", description = "Weight of the path term") Double beta;
@@ -54,6 +58,8 @@ final class ContinueCommand implements Callable<Integer> {
   @Option(names = "--path", description = "fused (the K1 kernel; default) | naive (one LibTorch pass per alpha)")
   String path;
   @Option(names = "--epochs", description = "Epochs (default: the baseline's)") Integer epochs;
+  @Option(names = "--iterations", description = "Optimizer steps instead of epochs (default: the baseline's)")
+  Long iterations;
   @Option(names = "--lr", description = "Learning rate (default: the baseline's)") Double lr;
   @Option(names = "--batch", description = "Batch size (default: the baseline's)") Integer batch;
   @Option(names = "--checkpoint-every", description = "Checkpoint every N steps (default: every epoch)")
@@ -76,11 +82,22 @@ final class ContinueCommand implements Callable<Integer> {
     RunDirectory.readJson(from.resolve(RunDirectory.RESULT_FILE));  // the baseline must have finished
     TrainSettings s = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .treeToValue(run.get("settings"), TrainSettings.class);
-    if (epochs != null) s.epochs = epochs;
+    if (epochs != null && iterations != null) throw new IllegalArgumentException("give --epochs or --iterations, not both");
+    if (epochs != null) {
+      s.epochs = epochs;
+      s.iterations = 0;
+    }
+    if (iterations != null) {
+      s.iterations = iterations;
+      s.epochs = 0;
+    }
     if (lr != null) s.lr = lr;
     if (batch != null) s.batchSize = batch;
     if (checkpointEvery != null) s.checkpointEvery = checkpointEvery;
-    MergeTuneSettings mt = MergeTuneSettings.preset(preset, s.method);
+    String p = preset != null ? preset
+        : s.method.equals("coop") || s.method.equals("kgcoop") ? "reference-code" : "paper";
+    MergeTuneSettings mt = MergeTuneSettings.preset(p, s.method);
+    if (ensemble != null) mt.ensembleAlpha = ensemble;
     if (lambda != null) mt.lambda = lambda;
     if (beta != null) mt.beta = beta;
     if (nAlpha != null) mt.nAlpha = nAlpha;
@@ -104,7 +121,6 @@ final class ContinueCommand implements Callable<Integer> {
     }
     Dataset testSet = test != null ? DataSources.load(test, null)
         : DataSources.hasSplit(data, "test") ? DataSources.load(data, "test") : null;
-    if (testSet == null) w.println("no test data (--test): no base-to-novel report");
     ClipModel clip = ClipLoader.load(model);
     ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocab, clip);
     TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocab,
@@ -112,6 +128,7 @@ final class ContinueCommand implements Callable<Integer> {
         ClipInputs.extractor(featureBatch, !noProgress, cache));
     ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, !noProgress, w);
     w.printf("MergeTune: %d steps; run directory %s%n", r.loop().steps(), out);
+    if (r.report() == null && r.accuracies() == null) w.println("no test data: no report");
     w.flush();
     return 0;
   }

@@ -31,16 +31,21 @@ import org.bytedeco.pytorch.Tensor;
  * run folder like {@code train}'s — and, given test data, a base-to-novel report of the zero-shot model, the baseline
  * and the continued model ({@code report/}).
  *
- * <p>CoOp and KgCoOp baselines continue in the reference code's feature space ({@link FeatureSpaceMergeTune}).
+ * <p>CoOp and KgCoOp baselines continue in the reference code's feature space ({@link FeatureSpaceMergeTune}); linear
+ * probes and end-to-end fine-tuned models in the paper's weight space ({@link WeightSpaceContinuation}).
  */
 public final class ContinueRun {
-  static final String FORMAT = "mergetune-continue-run/1";
+  public static final String FORMAT = "mergetune-continue-run/1";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ContinueRun() {}
 
-  /** What a finished continuation reports; {@code report} is null without test data. */
-  public record Result(Path dir, TrainingLoop.Result loop, Path trainedState, List<BaseToNovelRow> report) {}
+  /**
+   * What a finished continuation reports: base-to-novel rows (feature space) or test top-1 rows (weight space), in
+   * percent; null without test data.
+   */
+  public record Result(Path dir, TrainingLoop.Result loop, Path trainedState, List<BaseToNovelRow> report,
+      List<dev.mergetune.eval.AccuracyTable.Row> accuracies) {}
 
   /**
    * @param baselineDir the finished {@code train} run
@@ -53,9 +58,10 @@ public final class ContinueRun {
     mt.validate();
     baseline.validate();
     TrainSettings.Method method = baseline.parsedMethod();
-    if (method != TrainSettings.Method.COOP && method != TrainSettings.Method.KGCOOP) {
-      throw new IllegalArgumentException("continue supports CoOp and KgCoOp baselines so far; " + baselineDir
-          + " is a " + method.key() + " run (the weight-space form for linear probes and E2E is not built yet)");
+    if (method == TrainSettings.Method.LORA) {
+      throw new IllegalArgumentException("continue does not support LoRA baselines: the zero-shot model (no adapter) is"
+          + " not a point of the adapters' weight space, so the anchor and the path to it are undefined there; "
+          + baselineDir + " is a lora run");
     }
     JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
     Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
@@ -66,6 +72,9 @@ public final class ContinueRun {
     manifest.set("baseline", TrainingRun.manifest(baseline, in));
     if (test != null) manifest.put("test", test.name() + " (" + test.size() + " images)");
     RunDirectory rd = RunDirectory.open(out, manifest);
+    if (method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E) {
+      return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
+    }
 
     ClipModel model = in.model();
     List<String> classes = in.train().classNames();
@@ -91,10 +100,23 @@ public final class ContinueRun {
         + " images of " + classes.size() + " classes");
     Path trained = out.resolve("prompt.safetensors");
     learner.save(trained);
+    Path ensemble = null;
+    if (mt.ensembleAlpha != null) {  // the context ensemble (1 − a)·ŵ1 + a·w, ŵ1 the baseline's initial context
+      ensemble = out.resolve("ensemble-prompt.safetensors");
+      Tensor w;
+      try (NoGradGuard g = new NoGradGuard()) {
+        w = learner.context().detach().clone();
+        learner.context().copy_(start.mul(new Scalar(1 - mt.ensembleAlpha)).add(w.mul(new Scalar(mt.ensembleAlpha))));
+      }
+      learner.save(ensemble);
+      try (NoGradGuard g = new NoGradGuard()) {
+        learner.context().copy_(w);
+      }
+    }
 
     List<BaseToNovelRow> rows = null;
     if (test != null) {
-      rows = report(baseline, baselineState, trained, in, test, out, log);
+      rows = report(baseline, baselineState, trained, ensemble, mt.ensembleAlpha, in, test, out, log);
     }
     ObjectNode res = rd.result(FORMAT, r);
     res.put("trained", "prompt.safetensors");
@@ -108,12 +130,12 @@ public final class ContinueRun {
       }
     }
     rd.finish(res);
-    return new Result(out, r, trained, rows);
+    return new Result(out, r, trained, rows, null);
   }
 
   /** Zero-shot, baseline and MergeTune rows on the test data, written as a report under {@code out/report}. */
-  static List<BaseToNovelRow> report(TrainSettings s, Path baselineState, Path continuedState, TrainingRun.Inputs in,
-      Dataset test, Path out, PrintWriter log) throws IOException {
+  static List<BaseToNovelRow> report(TrainSettings s, Path baselineState, Path continuedState, Path ensembleState,
+      Double ensembleAlpha, TrainingRun.Inputs in, Dataset test, Path out, PrintWriter log) throws IOException {
     ClipModel model = in.model();
     int size = model.config().imageResolution();
     BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
@@ -127,6 +149,9 @@ public final class ContinueRun {
         s.template).matmul(v.t()).t().mul(new Scalar(scale))));
     rows.add(eval.row(s.method, prompt(s, in, baselineState)));
     rows.add(eval.row(s.method + " + MergeTune", prompt(s, in, continuedState)));
+    if (ensembleState != null) {
+      rows.add(eval.row(s.method + " + MergeTune + ensemble " + ensembleAlpha, prompt(s, in, ensembleState)));
+    }
     Report report = Report.titled("MergeTune base-to-novel: " + test.name());
     for (BaseToNovelRow row : rows) report.baseToNovel(row.dataset(), BaseToNovelTable.of(List.of(
         new BaseToNovelRow(test.name(), row.base(), row.novel()))));

@@ -41,6 +41,7 @@ public final class MergeTuneSettings {
       }
       case "paper" -> {
         s.tau = 0.3;
+        s.alphas = "grid";
         s.beta = 0.5;
         s.lambda = 8.0;
       }

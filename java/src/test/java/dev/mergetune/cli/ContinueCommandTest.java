@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.LinearProbe;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.image.ClipImageTransform;
@@ -95,5 +96,82 @@ class ContinueCommandTest {
     float[][] out = new float[n][k];
     for (int i = 0; i < n; i++) System.arraycopy(v, i * k, out[i], 0, k);
     return out;
+  }
+
+  /** Test images of a folder, and logits → top-1 through the model alone. */
+  static double zeroShotTop1(ClipModel clip, ClipTokenizer tok, List<ProtocolFixtures.Image> images) {
+    List<String> prompts = ProtocolFixtures.prompts("a photo of a {}.", CLASSES);
+    try (NoGradGuard g = new NoGradGuard()) {
+      Tensor x = ImageBatch.loadTensor(images.stream().map(ProtocolFixtures.Image::file).toList(),
+          ClipImageTransform.of(32), 1);
+      Tensor tokens = dev.mergetune.clip.text.ClipTokenTensors.tokenize(tok, prompts, 77,
+          dev.mergetune.clip.text.Truncation.TRUNCATE);
+      return ProtocolFixtures.top1(toRows(clip.logitsPerImage(clip.encodeImage(x), clip.encodeText(tokens))), images);
+    }
+  }
+
+  @Test
+  void continuesALinearProbeInWeightSpace(@TempDir Path tmp) throws Exception {
+    NativeRuntime.ensureTorch();
+    Path model = ProtocolFixtures.tinyClip(tmp.resolve("tiny.safetensors"), 7);
+    Path vocab = SyntheticMerges.writeClipSized(tmp);
+    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, 6, 1);
+    ProtocolFixtures.imageFolder(tmp.resolve("val"), CLASSES, 3, 5);
+    List<ProtocolFixtures.Image> test = ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, 4, 8);
+    Path baseline = tmp.resolve("lp");
+    CliRunner.Result t = CliRunner.run("train", "--method", "linear-probe", "--model", model.toString(), "--vocab",
+        vocab.toString(), "--data", tmp.resolve("train").toString(), "--val", tmp.resolve("val").toString(),
+        "--shots", "0", "--batch", "8", "--epochs", "5", "--lr", "0.05", "--out", baseline.toString(), "--no-progress");
+    assertEquals(0, t.exitCode(), t.out());
+    Path out = tmp.resolve("lp-mt");
+    CliRunner.Result c = CliRunner.run("continue", "--from", baseline.toString(), "--out", out.toString(), "--test",
+        tmp.resolve("test").toString(), "--epochs", "3", "--lambda", "0.01", "--ensemble", "0.5", "--no-progress");
+    assertEquals(0, c.exitCode(), c.out());
+    for (String f : List.of("run.json", "metrics.jsonl", "result.json", "probe.safetensors",
+        "ensemble-probe.safetensors", "report/report.md")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing");
+    }
+    JsonNode run = JSON.readTree(out.resolve("run.json").toFile());
+    assertEquals("paper", run.at("/mergetune/preset").asText());
+    assertEquals(0.3, run.at("/mergetune/tau").asDouble());
+    JsonNode top1 = JSON.readTree(out.resolve("result.json").toFile()).get("test_top1");
+    ClipModel clip = ClipLoader.load(model);
+    for (String row : List.of("linear-probe + MergeTune", "linear-probe + MergeTune + ensemble 0.5")) {
+      LinearProbe p = LinearProbe.zeros(CLASSES.size(), clip.config().embedDim(), true);
+      p.load(out.resolve(row.contains("ensemble") ? "ensemble-probe.safetensors" : "probe.safetensors"));
+      try (NoGradGuard g = new NoGradGuard()) {
+        Tensor x = ImageBatch.loadTensor(test.stream().map(ProtocolFixtures.Image::file).toList(),
+            ClipImageTransform.of(32), 1);
+        assertEquals(ProtocolFixtures.top1(toRows(p.logits(clip.encodeImage(x))), test), top1.get(row).asDouble(),
+            1e-9, row);
+      }
+    }
+    assertEquals(zeroShotTop1(clip, ClipTokenizer.load(vocab), test), top1.get("zero-shot").asDouble(), 1e-9);
+  }
+
+  @Test
+  void continuesAnEndToEndRunInWeightSpace(@TempDir Path tmp) throws Exception {
+    NativeRuntime.ensureTorch();
+    Path model = ProtocolFixtures.tinyClip(tmp.resolve("tiny.safetensors"), 7);
+    Path vocab = SyntheticMerges.writeClipSized(tmp);
+    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, 4, 1);
+    List<ProtocolFixtures.Image> test = ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, 2, 8);
+    Path baseline = tmp.resolve("e2e");
+    CliRunner.Result t = CliRunner.run("train", "--method", "e2e", "--model", model.toString(), "--vocab",
+        vocab.toString(), "--data", tmp.resolve("train").toString(), "--shots", "0", "--batch", "8", "--iterations",
+        "4", "--warmup", "1", "--lr", "1e-3", "--augment", "none", "--out", baseline.toString(), "--no-progress");
+    assertEquals(0, t.exitCode(), t.out());
+    Path out = tmp.resolve("e2e-mt");
+    CliRunner.Result c = CliRunner.run("continue", "--from", baseline.toString(), "--out", out.toString(), "--test",
+        tmp.resolve("test").toString(), "--iterations", "4", "--n-alpha", "2", "--lambda", "1e-3", "--no-progress");
+    assertEquals(0, c.exitCode(), c.out());
+    assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
+    JsonNode top1 = JSON.readTree(out.resolve("result.json").toFile()).get("test_top1");
+    ClipTokenizer tok = ClipTokenizer.load(vocab);
+    assertEquals(zeroShotTop1(ClipLoader.load(out.resolve("model.safetensors")), tok, test),
+        top1.get("e2e + MergeTune").asDouble(), 1e-9);
+    assertEquals(zeroShotTop1(ClipLoader.load(baseline.resolve("model.safetensors")), tok, test),
+        top1.get("e2e").asDouble(), 1e-9);
+    assertEquals(zeroShotTop1(ClipLoader.load(model), tok, test), top1.get("zero-shot").asDouble(), 1e-9);
   }
 }

@@ -1,0 +1,169 @@
+package dev.mergetune.tune;
+
+import dev.mergetune.kernels.SegmentTable;
+import dev.mergetune.kernels.WeightInterpolation;
+import dev.mergetune.train.TrainableMethod;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * MergeTune's paper form in weight space (methods.md §1.1), around any {@link TrainableMethod} whose trainable tensors
+ * are the weights w (a linear probe's head, every parameter of an end-to-end fine-tuned CLIP):
+ *
+ * <pre>
+ *   L(w) = L2(w) + β · Σ_k ω_k · L2(ŵ2 + α_k (w − ŵ2))        (+ the anchor (λ/2)‖w − ŵ1‖², in the optimizer step)
+ * </pre>
+ *
+ * For each α_k the weights are moved in place to the interpolated point by the K5 kernel, the inner loss is run
+ * forward and backward there, and K5 adds α_k·ω_k times that gradient into an accumulator; then w is put back, the
+ * accumulator becomes w's gradient and the inner loss at w is returned, so the loop's backward pass adds ∇L2(w) on
+ * top. The returned loss's value is L2(w) plus the path term (a constant shift). The anchor is folded into the
+ * optimizer step by {@link AnchoredOptimizer} (kernel K2). Memory: two copies of w (the saved w and the
+ * accumulator) besides ŵ2.
+ */
+public final class WeightSpaceMergeTune implements TrainableMethod {
+  private static final Logger LOG = LoggerFactory.getLogger(WeightSpaceMergeTune.class);
+
+  private final TrainableMethod inner;
+  private final List<String> names;
+  private final List<Tensor> params;
+  private final SegmentTable paramTable;
+  private final List<Tensor> w2Tensors;
+  private final SegmentTable w2Table;
+  private final List<Tensor> saved;
+  private final SegmentTable savedTable;
+  private final List<Tensor> accumulator;
+  private final SegmentTable accumulatorTable;
+  private final double beta;
+  private final AlphaPoints alphas;
+  private double lastPath;
+
+  /** @param w2 ŵ2, by the inner method's trainable names (copied) */
+  public WeightSpaceMergeTune(TrainableMethod inner, Map<String, Tensor> w2, double beta, AlphaPoints alphas) {
+    if (!(beta >= 0)) throw new IllegalArgumentException("beta must be non-negative, got " + beta);
+    this.inner = inner;
+    this.names = new ArrayList<>(inner.trainable().keySet());
+    this.params = new ArrayList<>(inner.trainable().values());
+    if (!w2.keySet().equals(inner.trainable().keySet())) {
+      throw new IllegalArgumentException("the fine-tuned weights hold " + w2.keySet() + ", the method trains " + names);
+    }
+    this.paramTable = SegmentTable.ofTensors(names, params);
+    List<Tensor> w2copy = new ArrayList<>();
+    this.saved = new ArrayList<>();
+    this.accumulator = new ArrayList<>();
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (int i = 0; i < names.size(); i++) {
+        Tensor p = params.get(i);
+        Tensor t = w2.get(names.get(i));
+        if (!java.util.Arrays.equals(t.sizes().vec().get(), p.sizes().vec().get())) {
+          throw new IllegalArgumentException("'" + names.get(i) + "': fine-tuned shape differs from the method's");
+        }
+        w2copy.add(t.detach().to(torch.ScalarType.Float).contiguous().clone());
+        saved.add(torch.empty_like(p));
+        accumulator.add(torch.zeros_like(p));
+      }
+    }
+    this.w2Tensors = w2copy;
+    this.w2Table = SegmentTable.ofTensors(names, w2copy);
+    this.savedTable = SegmentTable.ofTensors(names, saved);
+    this.accumulatorTable = SegmentTable.ofTensors(names, accumulator);
+    this.beta = beta;
+    this.alphas = alphas;
+    LOG.info("MergeTune (weight space): beta {}, alpha {}, over {} tensors", beta, alphas, names.size());
+  }
+
+  /** w = (1 − τ)·ŵ1 + τ·ŵ2, in place (the paper's start; τ = 1 starts at the fine-tuned weights). */
+  public void startAt(Map<String, Tensor> w1, double tau) {
+    if (!(tau >= 0 && tau <= 1)) throw new IllegalArgumentException("tau must be in [0, 1], got " + tau);
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (int i = 0; i < names.size(); i++) {
+        Tensor a = w1.get(names.get(i));
+        if (a == null) throw new IllegalArgumentException("the zero-shot weights lack '" + names.get(i) + "'");
+        params.get(i).copy_(a.mul(new Scalar(1 - tau)).add(w2Tensors.get(i).mul(new Scalar(tau))));
+      }
+    }
+  }
+
+  public TrainableMethod inner() {
+    return inner;
+  }
+
+  /** The path term of the last loss (β Σ ω_k L2 at the interpolated points). */
+  public double lastPathTerm() {
+    return lastPath;
+  }
+
+  @Override
+  public Map<String, Tensor> trainable() {
+    return inner.trainable();
+  }
+
+  @Override
+  public int trainSize() {
+    return inner.trainSize();
+  }
+
+  @Override
+  public Tensor loss(int[] batch, long epoch) {
+    if (beta == 0) return inner.loss(batch, epoch);
+    double[] a = alphas.alphas(epoch, batch);
+    double[] om = alphas.weights();
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (int i = 0; i < params.size(); i++) {
+        saved.get(i).copy_(params.get(i));
+        accumulator.get(i).zero_();
+      }
+    }
+    double path = 0;
+    try {
+      for (int k = 0; k < a.length; k++) {
+        WeightInterpolation.interpolate(savedTable, w2Table, (float) a[k], paramTable);
+        for (Tensor p : params) clearGrad(p);
+        Tensor lk = inner.loss(batch, epoch);
+        lk.backward();
+        path += beta * om[k] * lk.item_double();
+        WeightInterpolation.accumulateGradient(accumulatorTable, gradients(), (float) a[k], (float) (beta * om[k]));
+      }
+    } finally {
+      try (NoGradGuard g = new NoGradGuard()) {
+        for (int i = 0; i < params.size(); i++) params.get(i).copy_(saved.get(i));
+      }
+    }
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (int i = 0; i < params.size(); i++) params.get(i).grad().copy_(accumulator.get(i));
+    }
+    lastPath = path;
+    return inner.loss(batch, epoch).add(new Scalar(path));
+  }
+
+  private SegmentTable gradients() {
+    List<Tensor> grads = new ArrayList<>(params.size());
+    for (int i = 0; i < params.size(); i++) {
+      Tensor gr = params.get(i).grad();
+      if (!gr.defined()) throw new IllegalStateException("'" + names.get(i) + "' got no gradient from the loss");
+      grads.add(gr);
+    }
+    return SegmentTable.ofTensors(names, grads);
+  }
+
+  private static void clearGrad(Tensor p) {
+    Tensor gr = p.grad();
+    if (gr.defined()) {
+      try (NoGradGuard g = new NoGradGuard()) {
+        gr.zero_();
+      }
+    }
+  }
+
+  @Override
+  public double evaluate() {
+    return inner.evaluate();
+  }
+}
