@@ -36,6 +36,7 @@ public final class SelfCheck {
       results.addAll(SignMaxCheck.run(device));
       results.addAll(TiesCheck.run(device));
       results.addAll(MultiAlphaCheck.run(device));  // K1
+      results.addAll(AnchorCheck.run(device));  // K2, K5
     }
     return results;
   }
