@@ -3,6 +3,7 @@ package dev.mergetune.tune;
 import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.adapt.CoopPromptLearner;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.kernels.ZeroShotAnchor;
 import dev.mergetune.train.Losses;
 import dev.mergetune.train.TrainableMethod;
 import java.util.Map;
@@ -23,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * on cached image features v̂ (the image encoder is frozen, so images are encoded once, not N + 1 times per step), with
  * g = F(ŵ2) and z (the normalised template features) computed once, and F(w) computed by one text-encoder pass per
- * step (the reference code runs it three times). The path term is a {@link PathLoss}: {@link NaivePathLoss} or the
- * fused K1 kernel.
+ * step (the reference code runs it three times). The path term is a {@link PathLoss}: {@link NaivePathLoss} (and
+ * the anchor in LibTorch ops) or {@link FusedPathLoss}, the K1 kernel (and the anchor by K2's feature-space kernel).
  */
 public final class FeatureSpaceMergeTune implements TrainableMethod {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureSpaceMergeTune.class);
@@ -104,8 +105,15 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
     Tensor total = ce;
     Tensor anchor = null;
     if (lambda != 0) {
-      Tensor cos = fhat.mul(z).sum(new long[] {1}, false, new ScalarTypeOptional());
-      anchor = cos.mean().neg().add(new Scalar(1.0)).mul(new Scalar(lambda));
+      if (path instanceof FusedPathLoss) {
+        // K2's feature-space anchor: value and dR/dF in one pass, spliced like K1 (S − S.detach() + R, S = Σ F ⊙ dF)
+        ZeroShotAnchor.FeatureResult r = ZeroShotAnchor.featureSpace(f.detach(), z, (float) lambda);
+        Tensor sur = f.mul(r.gradFeatures()).sum();
+        anchor = sur.sub(sur.detach()).add(new Scalar(r.value()));
+      } else {
+        Tensor cos = fhat.mul(z).sum(new long[] {1}, false, new ScalarTypeOptional());
+        anchor = cos.mean().neg().add(new Scalar(1.0)).mul(new Scalar(lambda));
+      }
       total = total.add(anchor);
     }
     Tensor p = null;

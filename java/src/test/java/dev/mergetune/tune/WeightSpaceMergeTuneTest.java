@@ -129,6 +129,41 @@ class WeightSpaceMergeTuneTest {
   }
 
   @Test
+  void gradientMatchesFiniteDifferences() {
+    CachedFeatures train = features();
+    LinearProbe probe = LinearProbe.fromZeroShot(zeroShot(), true);
+    WeightSpaceMergeTune m = new WeightSpaceMergeTune(new LinearProbeMethod(probe, train, null, 0.0),
+        fineTuned(probe), 0.5, AlphaPoints.grid(5));
+    int[] batch = {1, 4, 9, 16, 2};
+    m.loss(batch, 0).backward();
+    Tensor weight = probe.parameters().get("weight");
+    float[] grad = values(weight.grad());
+    Tensor flat = weight.detach().view(-1);
+    double max = 0;
+    for (float g : grad) max = Math.max(max, Math.abs(g));
+    double h = 1e-2;
+    for (int i : new int[] {0, 5, 13, 22}) {
+      double[] f = new double[4];
+      double[] steps = {h, -h, 2 * h, -2 * h};
+      float x0;
+      try (NoGradGuard g = new NoGradGuard()) {
+        x0 = flat.select(0, i).item_float();
+      }
+      for (int k = 0; k < 4; k++) {
+        try (NoGradGuard g = new NoGradGuard()) {
+          flat.select(0, i).fill_(new Scalar(x0 + steps[k]));
+        }
+        f[k] = m.loss(batch, 0).item_double();  // with autograd on: the path passes run their own backward
+      }
+      try (NoGradGuard g = new NoGradGuard()) {
+        flat.select(0, i).fill_(new Scalar(x0));
+      }
+      double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
+      assertEquals(fd, grad[i], 2e-3 * max + 2e-3 * Math.abs(fd), "element " + i);
+    }
+  }
+
+  @Test
   void theStartIsTheTauMixture() {
     LinearProbe probe = LinearProbe.fromZeroShot(zeroShot(), false);
     Map<String, Tensor> w2 = fineTuned(probe);
