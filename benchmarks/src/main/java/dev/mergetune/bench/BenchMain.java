@@ -56,7 +56,7 @@ public final class BenchMain {
           .measurementIterations(smoke ? 2 : 5).measurementTime(TimeValue.seconds(1));
     } else if (include.contains("MergeTuneStep")) {  // seconds to minutes per step at ViT-B/16 text dims on a CPU
       options.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
-          .measurementIterations(smoke ? 1 : 3).measurementTime(TimeValue.milliseconds(500));
+          .measurementIterations(smoke ? 1 : 2).measurementTime(TimeValue.milliseconds(500));
       if (smoke) options.param("classes", "10");
     } else if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
       options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))

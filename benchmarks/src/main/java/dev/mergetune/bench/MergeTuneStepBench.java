@@ -50,8 +50,8 @@ import org.openjdk.jmh.annotations.State;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class MergeTuneStepBench {
-  /** 50: at 100 the fp32 autograd graph of the text tower (12 layers × 100 prompts × 77 tokens) outgrows 23 GB. */
-  @Param({"25", "50"})
+  /** C = 500: {@code -p classes=500} (a step takes minutes on a 2-core CPU). */
+  @Param({"50", "100", "200"})
   public int classes;
 
   @Param({"32"})
