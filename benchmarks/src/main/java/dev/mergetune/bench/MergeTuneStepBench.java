@@ -43,7 +43,10 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code mergeTuneNaiveSharedText}: the same objective with the path term as K mixed classifiers of LibTorch
  *       ops (one text-encoder pass shared by the three terms) — isolates what K1 saves on the logits;
  *   <li>{@code mergeTuneReferenceLoop}: the reference code's structure on cached image features — the text encoder
- *       run for each of the three terms (CE, anchor, path) and the K mixed classifiers of LibTorch ops.
+ *       run for each of the three terms (CE, anchor, path) and the K mixed classifiers of LibTorch ops;
+ *   <li>{@code mergeTuneReferenceLoopWithImages}: the reference code's structure in full (methods.md §1.2): the
+ *       batch's images [3, 224, 224] also re-encoded by the frozen image tower N_α + 1 times (once for the CE term,
+ *       once per α), three text passes, the K mixed classifiers.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -70,14 +73,17 @@ public class MergeTuneStepBench {
   private Tensor g;
   private Tensor z;
   private int[] all;
+  private ClipModel model;
+  private Tensor images;
 
   @Setup(Level.Trial)
   public void setUp() {
     NativeRuntime.ensureTorch();
-    ClipModel model = new ClipModel(ClipConfig.vitB16()).initialize(0);
+    model = new ClipModel(ClipConfig.vitB16()).initialize(0);
     torch.manual_seed(2);
     learner = new CoopPromptLearner(model, TrainStepBench.prompts(classes),
         torch.randn(TrainStepBench.N_CTX, 512).mul(new Scalar(0.02)));
+    images = torch.randn(batch, 3, 224, 224);
     Tensor f = torch.randn(batch, 512);
     long[] y = new long[batch];
     for (int i = 0; i < batch; i++) y[i] = i % classes;
@@ -142,6 +148,37 @@ public class MergeTuneStepBench {
       loss.backward();
       optimizer.step();
       return loss.item_double();
+    }
+  }
+
+  @Benchmark
+  public double mergeTuneReferenceLoopWithImages() {
+    try (PointerScope scope = new PointerScope()) {
+      optimizer.zeroGrad();
+      Tensor y = features.batchLabels(all);
+      double s = learner.model().logitScaleExp().item_double();
+      Tensor ce = Losses.crossEntropy(encode().matmul(ClipModel.normalize(learner.textFeatures()).t())
+          .mul(new Scalar(s)), y, 0.0);
+      Tensor cos = ClipModel.normalize(learner.textFeatures()).mul(z).sum(new long[] {1}, false,
+          new ScalarTypeOptional());
+      Tensor loss = ce.add(cos.mean().neg().add(new Scalar(1.0)).mul(new Scalar(LAMBDA)));
+      Tensor fw = learner.textFeatures();
+      double[] alphas = AlphaPoints.grid(N_ALPHA).alphas(0, all);
+      double[] w = scaled(AlphaPoints.grid(N_ALPHA).weights());
+      for (int k = 0; k < alphas.length; k++) {  // the reference encodes the images again for every α
+        loss = loss.add(new NaivePathLoss().loss(encode(), fw, g, y, s, new double[] {alphas[k]},
+            new double[] {w[k]}, 0.0));
+      }
+      loss.backward();
+      optimizer.step();
+      return loss.item_double();
+    }
+  }
+
+  /** The frozen image tower on the batch, normalised (no gradient). */
+  private Tensor encode() {
+    try (NoGradGuard ng = new NoGradGuard()) {
+      return ClipModel.normalize(model.encodeImage(images));
     }
   }
 
