@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mergetune.clip.ClipConfig;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
@@ -120,42 +119,9 @@ class CoopPromptLearnerTest {
     Tensor l = Losses.crossEntropy(learner.logits(img), LABELS, 0);
     l.backward();
     float[] grad = values(learner.context().grad());
-    // the three largest gradient coordinates and two fixed ones
-    List<Integer> coords = new ArrayList<>(List.of(5, 130));
-    for (int k = 0; k < 3; k++) {
-      int best = -1;
-      for (int i = 0; i < grad.length; i++) {
-        if (!coords.contains(i) && (best < 0 || Math.abs(grad[i]) > Math.abs(grad[best]))) best = i;
-      }
-      coords.add(best);
-    }
-    double maxAbs = 0;
-    for (float gi : grad) maxAbs = Math.max(maxAbs, Math.abs(gi));
-    assertTrue(maxAbs > 1e-3, "a gradient worth checking: " + maxAbs);
-    // Five-point central differences, f'(x) ≈ [8(f(x+h) − f(x−h)) − (f(x+2h) − f(x−2h))] / 12h: truncation O(h⁴),
-    // so h can be large enough (the context rows are ~0.02 in size) that float32 rounding of the loss stays small.
-    double h = 2e-3;
-    Tensor flat = learner.context().detach().view(-1);  // shares the context's storage
-    for (int i : coords) {
-      double[] f = new double[4];
-      double[] steps = {h, -h, 2 * h, -2 * h};
-      float x0;
-      try (NoGradGuard g = new NoGradGuard()) {
-        x0 = flat.select(0, i).item_float();
-      }
-      for (int s = 0; s < 4; s++) {
-        try (NoGradGuard g = new NoGradGuard()) {
-          flat.select(0, i).fill_(new org.bytedeco.pytorch.Scalar(x0 + steps[s]));
-        }
-        f[s] = loss(learner, img);
-      }
-      try (NoGradGuard g = new NoGradGuard()) {
-        flat.select(0, i).fill_(new org.bytedeco.pytorch.Scalar(x0));
-      }
-      double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
-      assertEquals(fd, grad[i], 1e-3 * maxAbs + 1e-3 * Math.abs(fd),
-          "coordinate " + i + ": autograd " + grad[i] + ", finite differences " + fd);
-    }
+    // the three largest gradient coordinates and two fixed ones; h = 2e-3 (the context rows are ~0.02 in size)
+    FiniteDifferences.check(learner.context(), grad, FiniteDifferences.coordinates(grad, 3, 5, 130), 2e-3, 1e-3,
+        () -> loss(learner, img));
   }
 
   @Test

@@ -31,14 +31,24 @@ class ContinueCommandTest {
   static final List<String> CLASSES = List.of("blue", "green", "red", "yellow");
   static final ObjectMapper JSON = new ObjectMapper();
 
-  @Test
-  void continuesACoopRunAndReportsBaseNovelAndHm(@TempDir Path tmp) throws Exception {
+  /** A tiny random CLIP, a CLIP-sized synthetic vocabulary and train / val / test folders of the four classes. */
+  record World(Path model, Path vocab, List<ProtocolFixtures.Image> test) {}
+
+  static World world(Path tmp, int trainPerClass, int testPerClass) throws Exception {
     NativeRuntime.ensureTorch();
     Path model = ProtocolFixtures.tinyClip(tmp.resolve("tiny.safetensors"), 7);
     Path vocab = SyntheticMerges.writeClipSized(tmp);
-    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, 6, 1);
+    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, trainPerClass, 1);
     ProtocolFixtures.imageFolder(tmp.resolve("val"), CLASSES, 3, 5);
-    List<ProtocolFixtures.Image> test = ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, 4, 8);
+    return new World(model, vocab, ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, testPerClass, 8));
+  }
+
+  @Test
+  void continuesACoopRunAndReportsBaseNovelAndHm(@TempDir Path tmp) throws Exception {
+    World w = world(tmp, 6, 4);
+    Path model = w.model();
+    Path vocab = w.vocab();
+    List<ProtocolFixtures.Image> test = w.test();
     Path baseline = tmp.resolve("coop");
     CliRunner.Result t = CliRunner.run("train", "--method", "coop", "--model", model.toString(), "--vocab",
         vocab.toString(), "--data", tmp.resolve("train").toString(), "--val", tmp.resolve("val").toString(),
@@ -112,12 +122,10 @@ class ContinueCommandTest {
 
   @Test
   void continuesALinearProbeInWeightSpace(@TempDir Path tmp) throws Exception {
-    NativeRuntime.ensureTorch();
-    Path model = ProtocolFixtures.tinyClip(tmp.resolve("tiny.safetensors"), 7);
-    Path vocab = SyntheticMerges.writeClipSized(tmp);
-    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, 6, 1);
-    ProtocolFixtures.imageFolder(tmp.resolve("val"), CLASSES, 3, 5);
-    List<ProtocolFixtures.Image> test = ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, 4, 8);
+    World w = world(tmp, 6, 4);
+    Path model = w.model();
+    Path vocab = w.vocab();
+    List<ProtocolFixtures.Image> test = w.test();
     Path baseline = tmp.resolve("lp");
     CliRunner.Result t = CliRunner.run("train", "--method", "linear-probe", "--model", model.toString(), "--vocab",
         vocab.toString(), "--data", tmp.resolve("train").toString(), "--val", tmp.resolve("val").toString(),
@@ -151,11 +159,10 @@ class ContinueCommandTest {
 
   @Test
   void continuesAnEndToEndRunInWeightSpace(@TempDir Path tmp) throws Exception {
-    NativeRuntime.ensureTorch();
-    Path model = ProtocolFixtures.tinyClip(tmp.resolve("tiny.safetensors"), 7);
-    Path vocab = SyntheticMerges.writeClipSized(tmp);
-    ProtocolFixtures.imageFolder(tmp.resolve("train"), CLASSES, 4, 1);
-    List<ProtocolFixtures.Image> test = ProtocolFixtures.imageFolder(tmp.resolve("test"), CLASSES, 2, 8);
+    World w = world(tmp, 4, 2);
+    Path model = w.model();
+    Path vocab = w.vocab();
+    List<ProtocolFixtures.Image> test = w.test();
     Path baseline = tmp.resolve("e2e");
     CliRunner.Result t = CliRunner.run("train", "--method", "e2e", "--model", model.toString(), "--vocab",
         vocab.toString(), "--data", tmp.resolve("train").toString(), "--shots", "0", "--batch", "8", "--iterations",

@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.adapt.CoopFixtures;
 import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.FiniteDifferences;
 import dev.mergetune.clip.ClipModel;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -162,39 +161,12 @@ class FeatureSpaceMergeTuneTest {
     int[] batch = {0, 1, 2, 3, 4, 5};
     st.method().loss(batch, 0).backward();
     float[] grad = CoopFixtures.values(st.learner().context().grad());
-    List<Integer> coords = new ArrayList<>(List.of(7, 100));
-    for (int k = 0; k < 3; k++) {
-      int best = -1;
-      for (int i = 0; i < grad.length; i++) {
-        if (!coords.contains(i) && (best < 0 || Math.abs(grad[i]) > Math.abs(grad[best]))) best = i;
-      }
-      coords.add(best);
-    }
-    double maxAbs = 0;
-    for (float gi : grad) maxAbs = Math.max(maxAbs, Math.abs(gi));
-    assertTrue(maxAbs > 1e-3, "a gradient worth checking: " + maxAbs);
-    double h = 2e-3;
-    Tensor flat = st.learner().context().detach().view(-1);
-    for (int i : coords) {
-      double[] f = new double[4];
-      double[] steps = {h, -h, 2 * h, -2 * h};
-      float x0;
-      try (NoGradGuard g = new NoGradGuard()) {
-        x0 = flat.select(0, i).item_float();
-      }
-      for (int s = 0; s < 4; s++) {
-        try (NoGradGuard g = new NoGradGuard()) {
-          flat.select(0, i).fill_(new Scalar(x0 + steps[s]));
-          f[s] = st.method().loss(batch, 0).item_double();
-        }
-      }
-      try (NoGradGuard g = new NoGradGuard()) {
-        flat.select(0, i).fill_(new Scalar(x0));
-      }
-      double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * h);
-      assertEquals(fd, grad[i], 2e-3 * maxAbs + 2e-3 * Math.abs(fd),
-          "coordinate " + i + ": autograd " + grad[i] + ", finite differences " + fd);
-    }
+    FiniteDifferences.check(st.learner().context(), grad, FiniteDifferences.coordinates(grad, 3, 7, 100), 2e-3, 2e-3,
+        () -> {
+          try (NoGradGuard g = new NoGradGuard()) {
+            return st.method().loss(batch, 0).item_double();
+          }
+        });
   }
 
   @Test
