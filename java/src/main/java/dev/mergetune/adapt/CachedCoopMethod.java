@@ -127,8 +127,12 @@ public final class CachedCoopMethod implements TrainableMethod {
   /** KgCoOp's term {@code 1 − mean_c cos(F_c, z_c)} (differentiable in the context); requires a template. */
   public Tensor knowledgeTerm() {
     if (templateFeatures == null) throw new IllegalStateException("CoOp has no template features");
-    Tensor cos = learner.classEmbeddings().mul(templateFeatures).sum(new long[] {1}, false,
-        new org.bytedeco.pytorch.ScalarTypeOptional());
+    return oneMinusMeanCos(learner.classEmbeddings(), templateFeatures);
+  }
+
+  /** {@code 1 − (1/C) Σ_c ⟨unit_c, z_c⟩} for unit rows [C, D] and normalised targets z [C, D] (autograd through unit). */
+  public static Tensor oneMinusMeanCos(Tensor unit, Tensor z) {
+    Tensor cos = unit.mul(z).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
     return cos.mean().neg().add(new Scalar(1.0));
   }
 

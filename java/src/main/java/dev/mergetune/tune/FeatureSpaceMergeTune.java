@@ -1,5 +1,6 @@
 package dev.mergetune.tune;
 
+import dev.mergetune.adapt.CachedCoopMethod;
 import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.adapt.CoopPromptLearner;
 import dev.mergetune.clip.ClipModel;
@@ -9,7 +10,6 @@ import dev.mergetune.train.TrainableMethod;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,8 +111,7 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
         Tensor sur = f.mul(r.gradFeatures()).sum();
         anchor = sur.sub(sur.detach()).add(new Scalar(r.value()));
       } else {
-        Tensor cos = fhat.mul(z).sum(new long[] {1}, false, new ScalarTypeOptional());
-        anchor = cos.mean().neg().add(new Scalar(1.0)).mul(new Scalar(lambda));
+        anchor = CachedCoopMethod.oneMinusMeanCos(fhat, z).mul(new Scalar(lambda));
       }
       total = total.add(anchor);
     }
