@@ -53,6 +53,11 @@ public final class ConduSessions {
    */
   public static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
       Prototypes prototypes) throws IOException {
+    addTask(store, theta0Ref, taskName, delta, prototypes, stage -> {});
+  }
+
+  static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
+      Prototypes prototypes, SessionStore.WriteHook hook) throws IOException {
     NativeRuntime.ensureTorch();
     List<String> names = new ArrayList<>(delta.keySet());
     List<Tensor> newDelta = new ArrayList<>(delta.values());
@@ -84,7 +89,7 @@ public final class ConduSessions {
         SignConsistentMax.Triggers trig = SignConsistentMax.unify(SegmentTable.ofTensors(names, u), masks, null, inputs);
         long session = previous == null ? 1 : previous.session() + 1;
         SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames,
-            trig.rescalers(), protos));
+            trig.rescalers(), protos), hook);
       }
     } finally {
       if (previous != null) previous.close();
