@@ -38,6 +38,7 @@ import org.bytedeco.pytorch.Tensor;
  * tagged with its session, so no file a committed manifest names is ever rewritten; the directory is synced, then
  * the manifest is replaced atomically (the commit point) and synced; only then are files of older sessions and
  * stale temporaries deleted. A run killed at any point leaves the last committed manifest naming complete files.
+ * One writer per store at a time (a second writer would delete the first one's temporaries).
  */
 public final class SessionStore {
   public static final String MANIFEST = "condu-session.json";
@@ -170,7 +171,9 @@ public final class SessionStore {
       throw new IllegalArgumentException("session of " + tasks + " tasks has masks for " + c.masks().tasks() + ", "
           + c.rescalers().length + " rescalers and " + c.prototypes().size() + " prototype entries");
     }
-    if (new HashSet<>(c.taskNames()).size() != tasks) throw new IllegalArgumentException("task names repeat: " + c.taskNames());
+    if (new HashSet<>(c.taskNames()).size() != tasks) {
+      throw new IllegalArgumentException("task names repeat: " + c.taskNames());
+    }
     if (new HashSet<>(c.names()).size() != c.names().size()) throw new IllegalArgumentException("tensor names repeat");
     long[] lengths = new long[c.names().size()];
     for (int s = 0; s < lengths.length; s++) lengths[s] = c.unified().get(s).numel();

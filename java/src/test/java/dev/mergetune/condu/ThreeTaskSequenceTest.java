@@ -87,7 +87,8 @@ class ThreeTaskSequenceTest {
           float[] u = floats(session.unifiedTensors().get(s));
           for (int j = 0; j < u.length; j++) {
             if (tainted[s][j]) continue;
-            assertEquals(reference.unified[s][j], u[j], 1e-6, "U of '" + NAMES.get(s) + "' element " + j + ", session " + (t + 1));
+            assertEquals(reference.unified[s][j], u[j], 1e-6,
+                "U of '" + NAMES.get(s) + "' element " + j + ", session " + (t + 1));
             for (int i = 0; i <= t; i++) {
               assertEquals(reference.masks.get(i)[s][j], session.masks().get(i, s, j),
                   "mask of task " + i + ", '" + NAMES.get(s) + "' element " + j + ", session " + (t + 1));
@@ -105,7 +106,8 @@ class ThreeTaskSequenceTest {
             for (int j = 0; j < e.length; j++) {
               if (tainted[s][j]) continue;
               double want = theta[s][j] + (reference.masks.get(i)[s][j] ? lambda * reference.unified[s][j] : 0.0);
-              assertEquals(want, e[j], 2e-6, "expert " + i + " '" + NAMES.get(s) + "' element " + j + ", session " + (t + 1));
+              assertEquals(want, e[j], 2e-6,
+                  "expert " + i + " '" + NAMES.get(s) + "' element " + j + ", session " + (t + 1));
             }
           }
         }

@@ -47,7 +47,8 @@ class WorkedVectorStoreTest {
     Tensor u = tensor(new float[4], 4);
     Path store = tmp.resolve("store");
     try (TaskMasks masks = new TaskMasks(DeviceKind.CPU, new long[] {4}, 2)) {
-      SignConsistentMax.Triggers trig = SignConsistentMax.unify(SegmentTable.ofTensors(Map.of("w", u)), masks, null, List.of(Models.table(one(D1)), Models.table(one(D2))));
+      SignConsistentMax.Triggers trig = SignConsistentMax.unify(SegmentTable.ofTensors(Map.of("w", u)), masks, null,
+          List.of(Models.table(one(D1)), Models.table(one(D2))));
       Prototypes p = new Prototypes(List.of("cat", "dog"), 3, new float[] {1, 0, 0, 0, 1, 0});
       SessionStore.save(store, new SessionStore.Content(1, ref, List.of("w"), List.of(u), masks, List.of("a", "b"),
           trig.rescalers(), Arrays.asList(p, null)));
