@@ -17,6 +17,8 @@ import java.util.List;
 record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<long[]> shapes, FileEntry unified,
     List<TaskEntry> tasks) {
   static final String FORMAT = "mergetune-condu-store/1";
+  /** How the mask files are laid out ({@link MaskFiles}); a reader refuses any other. */
+  static final String MASK_LAYOUT = "uint32-le-words-per-tensor";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A data file of the session: its name inside the store, its size and its SHA-256. */
@@ -56,6 +58,7 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("session", session);
+    root.put("mask_layout", MASK_LAYOUT);
     ObjectNode th = root.putObject("theta0");
     th.put("path", theta0.path().toString());
     th.put("sha256", theta0.sha256());
@@ -102,6 +105,9 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
         names.add(text(t, "name"));
         long[] shape = new long[t.path("shape").size()];
         for (int i = 0; i < shape.length; i++) shape[i] = t.path("shape").get(i).asLong();
+        for (long d : shape) {
+          if (d < 0) throw new IllegalArgumentException("tensor '" + names.get(names.size() - 1) + "' has a negative dimension");
+        }
         shapes.add(shape);
       }
       List<TaskEntry> tasks = new ArrayList<>();
@@ -111,9 +117,25 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
             protos == null || protos.isNull() ? null : entry(protos)));
       }
       if (!root.path("session").canConvertToLong()) throw new IllegalArgumentException("missing 'session'");
+      if (!MASK_LAYOUT.equals(root.path("mask_layout").asText())) {
+        throw new IllegalArgumentException("mask layout '" + root.path("mask_layout").asText() + "' is not " + MASK_LAYOUT);
+      }
+      checkConsistent(names, tasks);
       return new StoreManifest(root.path("session").asLong(), theta0, names, shapes, entry(root.path("unified")), tasks);
     } catch (IllegalArgumentException e) {
       throw new CheckpointFormatException(file, "malformed manifest: " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkConsistent(List<String> names, List<TaskEntry> tasks) {
+    if (tasks.isEmpty()) throw new IllegalArgumentException("no tasks");
+    if (new java.util.HashSet<>(names).size() != names.size()) throw new IllegalArgumentException("tensor names repeat");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (TaskEntry t : tasks) {
+      if (!seen.add(t.name())) throw new IllegalArgumentException("task '" + t.name() + "' appears twice");
+      if (!Double.isFinite(t.rescaler())) {
+        throw new IllegalArgumentException("task '" + t.name() + "' has rescaler " + t.rescaler());
+      }
     }
   }
 

@@ -188,6 +188,21 @@ class CrashConsistencyTest {
   }
 
   @Test
+  void aMalformedManifestIsNamed() throws Exception {
+    Path store = sessionTwoStore("manifest");
+    Path manifest = store.resolve(SessionStore.MANIFEST);
+    String text = Files.readString(manifest);
+    for (String[] edit : new String[][] {{"uint32-le-words-per-tensor", "one-byte-per-element"},
+        {"\"rescaler\" : ", "\"rescaler\" : \"x\", \"was\" : "}, {"\"name\" : \"b\"", "\"name\" : \"a\""}}) {
+      String edited = text.replaceFirst(java.util.regex.Pattern.quote(edit[0]), edit[1]);
+      assertTrue(!edited.equals(text), edit[0]);
+      Files.writeString(manifest, edited);
+      CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SessionStore.load(store));
+      assertEquals(manifest, e.file(), e.getMessage());
+    }
+  }
+
+  @Test
   void aSessionCannotBeWrittenOverAnOlderOrEqualOne() throws Exception {
     Path store = sessionTwoStore("renumber");
     try (StoredSession s = SessionStore.load(store)) {
