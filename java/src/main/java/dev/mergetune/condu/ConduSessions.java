@@ -2,8 +2,6 @@ package dev.mergetune.condu;
 
 import dev.mergetune.kernels.DeviceKind;
 import dev.mergetune.kernels.NativeRuntime;
-import dev.mergetune.kernels.SegmentTable;
-import dev.mergetune.kernels.SignConsistentMax;
 import dev.mergetune.kernels.TaskMasks;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,7 +18,7 @@ import org.bytedeco.pytorch.Tensor;
  * their lossy reconstruction, so an element a task lost stays lost.
  *
  * <p>A rebuilt delta is λ^i·M^i⊙U in fp32 (decoupled against a zero θ0): expert^i − θ0 without the rounding of
- * forming the expert and subtracting θ0 again.
+ * forming the expert and subtracting θ0 again. The work goes tensor by tensor ({@link TensorwiseUnify}).
  */
 public final class ConduSessions {
   private ConduSessions() {}
@@ -65,7 +63,6 @@ public final class ConduSessions {
     try {
       List<String> taskNames = new ArrayList<>();
       List<Prototypes> protos = new ArrayList<>();
-      List<SegmentTable> inputs = new ArrayList<>();
       if (previous != null) {
         if (!previous.theta0().sha256().equals(theta0Ref.sha256())) {
           throw new IllegalArgumentException("store " + store + " was built on θ0 " + previous.theta0().path()
@@ -77,38 +74,25 @@ public final class ConduSessions {
         for (int i = 0; i < previous.tasks(); i++) {
           taskNames.add(previous.taskNames().get(i));
           protos.add(previous.prototypes(i).orElse(null));
-          inputs.add(rebuiltDelta(previous, i));
         }
       }
       taskNames.add(taskName);
       protos.add(prototypes);
-      SegmentTable newTable = SegmentTable.ofTensors(names, newDelta);
-      inputs.add(newTable);  // unify checks every table against the first: names and shapes must agree
-      List<Tensor> u = zerosLike(newTable);
-      try (TaskMasks masks = new TaskMasks(DeviceKind.CPU, newTable.lengths(), inputs.size())) {
-        SignConsistentMax.Triggers trig = SignConsistentMax.unify(SegmentTable.ofTensors(names, u), masks, null, inputs);
+      List<Tensor> u = new ArrayList<>();
+      long[] lengths = new long[names.size()];
+      for (int s = 0; s < names.size(); s++) {
+        Tensor d = newDelta.get(s);
+        lengths[s] = d.numel();
+        u.add(Tensor.create(new float[Math.toIntExact(lengths[s])], d.sizes().vec().get()));
+      }
+      try (TaskMasks masks = new TaskMasks(DeviceKind.CPU, lengths, taskNames.size())) {
+        double[] rescalers = TensorwiseUnify.run(previous, names, newDelta, u, masks);
         long session = previous == null ? 1 : previous.session() + 1;
-        SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames,
-            trig.rescalers(), protos), hook);
+        SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames, rescalers,
+            protos), hook);
       }
     } finally {
       if (previous != null) previous.close();
     }
-  }
-
-  /** λ^i·M^i⊙U of a stored task, fp32, in fresh tensors of the model's shapes. */
-  static SegmentTable rebuiltDelta(StoredSession s, int task) {
-    List<Tensor> zeros = zerosLike(s.unified());
-    SegmentTable t = SegmentTable.ofTensors(s.tensorNames(), zeros);
-    s.decouple(task, t, t);  // θ0 = 0, written in place: elements outside the mask stay exactly 0
-    return t;
-  }
-
-  private static List<Tensor> zerosLike(SegmentTable layout) {
-    List<Tensor> out = new ArrayList<>();
-    for (int i = 0; i < layout.size(); i++) {
-      out.add(Tensor.create(new float[Math.toIntExact(layout.length(i))], layout.shape(i)));
-    }
-    return out;
   }
 }
