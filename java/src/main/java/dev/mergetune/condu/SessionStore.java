@@ -8,6 +8,7 @@ import dev.mergetune.tensors.SafetensorsWriter;
 import dev.mergetune.tensors.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,7 +89,15 @@ public final class SessionStore {
       Tensor t = c.unified().get(s);
       long[] shape = t.sizes().vec().get();
       shapes.add(shape);
-      sources.add(TensorSource.ofFloats(c.names().get(s), shape, floats(t, c.names().get(s)), DType.F32));
+      String name = c.names().get(s);
+      checkFloat32(t, name);
+      // copied out one tensor at a time, when the writer reaches it, so U is not held twice
+      sources.add(TensorSource.of(name, DType.F32, shape, ch -> {
+        float[] values = floats(t);
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, 4)).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        while (b.hasRemaining()) ch.write(b);
+      }));
     }
     StoreManifest.FileEntry unified = writeFile(dir, "unified-" + tag + ".safetensors",
         p -> SafetensorsWriter.write(p, sources, Map.of("format", StoreManifest.FORMAT)), hook);
@@ -185,11 +194,14 @@ public final class SessionStore {
     }
   }
 
-  static float[] floats(Tensor t, String name) {
+  private static void checkFloat32(Tensor t, String name) {
     if (t.scalar_type().value != org.bytedeco.pytorch.global.torch.ScalarType.Float.value || !t.is_contiguous()
         || !t.device().is_cpu()) {
       throw new IllegalArgumentException("tensor '" + name + "' of U must be a contiguous CPU float32 tensor");
     }
+  }
+
+  private static float[] floats(Tensor t) {
     float[] out = new float[Math.toIntExact(t.numel())];
     if (out.length > 0) new FloatPointer(t.data_ptr_float()).capacity(out.length).get(out);
     return out;
