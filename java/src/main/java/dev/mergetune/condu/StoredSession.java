@@ -136,6 +136,12 @@ public final class StoredSession implements AutoCloseable {
     return manifest.tasks().get(task).masks().bytes();
   }
 
+  /** Everything stored for one task alone: its masks plus its prototypes, if any (U and θ0 are shared). */
+  public long taskBytes(int task) {
+    StoreManifest.TaskEntry t = manifest.tasks().get(task);
+    return t.masks().bytes() + (t.prototypes() == null ? 0 : t.prototypes().bytes());
+  }
+
   /** What the reference implementation stores per task: one byte per element. */
   public long referenceMaskBytes() {
     long n = 0;

@@ -59,6 +59,7 @@ class StorageBytesTest {
       for (int task = 0; task < 2; task++) {
         long bytes = s.maskBytes(task);
         assertEquals(packed, bytes);
+        assertEquals(bytes, s.taskBytes(task));  // no prototypes here
         assertEquals(bytes, Files.size(store.resolve(String.format("masks-000002-task%03d.bits", task))));
         assertTrue(bytes <= bitBytes + 3L * lengths.length, bytes + " bytes for " + bitBytes + " bytes of bits");
         System.out.printf("task %d: %d mask bytes for %d elements (reference %d bytes, %.4f of it); U file %d bytes%n",
