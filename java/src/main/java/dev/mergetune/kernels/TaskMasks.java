@@ -101,6 +101,25 @@ public final class TaskMasks implements AutoCloseable {
     return out;
   }
 
+  /** Overwrites one task's mask bits of one segment with {@code words} (as {@link #words} returns them). */
+  public void setWords(int task, int segment, int[] words) {
+    checkOpen();
+    int expected = (int) wordsFor(lengths[segment]);
+    if (words.length != expected) {
+      throw new IllegalArgumentException("segment " + segment + " needs " + expected + " mask words, got " + words.length);
+    }
+    if (expected == 0) return;
+    long address = taskBase[task] + wordOffsets[segment] * 4;
+    if (device == DeviceKind.CPU) {
+      new IntPointer(hostBlocks[task]).position(wordOffsets[segment]).put(words);
+    } else {
+      try (IntPointer staging = new IntPointer(words)) {
+        Status.check(MergetuneNative.mt_cuda_memcpy(address, staging.address(), expected * 4L,
+            MergetuneNative.MT_COPY_HOST_TO_DEVICE), "copying masks to the GPU");
+      }
+    }
+  }
+
   /** Whether element j of a segment is set for a task. */
   public boolean get(int task, int segment, long element) {
     if (element < 0 || element >= lengths[segment]) {
