@@ -118,6 +118,9 @@ public final class Router {
 
   private static float[][] rows(Tensor t) {
     if (t.dim() != 2) throw new IllegalArgumentException("router: features must be [B, D], got " + t.dim() + " dimensions");
+    if (t.scalar_type().value != org.bytedeco.pytorch.global.torch.ScalarType.Float.value || !t.device().is_cpu()) {
+      throw new IllegalArgumentException("router: features must be a CPU float32 tensor (copy them there first)");
+    }
     int b = Math.toIntExact(t.size(0));
     int d = Math.toIntExact(t.size(1));
     float[][] out = new float[b][d];

@@ -115,6 +115,10 @@ class RouterTest {
     float[][] b = router.scores(t);
     for (int i = 0; i < 2; i++) assertArrayEquals(a[i], b[i]);
     assertArrayEquals(router.route(f, 3).tasks()[1], router.route(t, 3).tasks()[1]);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> router.scores(Tensor.create(flat, 2L * D)));
+    assertTrue(e.getMessage().contains("[B, D]"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> router.scores(Tensor.create(new double[2 * D], 2, D)));
+    assertTrue(e.getMessage().contains("CPU float32"), e.getMessage());
   }
 
   @Test
