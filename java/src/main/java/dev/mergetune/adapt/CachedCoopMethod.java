@@ -1,6 +1,7 @@
 package dev.mergetune.adapt;
 
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.text.ClipTokenTensors;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.train.Losses;
@@ -96,12 +97,9 @@ public final class CachedCoopMethod implements TrainableMethod {
       String template) {
     List<String> texts = new ArrayList<>();
     for (String n : classNames) texts.add(template.replace("{}", n.replace('_', ' ')));
-    int len = model.config().contextLength();
-    int[][] rows = tokenizer.tokenize(texts, len, Truncation.TRUNCATE);
-    long[] flat = new long[rows.length * len];
-    for (int r = 0; r < rows.length; r++) for (int i = 0; i < len; i++) flat[r * len + i] = rows[r][i];
+    Tensor tokens = ClipTokenTensors.tokenize(tokenizer, texts, model.config().contextLength(), Truncation.TRUNCATE);
     try (NoGradGuard g = new NoGradGuard()) {
-      return ClipModel.normalize(model.encodeText(Tensor.create(flat, rows.length, len))).detach().clone();
+      return ClipModel.normalize(model.encodeText(tokens)).detach().clone();
     }
   }
 

@@ -3,10 +3,8 @@ package dev.mergetune.adapt;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
-import dev.mergetune.tensors.DType;
+import dev.mergetune.tensors.NamedTensors;
 import dev.mergetune.tensors.SafetensorsFile;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -207,11 +205,8 @@ public final class CoopPromptLearner {
 
   /** Writes the context as a safetensors file with one float32 tensor named {@value #CTX_NAME}. */
   public void save(Path file) throws IOException {
-    Tensor t = ctx.detach().contiguous();
-    float[] values = new float[Math.toIntExact(t.numel())];
-    t.data_ptr_float().get(values);
-    SafetensorsWriter.write(file, List.of(TensorSource.ofFloats(CTX_NAME, t.sizes().vec().get(), values, DType.F32)),
-        Map.of("format", "mergetune-coop-context", "n_ctx", Integer.toString(nCtx)));
+    NamedTensors.save(file, Map.of(CTX_NAME, ctx), Map.of("format", "mergetune-coop-context", "n_ctx",
+        Integer.toString(nCtx)));
   }
 
   /** Reads a context written by {@link #save} as a float32 tensor [n, w] (no gradient). */

@@ -4,6 +4,7 @@ import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.ZeroShotClassifier;
 import dev.mergetune.train.Losses;
 import dev.mergetune.train.Optimizers;
+import dev.mergetune.tensors.NamedTensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -2,6 +2,7 @@ package dev.mergetune.adapt;
 
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.nn.Linear;
+import dev.mergetune.tensors.NamedTensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

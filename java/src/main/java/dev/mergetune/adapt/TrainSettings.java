@@ -139,6 +139,25 @@ public final class TrainSettings {
     return s;
   }
 
+  /**
+   * Sets the run's length from the options given (null: keep the recipe's): epochs, or iterations instead of
+   * epochs; not both.
+   */
+  public TrainSettings setLength(Integer newEpochs, Long newIterations) {
+    if (newEpochs != null && newIterations != null) {
+      throw new IllegalArgumentException("give --epochs or --iterations, not both");
+    }
+    if (newEpochs != null) {
+      epochs = newEpochs;
+      iterations = 0;
+    }
+    if (newIterations != null) {
+      iterations = newIterations;
+      epochs = 0;
+    }
+    return this;
+  }
+
   public Method parsedMethod() {
     return Method.parse(method);
   }

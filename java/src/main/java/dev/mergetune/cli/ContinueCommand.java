@@ -82,15 +82,7 @@ final class ContinueCommand implements Callable<Integer> {
     RunDirectory.readJson(from.resolve(RunDirectory.RESULT_FILE));  // the baseline must have finished
     TrainSettings s = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .treeToValue(run.get("settings"), TrainSettings.class);
-    if (epochs != null && iterations != null) throw new IllegalArgumentException("give --epochs or --iterations, not both");
-    if (epochs != null) {
-      s.epochs = epochs;
-      s.iterations = 0;
-    }
-    if (iterations != null) {
-      s.iterations = iterations;
-      s.epochs = 0;
-    }
+    s.setLength(epochs, iterations);
     if (lr != null) s.lr = lr;
     if (batch != null) s.batchSize = batch;
     if (checkpointEvery != null) s.checkpointEvery = checkpointEvery;

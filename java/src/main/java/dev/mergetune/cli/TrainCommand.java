@@ -124,15 +124,7 @@ final class TrainCommand implements Callable<Integer> {
     if (shots != null) s.shots = shots;
     if (subsample != null) s.subsample = subsample;
     if (seed != null) s.seed = seed;
-    if (iterations != null) {
-      s.iterations = iterations;
-      s.epochs = 0;
-    }
-    if (epochs != null) {
-      s.epochs = epochs;
-      s.iterations = 0;
-    }
-    if (iterations != null && epochs != null) throw new IllegalArgumentException("give --epochs or --iterations, not both");
+    s.setLength(epochs, iterations);
     if (batch != null) s.batchSize = batch;
     if (optimizer != null) s.optimizer = optimizer;
     if (lr != null) s.lr = lr;

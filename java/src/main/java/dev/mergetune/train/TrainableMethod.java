@@ -1,15 +1,9 @@
 package dev.mergetune.train;
 
-import dev.mergetune.tensors.DType;
-import dev.mergetune.tensors.SafetensorsFile;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
+import dev.mergetune.tensors.NamedTensors;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -35,30 +29,11 @@ public interface TrainableMethod {
 
   /** Writes the trainable tensors as a float32 safetensors file. */
   default void save(Path file) throws IOException {
-    List<TensorSource> out = new ArrayList<>();
-    for (Map.Entry<String, Tensor> e : trainable().entrySet()) {
-      Tensor t = e.getValue().detach().contiguous();
-      float[] v = new float[Math.toIntExact(t.numel())];
-      t.data_ptr_float().get(v);
-      out.add(TensorSource.ofFloats(e.getKey(), t.sizes().vec().get(), v, DType.F32));
-    }
-    SafetensorsWriter.write(file, out, Map.of("format", "mergetune-trainable"));
+    NamedTensors.save(file, trainable(), Map.of("format", "mergetune-trainable"));
   }
 
   /** Copies a file written by {@link #save} into the trainable tensors, in place; names and shapes must match. */
   default void load(Path file) {
-    try (SafetensorsFile f = SafetensorsFile.open(file); NoGradGuard g = new NoGradGuard()) {
-      if (!f.tensors().keySet().equals(trainable().keySet())) {
-        throw new IllegalArgumentException(file + " holds " + f.tensors().keySet() + ", the method trains "
-            + trainable().keySet());
-      }
-      for (Map.Entry<String, Tensor> e : trainable().entrySet()) {
-        long[] shape = f.info(e.getKey()).shape();
-        if (!java.util.Arrays.equals(shape, e.getValue().sizes().vec().get())) {
-          throw new IllegalArgumentException(file + ": shape mismatch for '" + e.getKey() + "'");
-        }
-        e.getValue().copy_(Tensor.create(f.readFloats(e.getKey()), shape));
-      }
-    }
+    NamedTensors.load(file, trainable());
   }
 }

@@ -4,22 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.data.SplitMix64;
 import dev.mergetune.tensors.AtomicFiles;
-import dev.mergetune.tensors.DType;
-import dev.mergetune.tensors.SafetensorsFile;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
+import dev.mergetune.tensors.NamedTensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.InputArchive;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
@@ -65,22 +59,7 @@ public final class TrainingCheckpoint {
      * exactly, and so must the shapes.
      */
     public void restoreTrainable(Map<String, Tensor> trainable) {
-      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(trainableFile)); NoGradGuard g = new NoGradGuard()) {
-        Set<String> saved = f.tensors().keySet();
-        if (!saved.equals(trainable.keySet())) {
-          throw new IllegalArgumentException("checkpoint holds " + saved + ", the model trains " + trainable.keySet());
-        }
-        for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
-          Tensor dst = e.getValue();
-          long[] shape = f.info(e.getKey()).shape();
-          if (!java.util.Arrays.equals(shape, dst.sizes().vec().get())) {
-            throw new IllegalArgumentException("tensor '" + e.getKey() + "': checkpoint shape "
-                + java.util.Arrays.toString(shape) + ", model " + java.util.Arrays.toString(dst.sizes().vec().get()));
-          }
-          float[] values = f.readFloats(e.getKey());
-          dst.copy_(Tensor.create(values, shape));
-        }
-      }
+      NamedTensors.load(dir.resolve(trainableFile), trainable);
     }
 
     /** Loads the optimizer state into an optimizer built over the same parameters, in the same order. */
@@ -154,18 +133,7 @@ public final class TrainingCheckpoint {
     String optimizerFile = "optimizer-" + tag + ".pt";
     String torchRngFile = "torch-rng-" + tag + ".bin";
 
-    List<TensorSource> sources = new ArrayList<>();
-    for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
-      Tensor t = e.getValue().detach().contiguous();
-      if (t.scalar_type().value != torch.ScalarType.Float.value) {  // JavaCPP enums are not interned
-        throw new IllegalArgumentException("tensor '" + e.getKey() + "' is not float32");
-      }
-      long[] shape = t.sizes().vec().get();
-      float[] values = new float[Math.toIntExact(t.numel())];
-      t.data_ptr_float().get(values);
-      sources.add(TensorSource.ofFloats(e.getKey(), shape, values, DType.F32));
-    }
-    SafetensorsWriter.write(dir.resolve(trainableFile), sources, Map.of("format", FORMAT, "step", Long.toString(step)));
+    NamedTensors.save(dir.resolve(trainableFile), trainable, Map.of("format", FORMAT, "step", Long.toString(step)));
 
     // LibTorch names the zip archive's root folder after the file it writes, so the temporary name is fixed (not
     // random) to keep the file's bytes a function of the state alone. One writer per checkpoint directory.

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,10 +141,10 @@ public final class TrainingLoop {
         if (j.get("checkpoint_step").asLong() == step) {
           bestEpoch = j.get("epoch").asInt();
           bestAcc = j.get("accuracy").asDouble();
-          Map<String, Tensor> saved = snapshot(trainable);
+          Map<String, Tensor> saved = TensorMaps.copy(trainable);
           method.load(dir.resolve(BEST_FILE));
-          best = snapshot(trainable);
-          copyInto(saved, trainable);
+          best = TensorMaps.copy(trainable);
+          TensorMaps.assign(trainable, saved);
         }
       }
       LOG.info("resumed from " + dir + " after step " + step + " of " + total);
@@ -196,7 +195,7 @@ public final class TrainingLoop {
             if (config.keepBest() && acc > bestAcc) {
               bestAcc = acc;
               bestEpoch = epoch;
-              best = snapshot(trainable);
+              best = TensorMaps.copy(trainable);
               isBest = true;
             }
           }
@@ -216,7 +215,7 @@ public final class TrainingLoop {
       if (bar != null) bar.close();
     }
     if (config.keepBest() && best != null) {
-      copyInto(best, trainable);
+      TensorMaps.assign(trainable, best);
       LOG.info(String.format("restored the best epoch's state: epoch %d, validation accuracy %.4f", bestEpoch + 1,
           bestAcc));
     }
@@ -228,10 +227,10 @@ public final class TrainingLoop {
     Path dir = config.checkpointDir();
     Files.createDirectories(dir);
     if (best != null) {
-      Map<String, Tensor> saved = snapshot(trainable);
-      copyInto(best, trainable);
+      Map<String, Tensor> saved = TensorMaps.copy(trainable);
+      TensorMaps.assign(trainable, best);
       method.save(dir.resolve(BEST_FILE));
-      copyInto(saved, trainable);
+      TensorMaps.assign(trainable, saved);
       ObjectNode j = JSON.createObjectNode();
       j.put("checkpoint_step", step);
       j.put("epoch", bestEpoch);
@@ -242,19 +241,5 @@ public final class TrainingLoop {
     // The loop keeps no random state of its own (batch order is a function of seed and epoch); the SplitMix64 slot
     // of the checkpoint holds the seed-derived stream for completeness.
     TrainingCheckpoint.save(dir, step, epoch, new SplitMix64(config.seed()), trainable, optimizer);
-  }
-
-  private static Map<String, Tensor> snapshot(Map<String, Tensor> trainable) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    try (NoGradGuard g = new NoGradGuard()) {
-      for (Map.Entry<String, Tensor> e : trainable.entrySet()) out.put(e.getKey(), e.getValue().detach().clone());
-    }
-    return out;
-  }
-
-  private static void copyInto(Map<String, Tensor> from, Map<String, Tensor> to) {
-    try (NoGradGuard g = new NoGradGuard()) {
-      for (Map.Entry<String, Tensor> e : to.entrySet()) e.getValue().copy_(from.get(e.getKey()));
-    }
   }
 }

@@ -1,14 +1,13 @@
 package dev.mergetune.tune;
 
 import dev.mergetune.kernels.ZeroShotAnchor;
-import dev.mergetune.tensors.DType;
+import dev.mergetune.tensors.NamedTensors;
 import dev.mergetune.tensors.SafetensorsFile;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
 import dev.mergetune.train.StepOptimizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -91,15 +90,10 @@ public final class AnchoredOptimizer implements StepOptimizer {
 
   @Override
   public void saveState(Path file) throws IOException {
-    List<TensorSource> out = new ArrayList<>();
+    Map<String, Tensor> named = new LinkedHashMap<>();
     List<Tensor> state = anchor.stateTensors();
-    for (int i = 0; i < state.size(); i++) {
-      Tensor t = state.get(i).detach().contiguous();
-      float[] v = new float[Math.toIntExact(t.numel())];
-      t.data_ptr_float().get(v);
-      out.add(TensorSource.ofFloats(String.format("state.%04d", i), t.sizes().vec().get(), v, DType.F32));
-    }
-    SafetensorsWriter.write(file, out, Map.of("format", FORMAT, "steps", Long.toString(anchor.steps())));
+    for (int i = 0; i < state.size(); i++) named.put(String.format("state.%04d", i), state.get(i));
+    NamedTensors.save(file, named, Map.of("format", FORMAT, "steps", Long.toString(anchor.steps())));
   }
 
   @Override

@@ -18,6 +18,7 @@ import dev.mergetune.eval.AccuracyTable;
 import dev.mergetune.eval.Report;
 import dev.mergetune.kernels.ZeroShotAnchor;
 import dev.mergetune.train.RunDirectory;
+import dev.mergetune.train.TensorMaps;
 import dev.mergetune.train.TrainableMethod;
 import dev.mergetune.train.TrainingLoop;
 import java.io.IOException;
@@ -65,17 +66,17 @@ final class WeightSpaceContinuation {
     if (method == TrainSettings.Method.LINEAR_PROBE) {
       for (Tensor p : model.stateDict().values()) p.set_requires_grad(false);
       probe = TrainingRun.zeroShotProbe(s, in);
-      w1 = copy(probe.parameters());
+      w1 = TensorMaps.copy(probe.parameters());
       LinearProbe tuned = LinearProbe.zeros((int) probe.classes(), model.config().embedDim(), probe.hasBias());
       tuned.load(baselineState);
-      w2 = copy(tuned.parameters());
+      w2 = TensorMaps.copy(tuned.parameters());
       CachedFeatures train = TrainingRun.features(in, in.train(), TrainingRun.trainTransform(s, size), s.views, log);
       CachedFeatures val = in.validation() == null ? null : TrainingRun.features(in, in.validation(), eval, 1, log);
       inner = new LinearProbeMethod(probe, train, val, s.labelSmoothing);
       if (test != null) testFeatures = TrainingRun.features(in, test, eval, 1, log);
     } else {
-      w1 = withoutLogitScale(model.stateDict(), true);
-      w2 = withoutLogitScale(ClipLoader.load(baselineState).stateDict(), true);
+      w1 = withoutLogitScale(model.stateDict());
+      w2 = withoutLogitScale(ClipLoader.load(baselineState).stateDict());
       tokens = TrainingRun.trainingPrompts(s, in);
       inner = ClipFineTuneMethod.endToEnd(model, tokens, in.train(), TrainingRun.trainTransform(s, size),
           in.validation(), eval, s.labelSmoothing, ImageBatch.defaultThreads(), in.extractor().batchSize());
@@ -93,7 +94,7 @@ final class WeightSpaceContinuation {
         + in.train().size() + " images of " + in.train().numClasses() + " classes");
 
     Path out = rd.dir();
-    Map<String, Tensor> w = copy(m.trainable());
+    Map<String, Tensor> w = TensorMaps.copy(m.trainable());
     String trainedName = method == TrainSettings.Method.LINEAR_PROBE ? "probe.safetensors" : TrainingRun.MODEL_FILE;
     Path trained = out.resolve(trainedName);
     save(method, probe, model, trained);
@@ -106,9 +107,9 @@ final class WeightSpaceContinuation {
               .add(e.getValue().mul(new Scalar(mt.ensembleAlpha))));
         }
       }
-      assign(m.trainable(), ensemble);
+      TensorMaps.assign(m.trainable(), ensemble);
       save(method, probe, model, out.resolve("ensemble-" + trainedName));
-      assign(m.trainable(), w);
+      TensorMaps.assign(m.trainable(), w);
     }
 
     List<AccuracyTable.Row> rows = null;
@@ -124,7 +125,7 @@ final class WeightSpaceContinuation {
       if (ensemble != null) points.put(s.method + " + MergeTune + ensemble " + mt.ensembleAlpha, ensemble);
       rows = new ArrayList<>();
       for (var e : points.entrySet()) {
-        assign(m.trainable(), e.getValue());
+        TensorMaps.assign(m.trainable(), e.getValue());
         double acc;
         try (NoGradGuard g = new NoGradGuard()) {
           acc = tester.evaluate();
@@ -132,7 +133,7 @@ final class WeightSpaceContinuation {
         rows.add(AccuracyTable.Row.target(e.getKey(), 100 * acc));
         log.printf(Locale.ROOT, "%-36s test top-1 %6.2f%n", e.getKey(), 100 * acc);
       }
-      assign(m.trainable(), w);
+      TensorMaps.assign(m.trainable(), w);
       Report.titled("MergeTune (" + s.method + "): " + test.name())
           .accuracies("Test top-1 on the training classes", AccuracyTable.of(rows)).writeTo(out.resolve("report"));
       log.printf("report: %s%n", out.resolve("report").resolve(Report.MARKDOWN));
@@ -157,28 +158,10 @@ final class WeightSpaceContinuation {
     }
   }
 
-  /** Every tensor but logit_scale (never trained), cloned when {@code clone}. */
-  private static Map<String, Tensor> withoutLogitScale(Map<String, Tensor> sd, boolean clone) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    try (NoGradGuard g = new NoGradGuard()) {
-      for (var e : sd.entrySet()) {
-        if (!e.getKey().equals("logit_scale")) out.put(e.getKey(), clone ? e.getValue().detach().clone() : e.getValue());
-      }
-    }
-    return out;
-  }
-
-  private static Map<String, Tensor> copy(Map<String, Tensor> m) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    try (NoGradGuard g = new NoGradGuard()) {
-      for (var e : m.entrySet()) out.put(e.getKey(), e.getValue().detach().clone());
-    }
-    return out;
-  }
-
-  private static void assign(Map<String, Tensor> into, Map<String, Tensor> from) {
-    try (NoGradGuard g = new NoGradGuard()) {
-      for (var e : into.entrySet()) e.getValue().copy_(from.get(e.getKey()));
-    }
+  /** Copies of every tensor but logit_scale (never trained). */
+  private static Map<String, Tensor> withoutLogitScale(Map<String, Tensor> sd) {
+    Map<String, Tensor> out = new LinkedHashMap<>(sd);
+    out.remove("logit_scale");
+    return TensorMaps.copy(out);
   }
 }

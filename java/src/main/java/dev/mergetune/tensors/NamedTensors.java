@@ -1,9 +1,5 @@
-package dev.mergetune.adapt;
+package dev.mergetune.tensors;
 
-import dev.mergetune.tensors.DType;
-import dev.mergetune.tensors.SafetensorsFile;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,12 +11,15 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-/** Named float32 CPU tensors to and from a safetensors file (adapter and head weights). */
-final class NamedTensors {
+/**
+ * Named float32 CPU tensors to and from a safetensors file: trained states (contexts, heads, adapters, a method's
+ * trainable tensors, optimizer state) and checkpoints.
+ */
+public final class NamedTensors {
   private NamedTensors() {}
 
   /** Writes the tensors in the map's order, F32, with {@code metadata} in the header. */
-  static void save(Path target, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  public static void save(Path target, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     List<TensorSource> sources = new ArrayList<>();
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       Tensor t = e.getValue().detach().contiguous();
@@ -38,7 +37,7 @@ final class NamedTensors {
    * Copies the file's tensors into {@code into} in place, without recording gradients. The names must match exactly,
    * and so must the shapes. Returns the file's metadata.
    */
-  static Map<String, String> load(Path source, Map<String, Tensor> into) {
+  public static Map<String, String> load(Path source, Map<String, Tensor> into) {
     try (SafetensorsFile f = SafetensorsFile.open(source); NoGradGuard g = new NoGradGuard()) {
       Set<String> saved = f.tensors().keySet();
       if (!saved.equals(into.keySet())) {
@@ -58,7 +57,7 @@ final class NamedTensors {
   }
 
   /** The metadata of a safetensors file. */
-  static Map<String, String> metadata(Path source) {
+  public static Map<String, String> metadata(Path source) {
     try (SafetensorsFile f = SafetensorsFile.open(source)) {
       return Map.copyOf(f.metadata());
     }
