@@ -45,7 +45,9 @@ public final class SemanticAggregation {
   public Result aggregate(Routing routing, ExpertLogits models) {
     int b = routing.images();
     int k = routing.k();
-    float[][] base = check(models.logits(ExpertLogits.THETA0), b, -1, "θ0");
+    int[] everyImage = new int[b];
+    for (int i = 0; i < b; i++) everyImage[i] = i;
+    float[][] base = check(models.logits(ExpertLogits.THETA0, everyImage), everyImage, b, -1, "θ0");
     int c = b == 0 ? 0 : base[0].length;
     double[][] acc = new double[b][c];
     double own = 1.0 / (k + 1);
@@ -63,7 +65,8 @@ public final class SemanticAggregation {
     double[][] weights = weights(routing);
     for (int t = 0; t < users.size(); t++) {
       if (users.get(t).isEmpty()) continue;
-      float[][] l = check(models.logits(t), b, c, "expert " + t);
+      int[] rows = users.get(t).stream().mapToInt(u -> u[0]).distinct().sorted().toArray();
+      float[][] l = check(models.logits(t, rows), rows, b, c, "expert " + t);
       for (int[] u : users.get(t)) {
         int i = u[0];
         double w = weights[i][u[1]];
@@ -106,13 +109,14 @@ public final class SemanticAggregation {
     return out;
   }
 
-  private static float[][] check(float[][] l, int b, int c, String who) {
+  private static float[][] check(float[][] l, int[] rows, int b, int c, String who) {
     if (l == null) throw new IllegalArgumentException("aggregation: no logits from " + who);
     if (l.length != b) {
       throw new IllegalArgumentException("aggregation: " + who + " gave " + l.length + " rows for a batch of " + b);
     }
-    int want = c >= 0 ? c : (b == 0 ? 0 : l[0].length);
-    for (int i = 0; i < b; i++) {
+    int want = c >= 0 ? c : (b == 0 || l[0] == null ? 0 : l[0].length);
+    for (int i : rows) {
+      if (l[i] == null) throw new IllegalArgumentException("aggregation: " + who + " gave no logits for image " + i);
       if (l[i].length != want) {
         throw new IllegalArgumentException("aggregation: " + who + " gave " + l[i].length + " classes in row " + i
             + ", expected " + want);

@@ -228,7 +228,8 @@ public final class ProtocolConfig {
     }
   }
 
-  private static void checkTemplates(Path file, JsonNode t) {
+  /** Checks a config's {@code templates} value (a set name, a file, one template or a list), naming the file. */
+  public static void checkTemplates(Path file, JsonNode t) {
     if (t.isArray()) {
       if (t.isEmpty()) throw fail(file, "'templates' is an empty list");
       for (JsonNode n : t) {
@@ -347,16 +348,25 @@ public final class ProtocolConfig {
 
   /** The prompt templates of a dataset under this protocol (see the class comment). */
   public List<String> templatesFor(String dataset) {
-    if (templates == null) {
-      List<String> t = kind == Kind.MTIL ? mtilTemplates(dataset) : coopTemplates(dataset);
+    return templates(file, templates, kind == Kind.MTIL, dataset);
+  }
+
+  /**
+   * The prompt templates a config's {@code templates} value gives a dataset (see the class comment): null or absent
+   * means the dataset's own set — ZSCL's MTIL list when {@code mtilDefaults}, else CoOp's template — or
+   * {@code "a photo of a {}."} for a dataset no set names. {@code spec} must have passed {@link #checkTemplates}.
+   */
+  public static List<String> templates(Path configFile, JsonNode spec, boolean mtilDefaults, String dataset) {
+    if (spec == null || spec.isNull()) {
+      List<String> t = mtilDefaults ? mtilTemplates(dataset) : coopTemplates(dataset);
       return t == null ? List.of(FALLBACK_TEMPLATE) : t;
     }
-    if (templates.isArray()) {
+    if (spec.isArray()) {
       List<String> out = new ArrayList<>();
-      templates.forEach(n -> out.add(n.asText()));
+      spec.forEach(n -> out.add(n.asText()));
       return List.copyOf(out);
     }
-    String s = templates.asText().strip();
+    String s = spec.asText().strip();
     switch (s) {
       case "imagenet80":
         return PromptTemplates.imagenet80();
@@ -364,15 +374,15 @@ public final class ProtocolConfig {
       case "mtil": {
         List<String> t = s.equals("coop") ? coopTemplates(dataset) : mtilTemplates(dataset);
         if (t == null) {
-          throw new ProtocolConfigException(file + ": 'templates: " + s + "' has no templates for dataset '" + dataset
-              + "' (name it after one of the set's datasets, or give the templates)");
+          throw new ProtocolConfigException(configFile + ": 'templates: " + s + "' has no templates for dataset '"
+              + dataset + "' (name it after one of the set's datasets, or give the templates)");
         }
         return t;
       }
       default:
         if (s.startsWith("coop:") || s.startsWith("mtil:")) return named(s);
         if (s.contains("{}")) return List.of(s);
-        return PromptTemplates.load(resolve(file, s));
+        return PromptTemplates.load(resolve(configFile, s));
     }
   }
 

@@ -27,10 +27,10 @@ class SemanticAggregationTest {
     }
 
     @Override
-    public float[][] logits(int model) {
+    public float[][] logits(int model, int[] rows) {
       calls[model + 1]++;
-      float[][] out = new float[B][];
-      for (int i = 0; i < B; i++) out[i] = all[model + 1][i].clone();
+      float[][] out = new float[B][];  // only the rows asked for: the aggregation must not read the others
+      for (int i : rows) out[i] = all[model + 1][i].clone();
       return out;
     }
   }
@@ -146,10 +146,10 @@ class SemanticAggregationTest {
     Routing routing = routing(r, 2);
     Counting m = new Counting(r);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SemanticAggregation.unweighted().aggregate(routing, t -> new float[B - 1][CLASSES]));
+        () -> SemanticAggregation.unweighted().aggregate(routing, (t, rows) -> new float[B - 1][CLASSES]));
     assertTrue(e.getMessage().contains("θ0 gave 11 rows for a batch of 12"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SemanticAggregation.unweighted()
-        .aggregate(routing, t -> t == ExpertLogits.THETA0 ? m.logits(t) : new float[B][CLASSES + 1]));
+        .aggregate(routing, (t, rows) -> t == ExpertLogits.THETA0 ? m.logits(t, rows) : new float[B][CLASSES + 1]));
     assertTrue(e.getMessage().contains("classes in row 0, expected 7"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SemanticAggregation.weighted(-1));
     assertTrue(e.getMessage().contains("scale"), e.getMessage());

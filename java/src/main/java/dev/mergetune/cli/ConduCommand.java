@@ -1,0 +1,18 @@
+package dev.mergetune.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code mergetune condu add-task|predict|mtil|info}: ConDU continual learning over a session store. */
+@Command(name = "condu", description = "ConDU continual learning: add a task to a session store (fine-tune from θ0,"
+    + " unify), classify with the store (a task's expert or semantic aggregation), run an MTIL sequence, describe a"
+    + " store.",
+    subcommands = {ConduAddTaskCommand.class, ConduPredictCommand.class, ConduMtilCommand.class, ConduInfoCommand.class})
+final class ConduCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

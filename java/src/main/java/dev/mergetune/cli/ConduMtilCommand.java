@@ -1,0 +1,43 @@
+package dev.mergetune.cli;
+
+import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.condu.MtilConfig;
+import dev.mergetune.condu.MtilRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code mergetune condu mtil}: ConDU over a task sequence, the accuracy matrices and their report. */
+@Command(name = "mtil", description = "Run ConDU over an MTIL task sequence (YAML config): one session per task,"
+    + " the accuracy matrix after each (seen tasks by their expert, unseen by aggregation; and task-agnostic),"
+    + " Transfer / Average / Last and a report with heat maps. Re-running resumes.")
+final class ConduMtilCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--config", required = true, description = "The MTIL config (.yaml/.json)")
+  Path config;
+
+  @Option(names = "--out", required = true, description = "Output folder: store/, runs/, rows/, report/, result.json")
+  Path out;
+
+  @Option(names = "--vocab", description = "CLIP BPE merges (default: the config's, $MERGETUNE_CLIP_VOCAB or beside"
+      + " the model)")
+  Path vocab;
+
+  @Option(names = "--no-progress", description = "No progress bars")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter w = spec.commandLine().getOut();
+    MtilConfig c = MtilConfig.read(config);
+    Path vocabFile = ClipInputs.vocabulary(vocab != null ? vocab : c.vocab(), c.model());
+    MtilRunner.run(c, ClipTokenizer.load(vocabFile), vocabFile, out, !noProgress, w);
+    return 0;
+  }
+}

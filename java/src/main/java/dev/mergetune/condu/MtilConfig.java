@@ -1,0 +1,196 @@
+package dev.mergetune.condu;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.protocol.ProtocolConfig;
+import dev.mergetune.protocol.ProtocolConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A ConDU MTIL run described in YAML (or JSON): θ0, the task sequence and how to train and evaluate. Unknown keys are
+ * errors; paths are relative to the config file.
+ *
+ * <pre>
+ * model: ViT-B-16.pt               # θ0
+ * vocab: bpe_simple_vocab_16e6.txt.gz   # optional ($MERGETUNE_CLIP_VOCAB, or beside the model)
+ * method: e2e                      # e2e (default) | lora
+ * train: {iterations: 1000, lr: 1.0e-5, batch_size: 64, shots: 0, seed: 42}   # optional: any train setting (run.json keys)
+ * templates: mtil                  # optional, as in eval configs (default: ZSCL's list per dataset)
+ * top_k: 4                         # aggregation: θ0 + the K best experts per image
+ * aggregation: unweighted          # unweighted (default, the reference code) | weighted (the paper)
+ * weight_scale: 100                # weighted: softmax(scale · task score)
+ * variants: [task-id, task-agnostic]   # which matrices to fill (default both)
+ * batch_size: 32                   # evaluation and prototype batches
+ * tasks:                           # in session order
+ *   - name: Aircraft
+ *     train: aircraft-train.yaml   # a dataset config or an image folder (a config with splits: its train split)
+ *     test: aircraft-test.yaml     # (a config with splits: its test split)
+ *     train_settings: {lr: 5.0e-5} # optional per-task overrides of 'train'
+ * </pre>
+ */
+public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method method, JsonNode train,
+    JsonNode templates, int topK, SemanticAggregation aggregation, boolean taskId, boolean taskAgnostic, int batchSize,
+    List<TaskEntry> tasks) {
+  private static final Set<String> KNOWN = Set.of("model", "vocab", "method", "train", "templates", "top_k",
+      "aggregation", "weight_scale", "variants", "batch_size", "tasks");
+  private static final Set<String> TASK_KEYS = Set.of("name", "train", "test", "train_settings", "templates");
+
+  /** One task: its name, training and test data paths, its own train-setting overrides (or null) and templates. */
+  public record TaskEntry(String name, Path train, Path test, JsonNode trainSettings, JsonNode templates) {}
+
+  public MtilConfig {
+    tasks = List.copyOf(tasks);
+  }
+
+  public static MtilConfig read(Path file) {
+    if (!Files.isRegularFile(file)) throw new ProtocolConfigException(file + ": no such MTIL config file");
+    boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+    ObjectMapper mapper = json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+    JsonNode root;
+    try {
+      root = mapper.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new ProtocolConfigException(file + ": cannot read: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    if (root == null || !root.isObject()) throw fail(file, "an MTIL config is a mapping (model, tasks, ...)");
+    keys(file, root, KNOWN, "");
+    Path model = path(file, root, "model", true);
+    Path vocab = path(file, root, "vocab", false);
+    TrainSettings.Method method = TrainSettings.Method.parse(text(root, "method", "e2e"));
+    if (method != TrainSettings.Method.E2E && method != TrainSettings.Method.LORA) {
+      throw fail(file, "'method' is e2e or lora, not " + method.key());
+    }
+    JsonNode train = root.get("train");
+    if (train != null && !train.isObject()) throw fail(file, "'train' is a mapping of train settings");
+    JsonNode templates = root.get("templates");
+    if (templates != null) ProtocolConfig.checkTemplates(file, templates);
+    int topK = root.path("top_k").asInt(4);
+    if (topK < 1) throw fail(file, "'top_k' must be >= 1, got " + topK);
+    String agg = text(root, "aggregation", "unweighted");
+    SemanticAggregation aggregation = switch (agg) {
+      case "unweighted" -> SemanticAggregation.unweighted();
+      case "weighted" -> SemanticAggregation.weighted(root.path("weight_scale").asDouble(100));
+      default -> throw fail(file, "'aggregation' is unweighted or weighted, not " + agg);
+    };
+    boolean taskId = true;
+    boolean agnostic = true;
+    if (root.has("variants")) {
+      List<String> v = new ArrayList<>();
+      root.get("variants").forEach(n -> v.add(n.asText()));
+      if (root.get("variants").isTextual()) v.add(root.get("variants").asText());
+      for (String s : v) {
+        if (!s.equals("task-id") && !s.equals("task-agnostic")) {
+          throw fail(file, "'variants' lists task-id and/or task-agnostic, not " + s);
+        }
+      }
+      taskId = v.contains("task-id");
+      agnostic = v.contains("task-agnostic");
+      if (!taskId && !agnostic) throw fail(file, "'variants' is empty");
+    }
+    int batch = root.path("batch_size").asInt(32);
+    if (batch < 1) throw fail(file, "'batch_size' must be >= 1, got " + batch);
+    JsonNode t = root.get("tasks");
+    if (t == null || !t.isArray() || t.size() < 2) throw fail(file, "'tasks' lists at least 2 tasks (one per session)");
+    List<TaskEntry> tasks = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < t.size(); i++) {
+      JsonNode n = t.get(i);
+      String where = "tasks[" + (i + 1) + "]";
+      if (!n.isObject()) throw fail(file, where + " is a mapping (name, train, test)");
+      keys(file, n, TASK_KEYS, where + ".");
+      String name = text(n, "name", null);
+      if (name == null || name.isBlank()) throw fail(file, where + ": 'name' is missing");
+      if (!names.add(name)) throw fail(file, where + ": task '" + name + "' appears twice");
+      JsonNode ts = n.get("train_settings");
+      if (ts != null && !ts.isObject()) throw fail(file, where + ".train_settings is a mapping of train settings");
+      JsonNode tt = n.get("templates");
+      if (tt != null) ProtocolConfig.checkTemplates(file, tt);
+      tasks.add(new TaskEntry(name, path(file, n, "train", true), path(file, n, "test", true), ts, tt));
+    }
+    MtilConfig c = new MtilConfig(file, model, vocab, method, train, templates, topK, aggregation, taskId, agnostic,
+        batch, tasks);
+    for (TaskEntry e : tasks) c.settings(e);  // fail now, not after hours of training, on a bad setting
+    return c;
+  }
+
+  /** The train settings of a task: the method's recipe, then 'train', then the task's own overrides; validated. */
+  public TrainSettings settings(TaskEntry task) {
+    TrainSettings s = TrainSettings.defaults(method);
+    s.template = templatesFor(task).get(0);  // ConDU trains with the first template
+    ObjectMapper m = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    for (JsonNode over : new JsonNode[] {train, task.trainSettings()}) {
+      if (over == null) continue;
+      try {
+        m.readerForUpdating(s).readValue(over);
+      } catch (UnrecognizedPropertyException e) {
+        throw fail(file, "task '" + task.name() + "': unknown train setting '" + e.getPropertyName() + "'");
+      } catch (IOException e) {
+        throw fail(file, "task '" + task.name() + "': bad train settings: "
+            + e.getMessage().lines().findFirst().orElse(""));
+      }
+    }
+    try {
+      return s.validate();
+    } catch (IllegalArgumentException e) {
+      throw fail(file, "task '" + task.name() + "': " + e.getMessage());
+    }
+  }
+
+  /** A task's prompt templates: its own, else the config's, else the dataset's MTIL list (or the fallback). */
+  public List<String> templatesFor(TaskEntry task) {
+    return ProtocolConfig.templates(file, task.templates() != null ? task.templates() : templates, true, task.name());
+  }
+
+  private static void keys(Path file, JsonNode node, Set<String> known, String prefix) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!known.contains(k)) throw fail(file, "unknown key '" + prefix + k + "' (known: " + new java.util.TreeSet<>(known) + ")");
+    }
+  }
+
+  private static String text(JsonNode node, String key, String dflt) {
+    JsonNode n = node.get(key);
+    return n == null || n.isNull() ? dflt : n.asText().strip();
+  }
+
+  private static Path path(Path file, JsonNode node, String key, boolean required) {
+    String s = text(node, key, null);
+    if (s == null || s.isEmpty()) {
+      if (required) throw fail(file, "'" + key + "' is missing");
+      return null;
+    }
+    Path p = Path.of(s);
+    Path dir = file.toAbsolutePath().getParent();
+    return p.isAbsolute() || dir == null ? p : dir.resolve(p).normalize();
+  }
+
+  private static ProtocolConfigException fail(Path file, String message) {
+    return new ProtocolConfigException(file + ": " + message);
+  }
+
+  /** The config as JSON (for the run's record), paths absolute. */
+  ObjectNode describe() {
+    ObjectNode j = new ObjectMapper().createObjectNode();
+    j.put("config", file.toAbsolutePath().toString());
+    j.put("model", model.toString());
+    j.put("method", method.key());
+    j.put("top_k", topK);
+    j.put("aggregation", aggregation.isWeighted() ? "weighted" : "unweighted");
+    var names = j.putArray("tasks");
+    tasks.forEach(t -> names.add(t.name()));
+    return j;
+  }
+}
