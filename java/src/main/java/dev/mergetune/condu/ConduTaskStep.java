@@ -1,6 +1,7 @@
 package dev.mergetune.condu;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipLoader;
@@ -153,7 +154,9 @@ public final class ConduTaskStep {
   private static boolean finished(Path runDir, JsonNode manifest) throws IOException {
     if (!Files.isRegularFile(runDir.resolve(RunDirectory.RESULT_FILE))) return false;
     JsonNode recorded = RunDirectory.readJson(runDir.resolve(RunDirectory.RUN_FILE));
-    if (!recorded.equals(manifest)) {
+    // compared as parsed JSON on both sides (a long built in memory and an int read back differ as nodes)
+    ObjectMapper json = new ObjectMapper();
+    if (!recorded.equals(json.readTree(json.writeValueAsBytes(manifest)))) {
       throw new IllegalArgumentException(runDir + " holds a different finished training run; remove it or choose"
           + " another run directory");
     }
