@@ -34,6 +34,7 @@ import java.util.Set;
  * weight_scale: 100                # weighted: softmax(scale · task score)
  * variants: [task-id, task-agnostic]   # which matrices to fill (default both)
  * batch_size: 32                   # evaluation and prototype batches
+ * sequential: false                # also the baseline: one model fine-tuned on each task in turn (from the last)
  * tasks:                           # in session order
  *   - name: Aircraft
  *     train: aircraft-train.yaml   # a dataset config or an image folder (a config with splits: its train split)
@@ -43,9 +44,9 @@ import java.util.Set;
  */
 public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method method, JsonNode train,
     JsonNode templates, int topK, SemanticAggregation aggregation, boolean taskId, boolean taskAgnostic, int batchSize,
-    List<TaskEntry> tasks) {
+    boolean sequential, List<TaskEntry> tasks) {
   private static final Set<String> KNOWN = Set.of("model", "vocab", "method", "train", "templates", "top_k",
-      "aggregation", "weight_scale", "variants", "batch_size", "tasks");
+      "aggregation", "weight_scale", "variants", "batch_size", "sequential", "tasks");
   private static final Set<String> TASK_KEYS = Set.of("name", "train", "test", "train_settings", "templates");
 
   /** One task: its name, training and test data paths, its own train-setting overrides (or null) and templates. */
@@ -100,6 +101,8 @@ public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method
       agnostic = v.contains("task-agnostic");
       if (!taskId && !agnostic) throw fail(file, "'variants' is empty");
     }
+    JsonNode seq = root.path("sequential");
+    if (!seq.isMissingNode() && !seq.isBoolean()) throw fail(file, "'sequential' is true or false");
     int batch = root.path("batch_size").asInt(32);
     if (batch < 1) throw fail(file, "'batch_size' must be >= 1, got " + batch);
     JsonNode t = root.get("tasks");
@@ -121,7 +124,7 @@ public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method
       tasks.add(new TaskEntry(name, path(file, n, "train", true), path(file, n, "test", true), ts, tt));
     }
     MtilConfig c = new MtilConfig(file, model, vocab, method, train, templates, topK, aggregation, taskId, agnostic,
-        batch, tasks);
+        batch, seq.asBoolean(false), tasks);
     for (TaskEntry e : tasks) c.settings(e);  // fail now, not after hours of training, on a bad setting
     return c;
   }

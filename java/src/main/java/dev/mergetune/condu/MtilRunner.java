@@ -35,7 +35,8 @@ import java.util.Locale;
  *
  * <p>Output folder: {@code store/} (the session store), {@code runs/NN-name/} (each expert's training run),
  * {@code rows/zero-shot.json} and {@code rows/session-NN.json} (θ0's accuracies and each session's row, written as
- * soon as known), {@code report/} (Markdown, JSON and the heat maps) and {@code result.json}, written last. Running
+ * soon as known), with {@code sequential: true} also {@code runs/seq-NN-name/} and {@code rows/sequential-NN.json}
+ * (the baseline: one model fine-tuned on each task in turn, starting from the previous task's), {@code report/} (Markdown, JSON and the heat maps) and {@code result.json}, written last. Running
  * the same config again resumes: a committed session is not retrained, a recorded row not re-evaluated.
  */
 public final class MtilRunner {
@@ -43,8 +44,12 @@ public final class MtilRunner {
 
   private MtilRunner() {}
 
-  /** The filled matrices (null for a variant not asked for) and θ0's accuracy on each dataset. */
-  public record Result(AccuracyMatrix taskId, AccuracyMatrix taskAgnostic, double[] zeroShot, Path report) {}
+  /**
+   * The filled matrices (null for a variant not asked for), the sequential fine-tuning baseline's (or null) and θ0's
+   * accuracy on each dataset.
+   */
+  public record Result(AccuracyMatrix taskId, AccuracyMatrix taskAgnostic, AccuracyMatrix sequential,
+      double[] zeroShot, Path report) {}
 
   public static Result run(MtilConfig c, ClipTokenizer tokenizer, Path vocabPath, Path out, boolean progress,
       PrintWriter log) throws IOException {
@@ -91,6 +96,9 @@ public final class MtilRunner {
       byId[s] = doubles(row.get("task_id"));
       agnostic[s] = doubles(row.get("task_agnostic"));
     }
+    AccuracyMatrix seq = c.sequential()
+        ? AccuracyMatrix.of(SequentialBaseline.run(c, tokenizer, vocabPath, steps, tests, out, progress, log), names, false)
+        : null;
     AccuracyMatrix id = c.taskId() ? AccuracyMatrix.of(byId, names, false) : null;
     AccuracyMatrix ag = c.taskAgnostic() ? AccuracyMatrix.of(agnostic, names, true) : null;
     Report report = Report.titled("ConDU (" + c.method().key() + ") over " + t + " tasks: " + String.join(", ", names));
@@ -99,17 +107,20 @@ public final class MtilRunner {
     report.accuracies("Zero-shot θ0", AccuracyTable.of(zs));
     if (id != null) report.mtil("MTIL (seen tasks by their expert, unseen by aggregation)", id);
     if (ag != null) report.mtil("Task-agnostic MTIL (every entry by aggregation)", ag);
+    if (seq != null) report.mtil("Sequential fine-tuning (one model, each task in turn)", seq);
     Path reportDir = out.resolve("report");
     report.writeTo(reportDir);
     ObjectNode result = c.describe();
     if (id != null) put(result.putObject("mtil"), id);
     if (ag != null) put(result.putObject("task_agnostic"), ag);
+    if (seq != null) put(result.putObject("sequential"), seq);
     RunDirectory.writeJson(out.resolve("result.json"), result);
     if (id != null) log.printf("MTIL: %s%n", id.metrics());
     if (ag != null) log.printf("task-agnostic MTIL: %s%n", ag.metrics());
+    if (seq != null) log.printf("sequential fine-tuning: %s%n", seq.metrics());
     log.printf("report: %s%n", reportDir);
     log.flush();
-    return new Result(id, ag, zeroShot, reportDir);
+    return new Result(id, ag, seq, zeroShot, reportDir);
   }
 
   /** One session's row: the store holds tasks 0..s. */
@@ -176,17 +187,17 @@ public final class MtilRunner {
     }
   }
 
-  private static String safe(String name) {
+  static String safe(String name) {
     return name.replaceAll("[^A-Za-z0-9._-]", "_");
   }
 
-  private static ArrayNode array(double[] v) {
+  static ArrayNode array(double[] v) {
     ArrayNode a = JSON.createArrayNode();
     for (double x : v) a.add(x);
     return a;
   }
 
-  private static double[] doubles(JsonNode a) {
+  static double[] doubles(JsonNode a) {
     double[] out = new double[a.size()];
     for (int i = 0; i < out.length; i++) out[i] = a.get(i).asDouble();
     return out;

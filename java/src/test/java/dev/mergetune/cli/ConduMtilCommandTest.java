@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code condu mtil} over three tiny tasks (short end-to-end fine-tuning each): the matrices, metrics and report are
  * written; entries are checked against plain zero-shot runs of θ0 and of the trained experts (A[0][0] = expert 1
  * alone; task-agnostic A[0][1] = the mean of θ0's and expert 1's logits, the only expert then); unseen entries agree
- * between the variants; a second run resumes without training or evaluating again.
+ * between the variants; the sequential baseline chains its models; a second run resumes without training or
+ * evaluating again.
  */
 class ConduMtilCommandTest {
   static final List<String> NAMES = List.of("t-one", "t-two", "t-three");
@@ -54,7 +55,7 @@ class ConduMtilCommandTest {
     vocab = SyntheticMerges.writeClipSized(dir);
     StringBuilder y = new StringBuilder("model: theta0.safetensors\nvocab: " + vocab.getFileName() + "\n"
         + "method: e2e\ntrain: {iterations: 2, batch_size: 4, warmup: 1, lr: 1.0e-3, augment: none}\n"
-        + "templates: 'a photo of a {}.'\ntop_k: 2\nbatch_size: 8\ntasks:\n");
+        + "templates: 'a photo of a {}.'\ntop_k: 2\nbatch_size: 8\nsequential: true\ntasks:\n");
     for (int t = 0; t < 3; t++) {
       ProtocolFixtures.imageFolder(dir.resolve(NAMES.get(t) + "/train"), CLASSES.get(t), 3, t);
       ProtocolFixtures.imageFolder(dir.resolve(NAMES.get(t) + "/test"), CLASSES.get(t), 2, t + 7);
@@ -130,6 +131,15 @@ class ConduMtilCommandTest {
     float[][] mean = new float[z0.length][z0[0].length];
     for (int i = 0; i < z0.length; i++) for (int c = 0; c < z0[i].length; c++) mean[i][c] = (z0[i][c] + z1[i][c]) / 2;
     assertEquals(Accuracy.top1(mean, l1), ag.get(0).get(1).asDouble(), 1e-9, "task-agnostic A[0][1]");
+
+    // the sequential baseline: session 1 is the same fine-tuning from θ0; session 2 starts from session 1's model
+    JsonNode seq = res.at("/sequential/matrix");
+    assertEquals(a[0][0], seq.get(0).get(0).asDouble(), 1e-9);
+    assertEquals(out.resolve("runs/seq-01-t-one/model.safetensors").toAbsolutePath().toString(),
+        JSON.readTree(out.resolve("runs/seq-02-t-two/run.json").toFile()).get("model").asText());
+    int[] l2 = new int[4];
+    assertEquals(Accuracy.top1(logits(out.resolve("runs/seq-02-t-two/model.safetensors"), 0, l2), l2),
+        seq.get(1).get(0).asDouble(), 1e-9, "sequential A[1][0]");
 
     // resume: nothing is trained or evaluated again, the result is the same
     String before = Files.readString(out.resolve("result.json"));

@@ -1,0 +1,73 @@
+package dev.mergetune.condu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipLoader;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.FeatureExtractor;
+import dev.mergetune.clip.TextTokenizer;
+import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.clip.text.Truncation;
+import dev.mergetune.protocol.EvalDataset;
+import dev.mergetune.protocol.Protocols;
+import dev.mergetune.protocol.ZeroShotClip;
+import dev.mergetune.train.RunDirectory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The baseline ConDU is compared with in MTIL: one model fine-tuned on each task in turn, session s starting from
+ * session s−1's model (θ0 for the first), with the same settings as the experts; row s is that model's zero-shot
+ * accuracy on every dataset. Runs and rows are kept, so a re-run resumes.
+ */
+final class SequentialBaseline {
+  private SequentialBaseline() {}
+
+  static double[][] run(MtilConfig c, ClipTokenizer tokenizer, Path vocabPath, List<ConduTaskStep.Task> steps,
+      List<EvalDataset> tests, Path out, boolean progress, PrintWriter log) throws IOException {
+    int t = steps.size();
+    double[][] a = new double[t][];
+    Path previous = c.model();
+    for (int s = 0; s < t; s++) {
+      ConduTaskStep.Task task = steps.get(s);
+      Path runDir = out.resolve("runs").resolve(String.format(Locale.ROOT, "seq-%02d-%s", s + 1,
+          MtilRunner.safe(task.name())));
+      Path rowFile = out.resolve("rows").resolve(String.format(Locale.ROOT, "sequential-%02d.json", s + 1));
+      Path model = runDir.resolve(TrainingRun.MODEL_FILE);
+      if (!Files.isRegularFile(runDir.resolve(RunDirectory.RESULT_FILE))) {
+        TrainSettings settings = c.settings(c.tasks().get(s));
+        TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
+        try (ClipModel m = ClipLoader.load(previous)) {
+          TrainingRun.run(settings, new TrainingRun.Inputs(m, previous, "sha256:" + Theta0Ref.of(previous).sha256(),
+              tokenizer, vocabPath, data.train(), null, task.dataPath(), null, "sequential " + task.name(),
+              new FeatureExtractor(c.batchSize(), progress, null)), runDir, progress, log);
+        }
+      }
+      if (!Files.isRegularFile(rowFile)) {
+        double[] row = new double[t];
+        try (ClipModel m = ClipLoader.load(model)) {
+          ZeroShotClip zs = new ZeroShotClip(m, null, TextTokenizer.of(tokenizer, m.config().contextLength(),
+              Truncation.TRUNCATE), new FeatureExtractor(c.batchSize(), false, null));
+          for (int d = 0; d < t; d++) {
+            row[d] = Protocols.top1(zs, tests.get(d));
+            log.printf("sequential session %d, %s: %.2f%%%n", s + 1, tests.get(d).name(), row[d]);
+          }
+        }
+        ObjectNode j = new ObjectMapper().createObjectNode();
+        j.put("session", s + 1);
+        j.set("top1", MtilRunner.array(row));
+        RunDirectory.writeJson(rowFile, j);
+        log.flush();
+      }
+      a[s] = MtilRunner.doubles(RunDirectory.readJson(rowFile).get("top1"));
+      previous = model;
+    }
+    return a;
+  }
+}
