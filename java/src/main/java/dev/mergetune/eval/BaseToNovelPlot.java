@@ -6,32 +6,32 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.CategoryStyler;
 
-/** Grouped bars of Base, Novel and HM per dataset, the average row last. */
+/** Grouped bars of Base, Novel and HM per row (datasets with the average row last, or methods). */
 final class BaseToNovelPlot {
   static final int HEIGHT = 540;
 
   private BaseToNovelPlot() {}
 
-  static int width(BaseToNovelTable table) {
-    return Math.max(800, 300 + 90 * (table.rows().size() + 1));
+  static int width(int rows) {
+    return Math.max(800, 300 + 90 * rows);
   }
 
-  static CategoryChart chart(String title, BaseToNovelTable table) {
+  static CategoryChart chart(String title, List<BaseToNovelRow> rows, String axis) {
     PngFiles.headless();
     List<String> names = new ArrayList<>();
     List<Double> base = new ArrayList<>();
     List<Double> novel = new ArrayList<>();
     List<Double> hm = new ArrayList<>();
     double max = 0;
-    for (BaseToNovelRow r : table.rowsWithAverage()) {
+    for (BaseToNovelRow r : rows) {
       names.add(r.dataset());
       base.add(r.base());
       novel.add(r.novel());
       hm.add(r.hm());
       max = Math.max(max, Math.max(r.base(), r.novel()));
     }
-    CategoryChart chart = new CategoryChartBuilder().width(width(table)).height(HEIGHT).title(title)
-        .xAxisTitle("dataset").yAxisTitle("top-1 accuracy (%)").build();
+    CategoryChart chart = new CategoryChartBuilder().width(width(rows.size())).height(HEIGHT).title(title)
+        .xAxisTitle(axis).yAxisTitle("top-1 accuracy (%)").build();
     CategoryStyler s = chart.getStyler();
     ChartStyle.apply(s);
     s.setYAxisMin(0.0);

@@ -57,7 +57,17 @@ public final class Report {
   /** A base-to-novel table (Dataset | Base | Novel | HM, the Average row last) and its grouped bar plot. */
   public Report baseToNovel(String sectionTitle, BaseToNovelTable table) {
     String t = checkTitle(sectionTitle);
-    sections.add(new ReportSection.BaseToNovel(t, plotName(t, "base-to-novel"), table));
+    sections.add(new ReportSection.BaseToNovel(t, plotName(t, "base-to-novel"), table, false));
+    return this;
+  }
+
+  /**
+   * Methods compared on one dataset's base and novel classes: {@code Method | Base | Novel | HM}, one row per method
+   * (each row's name is the method), no Average row, and the grouped bar plot.
+   */
+  public Report methods(String sectionTitle, List<BaseToNovelRow> rows) {
+    String t = checkTitle(sectionTitle);
+    sections.add(new ReportSection.BaseToNovel(t, plotName(t, "base-to-novel"), BaseToNovelTable.of(rows), true));
     return this;
   }
 
@@ -99,7 +109,7 @@ public final class Report {
     for (ReportSection section : sections) {
       Chart<?, ?> chart;
       if (section instanceof ReportSection.BaseToNovel b) {
-        chart = BaseToNovelPlot.chart(b.title(), b.table());
+        chart = BaseToNovelPlot.chart(b.title(), b.printedRows(), b.byMethod() ? "method" : "dataset");
       } else if (section instanceof ReportSection.Mtil m) {
         chart = MtilHeatMapPlot.chart(mtilPlotTitle(m), m.matrix());
       } else if (section instanceof ReportSection.Accuracies a) {

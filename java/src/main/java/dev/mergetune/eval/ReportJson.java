@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
  * {"format": "mergetune-report/1", "title": ..., "sections": [
  *   {"kind": "base-to-novel", "title", "plot", "rows": [{"dataset", "base", "novel", "hm"}, ...],
  *    "average": {"dataset": "Average", "base", "novel", "hm"}},
+ *   {"kind": "methods", "title", "plot", "rows": [{"method", "base", "novel", "hm"}, ...]},
  *   {"kind": "mtil", "title", "plot", "taskAgnostic", "datasets": [...], "matrix": [[A[s][d], ...], ...],
  *    "transfer", "average", "last",
  *    "perDataset": [{"dataset", "transfer" (null for the first), "average" (column mean), "last"}, ...]},
@@ -36,11 +37,11 @@ final class ReportJson {
     for (ReportSection section : report.sections()) {
       ObjectNode s = sections.addObject();
       if (section instanceof ReportSection.BaseToNovel b) {
-        s.put("kind", "base-to-novel");
+        s.put("kind", b.byMethod() ? "methods" : "base-to-novel");
         header(s, section);
         ArrayNode rows = s.putArray("rows");
-        for (BaseToNovelRow r : b.table().rows()) row(rows.addObject(), r);
-        row(s.putObject("average"), b.table().average());
+        for (BaseToNovelRow r : b.table().rows()) row(rows.addObject(), r, b.byMethod() ? "method" : "dataset");
+        if (!b.byMethod()) row(s.putObject("average"), b.table().average(), "dataset");
       } else if (section instanceof ReportSection.Mtil m) {
         s.put("kind", "mtil");
         header(s, section);
@@ -83,8 +84,8 @@ final class ReportJson {
     s.put("plot", section.plot());
   }
 
-  private static void row(ObjectNode o, BaseToNovelRow r) {
-    o.put("dataset", r.dataset());
+  private static void row(ObjectNode o, BaseToNovelRow r, String key) {
+    o.put(key, r.dataset());
     o.put("base", r.base());
     o.put("novel", r.novel());
     o.put("hm", r.hm());

@@ -23,7 +23,8 @@ final class ReportMarkdown {
     for (ReportSection section : report.sections()) {
       b.append("\n## ").append(section.title()).append("\n\n");
       if (section instanceof ReportSection.BaseToNovel s) {
-        baseToNovel(b, s.table());
+        if (s.byMethod()) methods(b, s.table());
+        else baseToNovel(b, s.table());
       } else if (section instanceof ReportSection.Mtil s) {
         mtil(b, s.matrix());
       } else if (section instanceof ReportSection.Accuracies s) {
@@ -44,6 +45,15 @@ final class ReportMarkdown {
           .append(Decimals.one(r.novel())).append(" | ").append(Decimals.one(r.hm())).append(" |\n");
     }
     b.append("\nHM = 2·Base·Novel / (Base + Novel); the Average row's HM is the HM of the average Base and Novel.\n");
+  }
+
+  private static void methods(StringBuilder b, BaseToNovelTable table) {
+    b.append("| Method | Base | Novel | HM |\n|---|---:|---:|---:|\n");
+    for (BaseToNovelRow r : table.rows()) {
+      b.append("| ").append(cell(r.dataset())).append(" | ").append(Decimals.one(r.base())).append(" | ")
+          .append(Decimals.one(r.novel())).append(" | ").append(Decimals.one(r.hm())).append(" |\n");
+    }
+    b.append("\nHM = 2·Base·Novel / (Base + Novel).\n");
   }
 
   private static void mtil(StringBuilder b, AccuracyMatrix m) {

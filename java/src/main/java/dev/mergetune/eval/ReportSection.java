@@ -9,7 +9,13 @@ sealed interface ReportSection {
   /** The plot's file name inside the report folder. */
   String plot();
 
-  record BaseToNovel(String title, String plot, BaseToNovelTable table) implements ReportSection {}
+  /** {@code byMethod}: the rows are methods on one dataset (no Average row), else datasets. */
+  record BaseToNovel(String title, String plot, BaseToNovelTable table, boolean byMethod) implements ReportSection {
+    /** The rows as printed: with the Average row for datasets, as given for methods. */
+    List<BaseToNovelRow> printedRows() {
+      return byMethod ? table.rows() : table.rowsWithAverage();
+    }
+  }
 
   record Mtil(String title, String plot, AccuracyMatrix matrix) implements ReportSection {}
 

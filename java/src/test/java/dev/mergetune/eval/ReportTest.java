@@ -109,10 +109,26 @@ class ReportTest {
     assertTrue(md.contains("![MTIL](mtil.png)"), md);
 
     // the plots: decodable PNGs of the expected size with real content
-    assertImage(out.resolve("base-to-novel.png"), BaseToNovelPlot.width(B2N), BaseToNovelPlot.HEIGHT);
+    assertImage(out.resolve("base-to-novel.png"), BaseToNovelPlot.width(B2N.rows().size() + 1), BaseToNovelPlot.HEIGHT);
     assertImage(out.resolve("mtil.png"), MtilHeatMapPlot.width(MTIL), MtilHeatMapPlot.height(MTIL));
     assertImage(out.resolve("wise-ft-path.png"), PathPlot.WIDTH, PathPlot.HEIGHT);
     assertTrue(GraphicsEnvironment.isHeadless());
+  }
+
+  @Test
+  void methodsOnOneDatasetHaveNoAverageRow(@TempDir Path out) throws Exception {
+    List<BaseToNovelRow> rows = List.of(new BaseToNovelRow("zero-shot", 60, 70), new BaseToNovelRow("CoOp", 90, 50));
+    Report.titled("methods").methods("Shapes: base-to-novel", rows).writeTo(out);
+    String md = Files.readString(out.resolve("report.md"));
+    // CoOp: HM = 2·90·50 / 140 = 64.29
+    assertTrue(md.contains("| Method | Base | Novel | HM |\n|---|---:|---:|---:|\n| zero-shot | 60.0 | 70.0 | 64.6 |\n"
+        + "| CoOp | 90.0 | 50.0 | 64.3 |\n\nHM"), md);
+    assertTrue(!md.contains("Average"), md);
+    JsonNode s = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("sections").get(0);
+    assertEquals("methods", s.get("kind").asText());
+    assertEquals("CoOp", s.get("rows").get(1).get("method").asText());
+    assertTrue(s.get("average") == null);
+    assertImage(out.resolve("shapes-base-to-novel.png"), BaseToNovelPlot.width(2), BaseToNovelPlot.HEIGHT);
   }
 
   @Test
