@@ -1,0 +1,166 @@
+package dev.mergetune.demo;
+
+import dev.mergetune.adapt.CachedCoopMethod;
+import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.data.Dataset;
+import dev.mergetune.eval.BaseToNovelRow;
+import dev.mergetune.eval.PathCurve;
+import dev.mergetune.kernels.Dare;
+import dev.mergetune.kernels.Interpolation;
+import dev.mergetune.kernels.SegmentTable;
+import dev.mergetune.kernels.Ties;
+import dev.mergetune.tune.BaseNovelEvaluation;
+import dev.mergetune.tune.ContinueRun;
+import dev.mergetune.tune.MergeTuneSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The prompt-learning half of the demo on one CoOp-style dataset: zero-shot → CoOp on the base classes → TIES and
+ * DARE of (zero-shot, CoOp) → MergeTune continued from CoOp, each evaluated on the base and the novel classes; and the
+ * accuracy along the straight paths from the zero-shot prompt to the CoOp and to the MergeTune prompts.
+ *
+ * <p>The merges work in the prompt's own parameter space: the zero-shot model is the context CoOp starts from (the
+ * word embeddings of "a photo of a"), the fine-tuned one is CoOp's learned context, and TIES / DARE merge the single
+ * task vector (learned − initial) into the initial context with the same kernels as checkpoint merges.
+ */
+public final class PromptDemo {
+  private PromptDemo() {}
+
+  /** Knobs of the stage (defaults sized for the tiny demo CLIP on two cores). */
+  public record Options(int shots, int coopEpochs, int mergeTuneEpochs, int views, long seed, double tiesDensity,
+      float dareKeep, int pathPoints) {
+    public static Options demo() {
+      return new Options(8, 20, 10, 2, 1, 0.2, 0.3f, 11);
+    }
+  }
+
+  /** The rows (zero-shot, CoOp, the merges, MergeTune) and the path curves. */
+  public record Result(List<BaseToNovelRow> rows, List<PathCurve> curves, Path coopRun, Path mergeTuneRun) {}
+
+  /**
+   * @param in θ0 (frozen), its tokenizer and the full training data (all classes; CoOp trains on the base ones)
+   * @param test test data with every class
+   */
+  public static Result run(TrainingRun.Inputs in, Dataset test, Options o, Path out, boolean progress, PrintWriter log)
+      throws IOException {
+    TrainSettings s = TrainSettings.defaults(TrainSettings.Method.COOP);
+    s.subsample = "base";
+    s.shots = o.shots();
+    s.epochs = o.coopEpochs();
+    s.views = o.views();
+    s.seed = o.seed();
+    s.validate();
+    TrainingRun.Data data = TrainingRun.prepare(s, in.train(), in.validation());
+    TrainingRun.Inputs base = new TrainingRun.Inputs(in.model(), in.modelPath(), in.modelIdentity(), in.tokenizer(),
+        in.vocabPath(), data.train(), data.validation(), in.dataPath(), in.validationPath(), in.dataDescription()
+            + ", base classes, " + o.shots() + " shots", in.extractor());
+    Path coopDir = out.resolve("coop");
+    log.printf("== CoOp on the base classes of %s%n", test.name());
+    TrainingRun.Result coop = TrainingRun.run(s, base, coopDir, progress, log);
+
+    log.printf("== MergeTune continued from CoOp%n");
+    TrainSettings continued = TrainSettings.defaults(TrainSettings.Method.COOP);
+    continued.subsample = s.subsample;
+    continued.shots = s.shots;
+    continued.views = s.views;
+    continued.seed = s.seed;
+    continued.epochs = o.mergeTuneEpochs();
+    Path mtDir = out.resolve("mergetune");
+    ContinueRun.Result mt = ContinueRun.run(coopDir, continued.validate(), MergeTuneSettings.preset("reference-code",
+        "coop"), base, test, mtDir, progress, log);
+
+    ClipModel model = in.model();
+    BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
+        d -> TrainingRun.features(base, d, ClipImageTransform.of(model.config().imageResolution()), 1, log));
+    Tensor initial;
+    try (NoGradGuard g = new NoGradGuard()) {
+      initial = TrainingRun.initialLearner(s, model, in.tokenizer(), data.train().classNames()).context().detach()
+          .clone();
+    }
+    Tensor learned = CoopPromptLearner.readContext(coop.trainedState());
+    Tensor tuned = CoopPromptLearner.readContext(mt.trainedState());
+
+    List<BaseToNovelRow> rows = new ArrayList<>();
+    rows.add(eval.row("zero-shot", zeroShot(s, in)));
+    rows.add(eval.row("CoOp", prompts(s, in, learned)));
+    Tensor ties = merged(initial);
+    Ties.merge(table(ties), table(initial), List.of(table(learned)), new float[] {1f},
+        Ties.Options.paper().withDensity(o.tiesDensity()));
+    rows.add(eval.row(String.format(Locale.ROOT, "TIES (zero-shot, CoOp), density %.2f", o.tiesDensity()),
+        prompts(s, in, ties)));
+    Tensor dare = merged(initial);
+    Dare.merge(table(dare), table(initial), List.of(table(learned)), new float[] {1f},
+        Dare.Options.keepDensity(o.dareKeep(), o.seed(), Dare.Rescale.INVERSE));
+    rows.add(eval.row(String.format(Locale.ROOT, "DARE (zero-shot, CoOp), keep %.2f", o.dareKeep()),
+        prompts(s, in, dare)));
+    rows.add(eval.row("CoOp + MergeTune", prompts(s, in, tuned)));
+    for (BaseToNovelRow r : rows) {
+      log.printf(Locale.ROOT, "%-40s base %6.2f  novel %6.2f  HM %6.2f%n", r.dataset(), r.base(), r.novel(), r.hm());
+    }
+
+    List<PathCurve> curves = new ArrayList<>();
+    curves.addAll(path("zero-shot → CoOp", s, in, eval, initial, learned, o.pathPoints()));
+    curves.addAll(path("zero-shot → MergeTune", s, in, eval, initial, tuned, o.pathPoints()));
+    log.flush();
+    return new Result(rows, curves, coopDir, mtDir);
+  }
+
+  /** Base and novel accuracy at evenly spaced α on the straight path (1 − α)·from + α·to. */
+  private static List<PathCurve> path(String name, TrainSettings s, TrainingRun.Inputs in, BaseNovelEvaluation eval,
+      Tensor from, Tensor to, int points) {
+    List<Double> alphas = new ArrayList<>();
+    List<Double> base = new ArrayList<>();
+    List<Double> novel = new ArrayList<>();
+    Tensor at = merged(from);
+    for (int i = 0; i < points; i++) {
+      double a = (double) i / (points - 1);
+      Interpolation.wiseFt(table(at), table(from), table(to), (float) a);
+      BaseToNovelRow r = eval.row(name, prompts(s, in, at));
+      alphas.add(a);
+      base.add(r.base());
+      novel.add(r.novel());
+    }
+    return List.of(PathCurve.of(name + ", base", PathCurve.Quantity.ACCURACY, alphas, base),
+        PathCurve.of(name + ", novel", PathCurve.Quantity.ACCURACY, alphas, novel));
+  }
+
+  /** CoOp's classifier with a given context, built for whichever class names are evaluated. */
+  private static BaseNovelEvaluation.Prompts prompts(TrainSettings s, TrainingRun.Inputs in, Tensor ctx) {
+    return (names, v) -> {
+      CoopPromptLearner l = TrainingRun.initialLearner(s, in.model(), in.tokenizer(), names);
+      try (NoGradGuard g = new NoGradGuard()) {
+        l.context().copy_(ctx);
+      }
+      return l.logits(v);
+    };
+  }
+
+  /** The hand-written prompt "a photo of a {}." of zero-shot CLIP. */
+  private static BaseNovelEvaluation.Prompts zeroShot(TrainSettings s, TrainingRun.Inputs in) {
+    return (names, v) -> {
+      Tensor z = CachedCoopMethod.templateFeatures(in.model(), in.tokenizer(), names, s.template);
+      return ClipModel.normalize(v).matmul(z.t()).mul(new Scalar(in.model().logitScaleExp().item_double()));
+    };
+  }
+
+  private static Tensor merged(Tensor like) {
+    return like.clone().contiguous();
+  }
+
+  private static SegmentTable table(Tensor ctx) {
+    return SegmentTable.ofTensors(Map.of("ctx", ctx));
+  }
+}
