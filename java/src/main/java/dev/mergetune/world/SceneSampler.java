@@ -7,6 +7,8 @@ final class SceneSampler {
   /** Radius as a fraction of the image side, before a ±10 % jitter. */
   static final double SMALL = 0.19;
   static final double LARGE = 0.34;
+  /** Shapes are upright up to ±17°: a square turned 45° would be a diamond, and names should stay true. */
+  static final double MAX_TILT = 0.3;
 
   private SceneSampler() {}
 
@@ -18,7 +20,7 @@ final class SceneSampler {
     double span = size - 2 * lo;
     double cx = lo + span * r.nextDouble();
     double cy = lo + span * r.nextDouble();
-    double rotation = 2 * Math.PI * r.nextDouble();
+    double rotation = MAX_TILT * (2 * r.nextDouble() - 1);
     double phase = r.nextDouble();
     double brightness = 0.88 + 0.2 * r.nextDouble();
     return new Scene(shape, colour, texture, sizeWord, cx, cy, radius, rotation, domain, phase, brightness, r.nextLong());
