@@ -45,7 +45,8 @@ final class ClipInputs {
 
   /** CLIP's tokenizer from the merges file, checked to fit the model's token embedding. */
   static ClipTokenizer clipTokenizer(Path vocab, ClipModel model) {
-    ClipTokenizer t = ClipTokenizer.load(vocab);
+    ClipTokenizer t = model.config().vocabSize() >= ClipTokenizer.CLIP_VOCAB_SIZE ? ClipTokenizer.load(vocab)
+        : ClipTokenizer.forVocabSize(vocab, model.config().vocabSize());  // a smaller vocabulary of its own (the world's)
     if (t.vocabSize() > model.config().vocabSize()) {
       throw new IllegalArgumentException(vocab + " has " + t.vocabSize() + " tokens but the model's token embedding has "
           + model.config().vocabSize() + " rows: not this model's vocabulary");

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     description = "Continued fine-tuning, continual unification and merging of CLIP models, on the JVM.",
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
         TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
-        TrainCommand.class, ContinueCommand.class, ConduCommand.class,
+        TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
         MetricsCommand.class,
         CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {

@@ -126,6 +126,21 @@ final class BpeVocabulary {
     return new BpeVocabulary(file, vocab, encoder, merges);
   }
 
+  /** The number of merge lines after the header (non-blank lines 1 …). */
+  static int countMerges(Path file) {
+    String text = readGzipUtf8(file);
+    int n = 0;
+    boolean header = true;
+    for (String line : text.split("\n", -1)) {
+      if (header) {
+        header = false;
+      } else if (!line.isBlank()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private static String readGzipUtf8(Path file) {
     if (Files.isDirectory(file)) throw new ClipVocabularyException(file, "is a directory, not the BPE merges file");
     byte[] bytes;

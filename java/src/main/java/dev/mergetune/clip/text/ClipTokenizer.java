@@ -126,6 +126,24 @@ public final class ClipTokenizer {
     return new ClipTokenizer(BpeVocabulary.load(mergesFile, mergeCount), DEFAULT_CACHE_CAPACITY);
   }
 
+  /**
+   * A tokenizer of CLIP's construction for a model whose token embedding has {@code vocabSize} rows but was trained
+   * with a vocabulary of its own (such as the shapes world's): the merges file must hold exactly
+   * {@code vocabSize − 514} merges, so that the start and end tokens fall on the model's last two rows. For
+   * CLIP's own vocabulary use {@link #load(Path)}, which takes the first {@link #CLIP_MERGES} of a longer file.
+   *
+   * @throws ClipVocabularyException naming the file if its merge count does not give {@code vocabSize}
+   */
+  public static ClipTokenizer forVocabSize(Path mergesFile, int vocabSize) {
+    int merges = vocabSize - 514;
+    int have = BpeVocabulary.countMerges(mergesFile);
+    if (merges < 0 || have != merges) {
+      throw new ClipVocabularyException(mergesFile, "has " + have + " merges (a vocabulary of " + (have + 514)
+          + " tokens) but the model's token embedding has " + vocabSize + " rows: not this model's vocabulary");
+    }
+    return load(mergesFile, merges);
+  }
+
   /** The same vocabulary with its own piece cache of at most about {@code entries} entries (0: no cache). */
   public ClipTokenizer withCacheCapacity(int entries) {
     return new ClipTokenizer(vocab, entries);
