@@ -39,11 +39,14 @@ import org.bytedeco.pytorch.Tensor;
 public final class PromptDemo {
   private PromptDemo() {}
 
-  /** Knobs of the stage (defaults sized for the tiny demo CLIP on two cores). */
+  /**
+   * Knobs of the stage (defaults sized for the tiny demo CLIP on two cores). {@code template} is the zero-shot prompt
+   * (and MergeTune's anchor), {@code ctxInit} the words CoOp's context starts from.
+   */
   public record Options(int shots, int coopEpochs, int mergeTuneEpochs, int views, long seed, double tiesDensity,
-      float dareKeep, int pathPoints) {
-    public static Options demo() {
-      return new Options(8, 20, 10, 2, 1, 0.2, 0.3f, 11);
+      float dareKeep, int pathPoints, String template, String ctxInit) {
+    public static Options demo(String template, String ctxInit) {
+      return new Options(8, 20, 10, 2, 1, 0.2, 0.3f, 11, template, ctxInit);
     }
   }
 
@@ -62,6 +65,8 @@ public final class PromptDemo {
     s.epochs = o.coopEpochs();
     s.views = o.views();
     s.seed = o.seed();
+    s.template = o.template();
+    s.ctxInit = o.ctxInit();
     s.validate();
     TrainingRun.Data data = TrainingRun.prepare(s, in.train(), in.validation());
     TrainingRun.Inputs base = new TrainingRun.Inputs(in.model(), in.modelPath(), in.modelIdentity(), in.tokenizer(),
@@ -77,6 +82,8 @@ public final class PromptDemo {
     continued.shots = s.shots;
     continued.views = s.views;
     continued.seed = s.seed;
+    continued.template = s.template;
+    continued.ctxInit = s.ctxInit;
     continued.epochs = o.mergeTuneEpochs();
     Path mtDir = out.resolve("mergetune");
     ContinueRun.Result mt = ContinueRun.run(coopDir, continued.validate(), MergeTuneSettings.preset("reference-code",

@@ -97,6 +97,14 @@ public final class Report {
     return this;
   }
 
+  /** A section of prose (Markdown), for what the tables do not say; no plot. */
+  public Report text(String sectionTitle, String markdown) {
+    String t = checkTitle(sectionTitle);
+    if (markdown == null || markdown.isBlank()) throw new IllegalArgumentException(t + ": no text");
+    sections.add(new ReportSection.Text(t, null, markdown.strip()));
+    return this;
+  }
+
   List<ReportSection> sections() {
     return List.copyOf(sections);
   }
@@ -108,7 +116,9 @@ public final class Report {
     List<Path> written = new ArrayList<>();
     for (ReportSection section : sections) {
       Chart<?, ?> chart;
-      if (section instanceof ReportSection.BaseToNovel b) {
+      if (section instanceof ReportSection.Text) {
+        continue;
+      } else if (section instanceof ReportSection.BaseToNovel b) {
         chart = BaseToNovelPlot.chart(b.title(), b.printedRows(), b.byMethod() ? "method" : "dataset");
       } else if (section instanceof ReportSection.Mtil m) {
         chart = MtilHeatMapPlot.chart(mtilPlotTitle(m), m.matrix());

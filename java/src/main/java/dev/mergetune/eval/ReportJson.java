@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
  *   {"kind": "base-to-novel", "title", "plot", "rows": [{"dataset", "base", "novel", "hm"}, ...],
  *    "average": {"dataset": "Average", "base", "novel", "hm"}},
  *   {"kind": "methods", "title", "plot", "rows": [{"method", "base", "novel", "hm"}, ...]},
+ *   {"kind": "text", "title", "text"} (Markdown prose, no plot),
  *   {"kind": "mtil", "title", "plot", "taskAgnostic", "datasets": [...], "matrix": [[A[s][d], ...], ...],
  *    "transfer", "average", "last",
  *    "perDataset": [{"dataset", "transfer" (null for the first), "average" (column mean), "last"}, ...]},
@@ -36,7 +37,11 @@ final class ReportJson {
     ArrayNode sections = root.putArray("sections");
     for (ReportSection section : report.sections()) {
       ObjectNode s = sections.addObject();
-      if (section instanceof ReportSection.BaseToNovel b) {
+      if (section instanceof ReportSection.Text x) {
+        s.put("kind", "text");
+        s.put("title", x.title());
+        s.put("text", x.markdown());
+      } else if (section instanceof ReportSection.BaseToNovel b) {
         s.put("kind", b.byMethod() ? "methods" : "base-to-novel");
         header(s, section);
         ArrayNode rows = s.putArray("rows");

@@ -22,6 +22,10 @@ final class ReportMarkdown {
     b.append("# ").append(report.title()).append("\n");
     for (ReportSection section : report.sections()) {
       b.append("\n## ").append(section.title()).append("\n\n");
+      if (section instanceof ReportSection.Text s) {
+        b.append(s.markdown()).append('\n');
+        continue;
+      }
       if (section instanceof ReportSection.BaseToNovel s) {
         if (s.byMethod()) methods(b, s.table());
         else baseToNovel(b, s.table());

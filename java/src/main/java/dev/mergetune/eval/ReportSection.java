@@ -22,4 +22,7 @@ sealed interface ReportSection {
   record Path(String title, String plot, List<PathCurve> curves) implements ReportSection {}
 
   record Accuracies(String title, String plot, AccuracyTable table) implements ReportSection {}
+
+  /** Prose (Markdown) for the reader; no plot ({@link #plot} is null). */
+  record Text(String title, String plot, String markdown) implements ReportSection {}
 }

@@ -118,13 +118,19 @@ class ReportTest {
   @Test
   void methodsOnOneDatasetHaveNoAverageRow(@TempDir Path out) throws Exception {
     List<BaseToNovelRow> rows = List.of(new BaseToNovelRow("zero-shot", 60, 70), new BaseToNovelRow("CoOp", 90, 50));
-    Report.titled("methods").methods("Shapes: base-to-novel", rows).writeTo(out);
+    List<Path> files = Report.titled("methods").text("About", "Two *methods*.").methods("Shapes: base-to-novel", rows)
+        .writeTo(out);
+    assertEquals(List.of("shapes-base-to-novel.png", "report.md", "report.json"),
+        files.stream().map(f -> f.getFileName().toString()).toList());
     String md = Files.readString(out.resolve("report.md"));
     // CoOp: HM = 2·90·50 / 140 = 64.29
     assertTrue(md.contains("| Method | Base | Novel | HM |\n|---|---:|---:|---:|\n| zero-shot | 60.0 | 70.0 | 64.6 |\n"
         + "| CoOp | 90.0 | 50.0 | 64.3 |\n\nHM"), md);
     assertTrue(!md.contains("Average"), md);
-    JsonNode s = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("sections").get(0);
+    assertTrue(md.contains("## About\n\nTwo *methods*.\n\n## Shapes"), md);
+    JsonNode sections = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("sections");
+    assertEquals("text", sections.get(0).get("kind").asText());
+    JsonNode s = sections.get(1);
     assertEquals("methods", s.get("kind").asText());
     assertEquals("CoOp", s.get("rows").get(1).get("method").asText());
     assertTrue(s.get("average") == null);
