@@ -69,7 +69,13 @@ public final class TrainingRun {
    */
   public record Inputs(ClipModel model, Path modelPath, String modelIdentity, ClipTokenizer tokenizer, Path vocabPath,
       Dataset train, Dataset validation, Path dataPath, Path validationPath, String dataDescription,
-      FeatureExtractor extractor) {}
+      FeatureExtractor extractor) {
+    /** The same inputs with another model object (e.g. loaded only once a run is known to be needed). */
+    public Inputs withModel(ClipModel m) {
+      return new Inputs(m, modelPath, modelIdentity, tokenizer, vocabPath, train, validation, dataPath, validationPath,
+          dataDescription, extractor);
+    }
+  }
 
   /** What a finished run reports. */
   public record Result(Path dir, long steps, int bestEpoch, double bestValidationAccuracy, double lastLoss,

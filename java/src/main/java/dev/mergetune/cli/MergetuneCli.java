@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
         TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
         TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
+        DemoCommand.class,
         MetricsCommand.class,
         CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {

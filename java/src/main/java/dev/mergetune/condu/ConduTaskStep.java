@@ -1,7 +1,6 @@
 package dev.mergetune.condu;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipLoader;
@@ -88,7 +87,7 @@ public final class ConduTaskStep {
       log.printf("task %s: the expert in %s is already trained; reusing it%n", task.name(), runDir);
     } else {
       try (ClipModel model = ClipLoader.load(theta0.path())) {
-        TrainingRun.run(settings, withModel(in, model), runDir, progress, log);
+        TrainingRun.run(settings, in.withModel(model), runDir, progress, log);
       }
     }
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
@@ -152,22 +151,10 @@ public final class ConduTaskStep {
 
   /** Whether {@code runDir} holds this very run, finished; a different finished run there is an error. */
   private static boolean finished(Path runDir, JsonNode manifest) throws IOException {
-    if (!Files.isRegularFile(runDir.resolve(RunDirectory.RESULT_FILE))) return false;
-    JsonNode recorded = RunDirectory.readJson(runDir.resolve(RunDirectory.RUN_FILE));
-    // compared as parsed JSON on both sides (a long built in memory and an int read back differ as nodes)
-    ObjectMapper json = new ObjectMapper();
-    if (!recorded.equals(json.readTree(json.writeValueAsBytes(manifest)))) {
-      throw new IllegalArgumentException(runDir + " holds a different finished training run; remove it or choose"
-          + " another run directory");
-    }
+    if (RunDirectory.finished(runDir, manifest).isEmpty()) return false;
     if (!Files.isRegularFile(runDir.resolve(TrainingRun.MODEL_FILE))) {
       throw new IllegalArgumentException(runDir + " holds a finished run without " + TrainingRun.MODEL_FILE);
     }
     return true;
-  }
-
-  private static TrainingRun.Inputs withModel(TrainingRun.Inputs in, ClipModel model) {
-    return new TrainingRun.Inputs(model, in.modelPath(), in.modelIdentity(), in.tokenizer(), in.vocabPath(), in.train(),
-        in.validation(), in.dataPath(), in.validationPath(), in.dataDescription(), in.extractor());
   }
 }

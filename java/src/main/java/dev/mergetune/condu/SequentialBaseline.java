@@ -40,13 +40,14 @@ final class SequentialBaseline {
           MtilRunner.safe(task.name())));
       Path rowFile = out.resolve("rows").resolve(String.format(Locale.ROOT, "sequential-%02d.json", s + 1));
       Path model = runDir.resolve(TrainingRun.MODEL_FILE);
-      if (!Files.isRegularFile(runDir.resolve(RunDirectory.RESULT_FILE))) {
-        TrainSettings settings = c.settings(c.tasks().get(s));
-        TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
+      TrainSettings settings = c.settings(c.tasks().get(s));
+      TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
+      TrainingRun.Inputs in = new TrainingRun.Inputs(null, previous, "sha256:" + Theta0Ref.of(previous).sha256(),
+          tokenizer, vocabPath, data.train(), null, task.dataPath(), null, "sequential " + task.name(),
+          new FeatureExtractor(c.batchSize(), progress, null));
+      if (RunDirectory.finished(runDir, TrainingRun.manifest(settings, in)).isEmpty()) {
         try (ClipModel m = ClipLoader.load(previous)) {
-          TrainingRun.run(settings, new TrainingRun.Inputs(m, previous, "sha256:" + Theta0Ref.of(previous).sha256(),
-              tokenizer, vocabPath, data.train(), null, task.dataPath(), null, "sequential " + task.name(),
-              new FeatureExtractor(c.batchSize(), progress, null)), runDir, progress, log);
+          TrainingRun.run(settings, in.withModel(m), runDir, progress, log);
         }
       }
       if (!Files.isRegularFile(rowFile)) {

@@ -16,6 +16,7 @@ import dev.mergetune.kernels.Ties;
 import dev.mergetune.tune.BaseNovelEvaluation;
 import dev.mergetune.tune.ContinueRun;
 import dev.mergetune.tune.MergeTuneSettings;
+import dev.mergetune.train.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,10 +74,17 @@ public final class PromptDemo {
         in.vocabPath(), data.train(), data.validation(), in.dataPath(), in.validationPath(), in.dataDescription()
             + ", base classes, " + o.shots() + " shots", in.extractor());
     Path coopDir = out.resolve("coop");
-    log.printf("== CoOp on the base classes of %s%n", test.name());
-    TrainingRun.Result coop = TrainingRun.run(s, base, coopDir, progress, log);
+    Path coopState;
+    java.util.Optional<com.fasterxml.jackson.databind.JsonNode> done =
+        RunDirectory.finished(coopDir, TrainingRun.manifest(s, base));
+    if (done.isPresent()) {
+      coopState = coopDir.resolve(done.get().get("trained").asText());
+      log.printf("== CoOp: finished in %s%n", coopDir);
+    } else {
+      log.printf("== CoOp on the base classes of %s%n", test.name());
+      coopState = TrainingRun.run(s, base, coopDir, progress, log).trainedState();
+    }
 
-    log.printf("== MergeTune continued from CoOp%n");
     TrainSettings continued = TrainSettings.defaults(TrainSettings.Method.COOP);
     continued.subsample = s.subsample;
     continued.shots = s.shots;
@@ -86,8 +94,15 @@ public final class PromptDemo {
     continued.ctxInit = s.ctxInit;
     continued.epochs = o.mergeTuneEpochs();
     Path mtDir = out.resolve("mergetune");
-    ContinueRun.Result mt = ContinueRun.run(coopDir, continued.validate(), MergeTuneSettings.preset("reference-code",
-        "coop"), base, test, mtDir, progress, log);
+    MergeTuneSettings mts = MergeTuneSettings.preset("reference-code", "coop");
+    Path tunedState;
+    if (RunDirectory.finished(mtDir, ContinueRun.manifest(coopDir, continued.validate(), mts, base, test)).isPresent()) {
+      tunedState = mtDir.resolve("prompt.safetensors");
+      log.printf("== MergeTune: finished in %s%n", mtDir);
+    } else {
+      log.printf("== MergeTune continued from CoOp%n");
+      tunedState = ContinueRun.run(coopDir, continued, mts, base, test, mtDir, progress, log).trainedState();
+    }
 
     ClipModel model = in.model();
     BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
@@ -97,8 +112,8 @@ public final class PromptDemo {
       initial = TrainingRun.initialLearner(s, model, in.tokenizer(), data.train().classNames()).context().detach()
           .clone();
     }
-    Tensor learned = CoopPromptLearner.readContext(coop.trainedState());
-    Tensor tuned = CoopPromptLearner.readContext(mt.trainedState());
+    Tensor learned = CoopPromptLearner.readContext(coopState);
+    Tensor tuned = CoopPromptLearner.readContext(tunedState);
 
     List<BaseToNovelRow> rows = new ArrayList<>();
     rows.add(eval.row("zero-shot", zeroShot(s, in)));

@@ -4,11 +4,11 @@ import java.math.BigDecimal;
 import java.util.Locale;
 
 /** Number formatting for reports: accuracies to one decimal as the papers print them, other values compactly. */
-final class Decimals {
+public final class Decimals {
   private Decimals() {}
 
   /** One decimal, rounding half up on the double's exact value ({@code %.1f}); "-0.0" is printed as "0.0". */
-  static String one(double v) {
+  public static String one(double v) {
     String s = String.format(Locale.ROOT, "%.1f", v);
     return s.equals("-0.0") ? "0.0" : s;
   }

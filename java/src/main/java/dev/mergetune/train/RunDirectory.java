@@ -41,6 +41,20 @@ public final class RunDirectory {
     this.resumeStep = resumeStep;
   }
 
+  /**
+   * The result of the run described by {@code manifest} if {@code dir} holds it finished; empty if there is no
+   * finished run there; an error naming the folder if the finished run there is a different one.
+   */
+  public static java.util.Optional<JsonNode> finished(Path dir, JsonNode manifest) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(RESULT_FILE))) return java.util.Optional.empty();
+    Path runFile = dir.resolve(RUN_FILE);
+    if (!Files.isRegularFile(runFile)
+        || !JSON.readTree(runFile.toFile()).equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
+      throw new IllegalArgumentException(dir + " holds a different finished run; remove it or choose another folder");
+    }
+    return java.util.Optional.of(JSON.readTree(dir.resolve(RESULT_FILE).toFile()));
+  }
+
   /** Opens (creating it if needed) the folder of the run described by {@code manifest}. */
   public static RunDirectory open(Path dir, JsonNode manifest) throws IOException {
     Files.createDirectories(dir);

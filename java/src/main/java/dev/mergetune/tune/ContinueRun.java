@@ -65,13 +65,7 @@ public final class ContinueRun {
     }
     JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
     Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
-    ObjectNode manifest = JSON.createObjectNode();
-    manifest.put("format", FORMAT);
-    manifest.put("from", baselineDir.toAbsolutePath().normalize().toString());
-    manifest.set("mergetune", JSON.valueToTree(mt));
-    manifest.set("baseline", TrainingRun.manifest(baseline, in));
-    if (test != null) manifest.put("test", test.name() + " (" + test.size() + " images)");
-    RunDirectory rd = RunDirectory.open(out, manifest);
+    RunDirectory rd = RunDirectory.open(out, manifest(baselineDir, baseline, mt, in, test));
     if (method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E) {
       return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
     }
@@ -131,6 +125,18 @@ public final class ContinueRun {
     }
     rd.finish(res);
     return new Result(out, r, trained, rows, null);
+  }
+
+  /** What run.json records about a continuation (compared on resume). */
+  public static ObjectNode manifest(Path baselineDir, TrainSettings baseline, MergeTuneSettings mt,
+      TrainingRun.Inputs in, Dataset test) {
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.put("format", FORMAT);
+    manifest.put("from", baselineDir.toAbsolutePath().normalize().toString());
+    manifest.set("mergetune", JSON.valueToTree(mt));
+    manifest.set("baseline", TrainingRun.manifest(baseline, in));
+    if (test != null) manifest.put("test", test.name() + " (" + test.size() + " images)");
+    return manifest;
   }
 
   /** Zero-shot, baseline and MergeTune rows on the test data, written as a report under {@code out/report}. */

@@ -1,0 +1,174 @@
+package dev.mergetune.demo;
+
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipLoader;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.FeatureExtractor;
+import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.condu.MtilRunner;
+import dev.mergetune.data.Dataset;
+import dev.mergetune.data.ImageFolderSource;
+import dev.mergetune.eval.AccuracyMatrix;
+import dev.mergetune.eval.AccuracyTable;
+import dev.mergetune.eval.BaseToNovelRow;
+import dev.mergetune.eval.Decimals;
+import dev.mergetune.eval.Report;
+import dev.mergetune.world.World;
+import dev.mergetune.world.WorldGenerator;
+import dev.mergetune.world.WorldSpec;
+import dev.mergetune.world.WorldZeroShot;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code mergetune demo}: every method of the project on the procedural world with the committed tiny CLIP, end to
+ * end, into one report folder — zero-shot; CoOp on the base classes of one dataset, TIES and DARE of (zero-shot,
+ * CoOp), MergeTune, with base / novel / HM and the accuracy along the prompt paths; ConDU over the world's task
+ * sequence with Transfer / Average / Last, the heat maps and the sequential fine-tuning baseline.
+ *
+ * <p>Layout of {@code out}: {@code world/} (generated unless present), {@code prompts/} (the CoOp and MergeTune
+ * runs), {@code condu/} (store, runs, rows, its own report), {@code report/} (the demo's report) and
+ * {@code demo.json} (timings). Each stage resumes from what a previous run left.
+ */
+public final class Demo {
+  private Demo() {}
+
+  /**
+   * @param model the tiny CLIP pre-trained on the world (its vocabulary is the world's own)
+   * @param b2nDataset the world dataset of the prompt stage
+   */
+  public record Options(WorldSpec world, Path model, String b2nDataset, PromptDemo.Options prompts,
+      ConduDemo.Options condu, boolean progress) {}
+
+  public record Result(Path report, double seconds) {}
+
+  public static Result run(Options o, Path out, PrintWriter log) throws IOException {
+    long start = System.nanoTime();
+    Files.createDirectories(out);
+    Path worldDir = out.resolve("world");
+    World world;
+    if (Files.isRegularFile(worldDir.resolve(WorldGenerator.WORLD_JSON))) {
+      world = World.read(worldDir);
+      if (world.seed() != o.world().seed()) {
+        throw new IllegalArgumentException(worldDir + " holds the world of seed " + world.seed() + ", not "
+            + o.world().seed() + "; choose another --out");
+      }
+      log.printf("== world: %s (already generated)%n", worldDir);
+    } else {
+      log.printf("== world: generating (seed %d) into %s%n", o.world().seed(), worldDir);
+      log.flush();
+      world = WorldGenerator.generate(o.world(), worldDir);
+    }
+    double worldSeconds = seconds(start);
+    ClipTokenizer tokenizer = world.tokenizer();
+    Path vocab = world.mergesFile();
+
+    long t1 = System.nanoTime();
+    Report report = Report.titled("mergetune demo: a tiny CLIP in a world of coloured shapes");
+    report.text("What this is", intro(world, o));
+    WorldZeroShot.Result zs;
+    List<BaseToNovelRow> rows;
+    PromptDemo.Result prompts;
+    try (ClipModel model = ClipLoader.load(o.model())) {
+      log.printf("== zero-shot%n");
+      log.flush();
+      zs = WorldZeroShot.evaluate(model, world, 64);
+      List<AccuracyTable.Row> zsRows = new ArrayList<>();
+      for (Map.Entry<String, Double> e : zs.datasets().entrySet()) {
+        zsRows.add(AccuracyTable.Row.target(e.getKey(), 100 * e.getValue()));
+      }
+      report.accuracies("Zero-shot accuracy of the tiny CLIP", AccuracyTable.of(zsRows));
+      report.text("Compositional generalisation", String.format(Locale.ROOT, "Shape × colour classification over all"
+          + " %d combinations: **%s %%** top-1 on the combinations seen in pre-training, **%s %%** on the %d held-out"
+          + " combinations it never saw (chance: %s %%).", zs.classes(), Decimals.one(100 * zs.seen().top1()),
+          Decimals.one(100 * zs.heldOut().top1()), world.heldOut().size(), Decimals.one(100.0 / zs.classes())));
+
+      World.DatasetEntry d = world.dataset(o.b2nDataset());
+      Dataset train = ImageFolderSource.read(d.train(), d.name());
+      Dataset val = ImageFolderSource.read(d.val(), d.name());
+      Dataset test = ImageFolderSource.read(d.test(), d.name());
+      TrainingRun.Inputs in = new TrainingRun.Inputs(model, o.model(), "demo-tiny-clip", tokenizer, vocab, train, val,
+          d.train(), d.val(), "world dataset " + d.name(), new FeatureExtractor(64, false, null));
+      log.printf("== prompts on '%s': zero-shot, CoOp, TIES, DARE, MergeTune%n", d.name());
+      log.flush();
+      prompts = PromptDemo.run(in, test, o.prompts(), out.resolve("prompts"), o.progress(), log);
+      rows = prompts.rows();
+      report.methods("Base-to-novel on '" + d.name() + "' (CoOp trained on the base classes)", rows);
+      report.path("Accuracy along the straight prompt paths from zero-shot (α = 0)", prompts.curves());
+      report.text("Reading the prompt results", promptReading(rows, d));
+    }
+    double promptSeconds = seconds(t1);
+
+    long t2 = System.nanoTime();
+    List<ConduDemo.Task> tasks = new ArrayList<>();
+    for (String name : world.taskSequence()) {
+      World.DatasetEntry d = world.dataset(name);
+      tasks.add(new ConduDemo.Task(name, d.train(), d.test(), d.templates()));
+    }
+    log.printf("== ConDU over %s%n", world.taskSequence());
+    log.flush();
+    MtilRunner.Result condu = ConduDemo.run(o.model(), vocab, tokenizer, tasks, o.condu(), out.resolve("condu"),
+        o.progress(), log);
+    report.mtil("ConDU, MTIL (seen tasks by their expert, unseen by aggregation)", condu.taskId());
+    report.mtil("ConDU, task-agnostic MTIL", condu.taskAgnostic());
+    report.mtil("Sequential fine-tuning of one model (baseline)", condu.sequential());
+    report.text("Reading the ConDU results", conduReading(condu));
+    double conduSeconds = seconds(t2);
+
+    double total = seconds(start);
+    report.text("Time", String.format(Locale.ROOT, "World %.0f s, zero-shot and prompts %.0f s, ConDU %.0f s; total"
+        + " %.0f s on %d cores.", worldSeconds, promptSeconds, conduSeconds, total,
+        Runtime.getRuntime().availableProcessors()));
+    Path reportDir = out.resolve("report");
+    report.writeTo(reportDir);
+    log.printf("demo finished in %.0f s; report: %s%n", total, reportDir.resolve(Report.MARKDOWN));
+    log.flush();
+    return new Result(reportDir, total);
+  }
+
+  private static String intro(World world, Options o) {
+    return String.format(Locale.ROOT, "Everything here was made by this project, without downloads: a procedural"
+        + " world of %d px images of shapes, colours, textures and sizes with template captions (seed %d), a tiny CLIP"
+        + " pre-trained contrastively on it (`%s`), and its own BPE vocabulary. Some shape × colour combinations were"
+        + " held out of pre-training (%s). The downstream datasets are %s; the task sequence is %s.",
+        world.imageSize(), world.seed(), o.model().getFileName(), String.join(", ", world.heldOut()),
+        String.join(", ", world.datasets().stream().map(World.DatasetEntry::name).toList()),
+        String.join(" → ", world.taskSequence()));
+  }
+
+  private static String promptReading(List<BaseToNovelRow> rows, World.DatasetEntry d) {
+    BaseToNovelRow zs = rows.get(0);
+    BaseToNovelRow coop = rows.get(1);
+    BaseToNovelRow mt = rows.get(rows.size() - 1);
+    return String.format(Locale.ROOT, "CoOp learns a prompt context on the base classes (%s) and is tested on them"
+        + " and on the novel classes (%s) it never saw. Novel accuracy: zero-shot %s, CoOp %s, CoOp + MergeTune %s"
+        + " — MergeTune %s novel-class accuracy over CoOp here (HM %s → %s). TIES and DARE merge CoOp's context"
+        + " with the zero-shot one in the prompt's parameter space with the same kernels as checkpoint merges.",
+        String.join(", ", d.base()), String.join(", ", d.novel()), Decimals.one(zs.novel()), Decimals.one(coop.novel()),
+        Decimals.one(mt.novel()), mt.novel() > coop.novel() ? "recovers" : "does not recover", Decimals.one(coop.hm()),
+        Decimals.one(mt.hm()));
+  }
+
+  private static String conduReading(MtilRunner.Result r) {
+    AccuracyMatrix c = r.taskId();
+    AccuracyMatrix s = r.sequential();
+    return String.format(Locale.ROOT, "Transfer / Average / Last — ConDU: %s / %s / %s; task-agnostic ConDU: %s / %s"
+        + " / %s; sequential fine-tuning: %s / %s / %s. ConDU %s sequential fine-tuning on Last here. Zero-shot"
+        + " accuracy per dataset: %s.", Decimals.one(c.transfer()), Decimals.one(c.average()), Decimals.one(c.last()),
+        Decimals.one(r.taskAgnostic().transfer()), Decimals.one(r.taskAgnostic().average()),
+        Decimals.one(r.taskAgnostic().last()), Decimals.one(s.transfer()), Decimals.one(s.average()),
+        Decimals.one(s.last()), c.last() > s.last() ? "beats" : "does not beat",
+        Arrays.toString(Arrays.stream(r.zeroShot()).mapToObj(Decimals::one).toArray()));
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+}
