@@ -44,10 +44,10 @@ public final class PromptDemo {
    * Knobs of the stage (defaults sized for the tiny demo CLIP on two cores). {@code template} is the zero-shot prompt
    * (and MergeTune's anchor), {@code ctxInit} the words CoOp's context starts from.
    */
-  public record Options(int shots, int coopEpochs, int mergeTuneEpochs, int views, long seed, double tiesDensity,
-      float dareKeep, int pathPoints, String template, String ctxInit) {
+  public record Options(int shots, int batch, double lr, int coopEpochs, int mergeTuneEpochs, int views, long seed,
+      double tiesDensity, float dareKeep, int pathPoints, String template, String ctxInit) {
     public static Options demo(String template, String ctxInit) {
-      return new Options(8, 20, 10, 2, 1, 0.2, 0.3f, 11, template, ctxInit);
+      return new Options(16, 8, 0.002, 30, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit);
     }
   }
 
@@ -63,6 +63,8 @@ public final class PromptDemo {
     TrainSettings s = TrainSettings.defaults(TrainSettings.Method.COOP);
     s.subsample = "base";
     s.shots = o.shots();
+    s.batchSize = o.batch();
+    s.lr = o.lr();
     s.epochs = o.coopEpochs();
     s.views = o.views();
     s.seed = o.seed();
@@ -88,6 +90,8 @@ public final class PromptDemo {
     TrainSettings continued = TrainSettings.defaults(TrainSettings.Method.COOP);
     continued.subsample = s.subsample;
     continued.shots = s.shots;
+    continued.batchSize = s.batchSize;
+    continued.lr = s.lr;
     continued.views = s.views;
     continued.seed = s.seed;
     continued.template = s.template;

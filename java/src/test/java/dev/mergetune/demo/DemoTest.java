@@ -39,7 +39,7 @@ class DemoTest {
     PretrainSettings ps = new PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1);
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
-        new PromptDemo.Options(2, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a"),
+        new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a"),
         new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false);
     StringWriter log = new StringWriter();
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
