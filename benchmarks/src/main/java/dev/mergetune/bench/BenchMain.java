@@ -146,7 +146,8 @@ public final class BenchMain {
     if (params.containsKey("batch") && !name.contains("Overhead")) {
       return String.format(Locale.ROOT, "%.1f items/s", Integer.parseInt(params.get("batch")) / seconds);
     }
-    return String.format(Locale.ROOT, "%.0f calls/s", 1 / seconds);
+    double perSecond = 1 / seconds;  // calls of seconds each (ConduBench) keep three digits instead of printing 0
+    return String.format(Locale.ROOT, perSecond >= 100 ? "%.0f calls/s" : "%.3g calls/s", perSecond);
   }
 
   static String table(Collection<RunResult> results, String mode) {
