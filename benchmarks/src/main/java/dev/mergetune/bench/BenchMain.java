@@ -103,7 +103,7 @@ public final class BenchMain {
   static double bytesMoved(String benchmarkClass, String benchmark, Map<String, String> params) {
     if (benchmarkClass.equals(ConduBench.class.getSimpleName())) {
       double p = 4.0 * vitB16Parameters();
-      if (benchmark.equals("copy")) return 2 * p;
+      if (benchmark.startsWith("copy")) return 2 * p;
       if (benchmark.equals("decouple")) return 3 * p + p / 32;  // θ0 and U in, the expert out, 1 mask bit in
       return Double.NaN;
     }
@@ -135,7 +135,7 @@ public final class BenchMain {
     return benchmarkClass.equals(InterpolationBench.class.getSimpleName())
         || benchmarkClass.equals(MergeScaleBench.class.getSimpleName())
         || (benchmarkClass.equals(ConduBench.class.getSimpleName())
-            && (benchmark.equals("copy") || benchmark.equals("decouple")));
+            && (benchmark.startsWith("copy") || benchmark.equals("decouple")));
   }
 
   /** Items/s (a benchmark with a {@code batch} parameter) or calls/s for a time-per-operation score, else "-". */

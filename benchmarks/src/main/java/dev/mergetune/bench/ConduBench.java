@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -38,8 +39,10 @@ import org.openjdk.jmh.annotations.TearDown;
  *       before each call and deleted after it, untimed; the new delta is in memory (as after fine-tuning);
  *   <li>{@code unify}: the step's in-memory part alone (rebuild 10 + unify 11, tensor by tensor) into preallocated
  *       U and masks, the 10-task session already loaded;
- *   <li>{@code decouple}: expert 11 = θ0 + λ·M⊙U into a reusable buffer, and {@code copy}, one parameter set copied
- *       with LibTorch per tensor, as the yardstick (BenchMain turns both into GB/s and a fraction of copy);
+ *   <li>{@code decouple}: expert 11 = θ0 + λ·M⊙U into a reusable buffer; the yardsticks are {@code copy}, one
+ *       parameter set copied with LibTorch per tensor (200 calls, as MergeScaleBench), and {@code copyFlat}, the same
+ *       149.6M floats as one flat LibTorch copy (one parallel region: on a shared machine each of the 200 per-tensor
+ *       regions can wait for a descheduled thread). BenchMain turns them into GB/s and a fraction of the best copy;
  *   <li>{@code load}: {@link SessionStore#load} of the 11-task store (manifest, SHA-256 of every file, U and 11 mask
  *       files read), files in the page cache after the first call.
  * </ul>
@@ -158,6 +161,27 @@ public class ConduBench {
   }
 
   /** The 11-task store on disk, not loaded. */
+  /** Two flat buffers of one parameter set's element count. */
+  @State(Scope.Benchmark)
+  public static class FlatState {
+    Tensor from;
+    Tensor to;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      NativeRuntime.ensureTorch();
+      long n = SyntheticParameters.elements();
+      from = torch.randn(n);
+      to = torch.zeros(n);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      from.close();
+      to.close();
+    }
+  }
+
   @State(Scope.Benchmark)
   public static class ElevenTaskStore {
     Path dir;
@@ -222,6 +246,13 @@ public class ConduBench {
         p.out.get(s).copy_(p.theta0.get(s));
       }
     }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  public void copyFlat(FlatState f) {
+    f.to.copy_(f.from);
   }
 
   @Benchmark
