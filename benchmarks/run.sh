@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Runs the JMH suite: bash benchmarks/run.sh [smoke|full|scale] [benchmark-regex]
+#   bash benchmarks/run.sh full ConduBench   ConDU store at ViT-B/16 scale, 11 tasks (~2.5 GB of disk under
+#                                            benchmarks/target/condu-fixture during the run; memory figure:
+#                                            bash benchmarks/condu-memory.sh)
 # Builds the benchmarks jar if needed; prints a Markdown table (GB/s, fraction of a same-run copy) and writes it
 # with JMH's JSON under benchmarks/target/.
 set -euo pipefail

@@ -27,7 +27,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   BenchMain full         64 and 256 MB, 1 and 4 models, longer iterations (the RESULTS.md figures)
  *   BenchMain full REGEX   only the benchmarks matching REGEX
  *   BenchMain scale [REGEX] MergeScaleBench at T = 2, 8, 11 with 1 warm-up and 3 measured iterations
+ *   BenchMain full ConduBench  the ConDU store at ViT-B/16 scale, 11 tasks (minutes of store building first)
  * </pre>
+ *
+ * ConduBench is never in the default smoke run; its stores are built once per run under
+ * {@code benchmarks/target/condu-fixture} (shared by its forks) and deleted at the end.
  *
  * JMH's JSON goes to {@code benchmarks/target/jmh-<mode>.json}, the table to {@code benchmarks/target/jmh-<mode>.md}.
  */
@@ -45,13 +49,21 @@ public final class BenchMain {
     }
     Path dir = Path.of("benchmarks", "target");
     Files.createDirectories(dir);
+    boolean condu = include.contains("ConduBench");
+    Path fixture = dir.resolve("condu-fixture").toAbsolutePath();
+    List<String> jvmArgs = new ArrayList<>(List.of(condu ? "-Xmx2g" : "-Xmx6g",  // ConduBench's data are native
+        "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0"));
+    if (condu) jvmArgs.add("-Dmergetune.condu.fixture=" + fixture);
     ChainedOptionsBuilder options = new OptionsBuilder()
         .include(include)
         .forks(1)
-        .jvmArgsAppend("-Xmx6g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0")
+        .jvmArgsAppend(jvmArgs.toArray(String[]::new))
         .resultFormat(ResultFormatType.JSON)
         .result(dir.resolve("jmh-" + mode + ".json").toString());
-    if (include.contains("PathTerm")) {  // milliseconds per call
+    if (condu) {  // SingleShotTime rows take seconds to tens of seconds each; decouple and copy are ~0.1 s calls
+      options.warmupIterations(1).warmupTime(TimeValue.seconds(2))
+          .measurementIterations(smoke ? 1 : 5).measurementTime(TimeValue.seconds(2));
+    } else if (include.contains("PathTerm")) {  // milliseconds per call
       options.warmupIterations(smoke ? 1 : 3).warmupTime(TimeValue.seconds(1))
           .measurementIterations(smoke ? 2 : 5).measurementTime(TimeValue.seconds(1));
     } else if (include.contains("MergeTuneStep")) {  // seconds to minutes per step at ViT-B/16 text dims on a CPU
@@ -71,7 +83,13 @@ public final class BenchMain {
       options.param("megabytes", "64", "256").param("tasks", "2", "8", "11").warmupIterations(3).warmupTime(TimeValue.seconds(2))
           .measurementIterations(5).measurementTime(TimeValue.seconds(2));
     }
-    Collection<RunResult> results = new Runner(options.build()).run();
+    Collection<RunResult> results;
+    try {
+      if (condu) ConduFixture.delete(fixture);  // a fixture from an older build could hold an older store format
+      results = new Runner(options.build()).run();
+    } finally {
+      if (condu) ConduFixture.delete(fixture);
+    }
     String table = table(results, mode);
     System.out.println();
     System.out.println(table);
@@ -83,6 +101,12 @@ public final class BenchMain {
    * benchmarks that are not merges.
    */
   static double bytesMoved(String benchmarkClass, String benchmark, Map<String, String> params) {
+    if (benchmarkClass.equals(ConduBench.class.getSimpleName())) {
+      double p = 4.0 * vitB16Parameters();
+      if (benchmark.startsWith("copy")) return 2 * p;
+      if (benchmark.equals("decouple")) return 3 * p + p / 32;  // θ0 and U in, the expert out, 1 mask bit in
+      return Double.NaN;
+    }
     if (!params.containsKey("megabytes") && !benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) return Double.NaN;
     if (benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) {
       double p = 4.0 * vitB16Parameters();
@@ -106,10 +130,12 @@ public final class BenchMain {
     return total;
   }
 
-  /** Benchmarks whose table rows are merges: times turned into GB/s against the same run's best copy. */
-  static boolean isMerge(String benchmarkClass) {
+  /** Rows that are merges (or decouples): times turned into GB/s against the same run's best copy. */
+  static boolean isMerge(String benchmarkClass, String benchmark) {
     return benchmarkClass.equals(InterpolationBench.class.getSimpleName())
-        || benchmarkClass.equals(MergeScaleBench.class.getSimpleName());
+        || benchmarkClass.equals(MergeScaleBench.class.getSimpleName())
+        || (benchmarkClass.equals(ConduBench.class.getSimpleName())
+            && (benchmark.startsWith("copy") || benchmark.equals("decouple")));
   }
 
   /** Items/s (a benchmark with a {@code batch} parameter) or calls/s for a time-per-operation score, else "-". */
@@ -120,7 +146,8 @@ public final class BenchMain {
     if (params.containsKey("batch") && !name.contains("Overhead")) {
       return String.format(Locale.ROOT, "%.1f items/s", Integer.parseInt(params.get("batch")) / seconds);
     }
-    return String.format(Locale.ROOT, "%.0f calls/s", 1 / seconds);
+    double perSecond = 1 / seconds;  // calls of seconds each (ConduBench) keep three digits instead of printing 0
+    return String.format(Locale.ROOT, perSecond >= 100 ? "%.0f calls/s" : "%.3g calls/s", perSecond);
   }
 
   static String table(Collection<RunResult> results, String mode) {
@@ -138,7 +165,7 @@ public final class BenchMain {
       String paramText = cls + " " + params;
       double score = r.getPrimaryResult().getScore();
       double err = r.getPrimaryResult().getScoreError();
-      if (!isMerge(cls)) {  // not a merge (e.g. TokenizerBench): its own score and unit, no GB/s
+      if (!isMerge(cls, name)) {  // not a merge (e.g. TokenizerBench): its own score and unit, no GB/s
         String unit = r.getPrimaryResult().getScoreUnit();
         others.add(new Other(name, paramText, score, err, unit, rate(name, params, score, unit)));
         continue;

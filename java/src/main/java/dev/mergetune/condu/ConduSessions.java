@@ -42,7 +42,11 @@ public final class ConduSessions {
       }
       delta.put(e.getKey(), x.sub(e.getValue()).contiguous());
     }
-    addTask(store, theta0Ref, taskName, delta, prototypes);
+    try {
+      addTask(store, theta0Ref, taskName, delta, prototypes);
+    } finally {
+      delta.values().forEach(Tensor::close);  // a model's worth of native memory: free it now, not at some GC
+    }
   }
 
   /**
@@ -80,16 +84,21 @@ public final class ConduSessions {
       protos.add(prototypes);
       List<Tensor> u = new ArrayList<>();
       long[] lengths = new long[names.size()];
-      for (int s = 0; s < names.size(); s++) {
-        Tensor d = newDelta.get(s);
-        lengths[s] = d.numel();
-        u.add(Tensor.create(new float[Math.toIntExact(lengths[s])], d.sizes().vec().get()));
-      }
-      try (TaskMasks masks = new TaskMasks(DeviceKind.CPU, lengths, taskNames.size())) {
-        double[] rescalers = TensorwiseUnify.run(previous, names, newDelta, u, masks);
-        long session = previous == null ? 1 : previous.session() + 1;
-        SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames, rescalers,
-            protos), hook);
+      try {
+        for (int s = 0; s < names.size(); s++) {
+          Tensor d = newDelta.get(s);
+          lengths[s] = d.numel();
+          u.add(Tensor.create(new float[Math.toIntExact(lengths[s])], d.sizes().vec().get()));
+        }
+        try (TaskMasks masks = new TaskMasks(DeviceKind.CPU, lengths, taskNames.size())) {
+          double[] rescalers = TensorwiseUnify.run(previous, names, newDelta, u, masks);
+          long session = previous == null ? 1 : previous.session() + 1;
+          SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames, rescalers,
+              protos), hook);
+        }
+      } finally {
+        // U is a model's worth of native memory: without this it stayed until a GC, one U per session
+        u.forEach(Tensor::close);
       }
     } finally {
       if (previous != null) previous.close();
