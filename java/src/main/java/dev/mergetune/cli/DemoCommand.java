@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     + " committed tiny CLIP (zero-shot, CoOp, TIES, DARE, MergeTune, ConDU with the sequential baseline) and write"
     + " one report folder (Markdown, JSON, PNG). A few minutes on two cores; re-running resumes.")
 final class DemoCommand implements Callable<Integer> {
-  static final String MODEL = "demo/tiny-clip/model.safetensors";
+  static final String MODEL = "demo/tiny-clip/tiny-clip.safetensors";
 
   @Spec CommandSpec spec;
 
