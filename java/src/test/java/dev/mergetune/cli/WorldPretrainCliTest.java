@@ -32,6 +32,7 @@ class WorldPretrainCliTest {
     assertEquals(8, j.get("zero_shot").get("held_out").get("images").asInt());
     assertTrue(j.get("command").asText().contains("--world WORLD"), j.get("command").asText());
     assertTrue(Files.readString(dir.resolve("m.md")).contains("held out"));
+    assertTrue(Files.isRegularFile(dir.resolve("world-bpe.txt.gz")), "the vocabulary is copied beside the checkpoint");
   }
 
   @Test
