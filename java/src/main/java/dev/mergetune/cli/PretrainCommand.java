@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 /** {@code mergetune pretrain}: contrastive pre-training of a tiny CLIP on a generated world, with a zero-shot report. */
 @Command(name = "pretrain", description = "Pre-train a tiny CLIP on a world (symmetric contrastive loss, learnable"
     + " temperature, AdamW with warm-up and cosine decay); writes the checkpoint (safetensors) and NAME.json / NAME.md"
-    + " beside it with zero-shot accuracy on seen and held-out shape x colour combinations.")
+    + " beside it with zero-shot accuracy on seen and held-out shape x colour combinations, and the world's vocabulary (world-bpe.txt.gz, for --vocab).")
 final class PretrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -90,10 +90,17 @@ final class PretrainCommand implements Callable<Integer> {
     PretrainReport.write(PretrainReport.beside(out, ".json"),
         PretrainReport.pretty(PretrainReport.json(command, w, s, r, zs)));
     PretrainReport.write(PretrainReport.beside(out, ".md"), PretrainReport.markdown(command, w, s, r, zs));
+    Path vocab = out.toAbsolutePath().resolveSibling(w.mergesFile().getFileName());  // the model's tokenizer travels with it
+    byte[] merges = java.nio.file.Files.readAllBytes(w.mergesFile());
+    dev.mergetune.tensors.AtomicFiles.write(vocab, ch -> {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(merges);
+      while (b.hasRemaining()) ch.write(b);
+    });
     PrintWriter o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "pretrain: %d steps in %.1f s, loss %.3f -> %.3f; zero-shot %d-way top-1: seen %.1f%%,"
-        + " held-out %.1f%% (chance %.1f%%); %s%n", r.steps(), r.seconds(), r.firstLoss(), r.lastEpochLoss(),
-        zs.classes(), 100 * zs.seen().top1(), 100 * zs.heldOut().top1(), 100.0 / zs.classes(), out);
+        + " held-out %.1f%% (chance %.1f%%); %s (vocabulary %s)%n", r.steps(), r.seconds(), r.firstLoss(),
+        r.lastEpochLoss(), zs.classes(), 100 * zs.seen().top1(), 100 * zs.heldOut().top1(), 100.0 / zs.classes(), out,
+        vocab);
     o.flush();
     return 0;
   }

@@ -14,7 +14,7 @@ public final class Concepts {
   public record Colour(String name, int r, int g, int b) {}
 
   public static final List<String> SHAPES =
-      List.of("circle", "square", "triangle", "star", "cross", "ring", "diamond", "hexagon");
+      List.of("circle", "square", "triangle", "star", "cross", "ring", "diamond", "moon");
 
   /** Saturated colours, far from each other and from the grey backgrounds. */
   public static final List<Colour> COLOURS = List.of(

@@ -21,7 +21,7 @@ public record PretrainSettings(int epochs, int batchSize, double lr, long warmup
     if (threads < 1) throw new IllegalArgumentException("--threads must be positive, got " + threads);
   }
 
-  public static final int DEFAULT_EPOCHS = 30;
+  public static final int DEFAULT_EPOCHS = 40;
   public static final int DEFAULT_BATCH = 128;
   public static final double DEFAULT_LR = 1e-3;
   public static final long DEFAULT_WARMUP = 100;

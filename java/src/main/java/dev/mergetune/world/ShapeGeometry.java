@@ -9,7 +9,6 @@ final class ShapeGeometry {
 
   private static final double[][] TRIANGLE = regular(3, 1.0, -Math.PI / 2);
   private static final double[][] DIAMOND = regular(4, 1.0, -Math.PI / 2);
-  private static final double[][] HEXAGON = regular(6, 0.95, 0);
   private static final double[][] STAR = star(5, 1.0, 0.42);
 
   static boolean inside(String shape, double u, double v) {
@@ -30,8 +29,11 @@ final class ShapeGeometry {
       }
       case "diamond":
         return inPolygon(DIAMOND, u * 1.25, v);  // a rhombus, narrower than tall, unlike a rotated square
-      case "hexagon":
-        return inPolygon(HEXAGON, u, v);
+      case "moon": {  // a crescent: a disc with an offset disc cut out
+        double du = u - 0.38;
+        double dv = v + 0.12;
+        return u * u + v * v <= 0.88 * 0.88 && du * du + dv * dv > 0.68 * 0.68;
+      }
       default:
         throw new IllegalArgumentException("unknown shape '" + shape + "'");
     }

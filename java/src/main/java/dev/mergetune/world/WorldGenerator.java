@@ -154,9 +154,9 @@ public final class WorldGenerator {
     }
     strings(w.putArray("task_sequence"), TASK_SEQUENCE);
 
-    byte[] vocab = WorldVocabulary.encode(WorldVocabulary.learn(Captions.words()));
-    files.write(VOCAB_FILE, vocab);
-    int merges = WorldVocabulary.learn(Captions.words()).size();
+    List<String> learnt = WorldVocabulary.learn(Captions.words());
+    files.write(VOCAB_FILE, WorldVocabulary.encode(learnt));
+    int merges = learnt.size();
     checkTexts(files.root().resolve(VOCAB_FILE), merges);
     ObjectNode v = w.putObject("vocabulary");
     v.put("merges_file", VOCAB_FILE);

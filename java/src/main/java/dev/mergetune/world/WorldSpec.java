@@ -16,7 +16,7 @@ public record WorldSpec(long seed, int imageSize, int pretrainPairs, int zeroSho
     int valPerClass, int testPerClass, int contextLength) {
   public static final int DEFAULT_IMAGE_SIZE = 32;
   public static final int DEFAULT_PRETRAIN_PAIRS = 6000;
-  public static final int DEFAULT_ZERO_SHOT_PER_CLASS = 12;
+  public static final int DEFAULT_ZERO_SHOT_PER_CLASS = 24;
   public static final int DEFAULT_TRAIN_PER_CLASS = 16;
   public static final int DEFAULT_VAL_PER_CLASS = 4;
   public static final int DEFAULT_TEST_PER_CLASS = 16;

@@ -1,12 +1,9 @@
 package dev.mergetune.world;
 
 import dev.mergetune.clip.text.ClipTokenizer;
-import dev.mergetune.tensors.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +15,7 @@ import java.util.zip.GZIPOutputStream;
  * list (each distinct word counted once; the most frequent adjacent pair is merged first, ties to the
  * lexicographically smallest pair) until every word is a single symbol. Written in CLIP's gzipped merges format
  * ({@code #version: 0.2} header, one "first second" merge a line, {@code </w>} ending a word), so that
- * {@link ClipTokenizer#load(Path, int)} reads it with vocabulary size 512 + merges + 2: every world word is then one
+ * {@link ClipTokenizer#load(java.nio.file.Path, int)} reads it with vocabulary size 512 + merges + 2: every world word is then one
  * token, the start and end tokens are 512 + merges and 513 + merges.
  *
  * <p>The words are ASCII lower-case letters, whose byte-level symbols are the letters themselves.
@@ -77,29 +74,6 @@ public final class WorldVocabulary {
       throw new java.io.UncheckedIOException(e);
     }
     return bytes.toByteArray();
-  }
-
-  /**
-   * Learns the merges of {@link Captions#words()}, writes them atomically to {@code file}, and checks that the
-   * tokenizer read back from it spells every word as one token.
-   *
-   * @return the number of merges
-   */
-  public static int write(Path file) throws IOException {
-    List<String> merges = learn(Captions.words());
-    byte[] bytes = encode(merges);
-    AtomicFiles.write(file, ch -> {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) ch.write(b);
-    });
-    ClipTokenizer t = ClipTokenizer.load(file, merges.size());
-    for (String w : Captions.words()) {
-      int[] ids = t.encode(w);
-      if (ids.length != 1) {
-        throw new IllegalStateException("the learnt vocabulary spells '" + w + "' as " + ids.length + " tokens");
-      }
-    }
-    return merges.size();
   }
 
   /** The vocabulary size of a tokenizer with {@code merges} merges: 256 bytes, 256 word-final bytes, merges, 2 specials. */

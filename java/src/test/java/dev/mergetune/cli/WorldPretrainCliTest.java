@@ -32,6 +32,19 @@ class WorldPretrainCliTest {
     assertEquals(8, j.get("zero_shot").get("held_out").get("images").asInt());
     assertTrue(j.get("command").asText().contains("--world WORLD"), j.get("command").asText());
     assertTrue(Files.readString(dir.resolve("m.md")).contains("held out"));
+    assertTrue(Files.isRegularFile(dir.resolve("world-bpe.txt.gz")), "the vocabulary is copied beside the checkpoint");
+
+    // the ordinary zeroshot command reads the model with the world's smaller vocabulary and agrees with the report
+    r = CliRunner.run("zeroshot", "--model", ckpt.toString(), "--vocab", dir.resolve("world-bpe.txt.gz").toString(),
+        "--data", w.resolve("datasets/shapes/test").toString(), "--templates", "a photo of a {}", "--no-progress");
+    assertEquals(0, r.exitCode(), r.out());
+    double reported = 100 * j.get("zero_shot").get("datasets_top1").get("shapes").asDouble();
+    assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "top-1 %.2f%%", reported)), reported + " vs " + r.out());
+    Path other = dev.mergetune.clip.text.SyntheticMerges.write(dir);  // 7 merges: not this model's vocabulary
+    r = CliRunner.run("zeroshot", "--model", ckpt.toString(), "--vocab", other.toString(), "--data",
+        w.resolve("datasets/shapes/test").toString(), "--no-progress");
+    assertEquals(1, r.exitCode(), r.out());
+    assertTrue(r.out().contains("not this model's vocabulary"), r.out());
   }
 
   @Test

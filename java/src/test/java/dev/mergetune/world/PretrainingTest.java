@@ -55,6 +55,15 @@ class PretrainingTest {
     int[] first = new int[16];
     for (int i = 0; i < 16; i++) first[i] = i;
     double before = fixedBatchLoss(m, first);
+    // the method's loss on a real batch is the symmetric cross-entropy of its logits, computed here in double
+    try (NoGradGuard g = new NoGradGuard()) {
+      Tensor idx = Tensor.create(new long[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 16);
+      Tensor logits = model.logitsPerImage(model.encodeImage(images.index_select(0, idx)),
+          model.encodeText(tokens.index_select(0, idx))).contiguous();
+      float[] l = new float[16 * 16];
+      ((java.nio.FloatBuffer) logits.createBuffer()).get(l);
+      assertEquals(ContrastiveLossTest.reference(l, 16), before, 1e-5);
+    }
     assertTrue(Math.abs(before - Math.log(16)) < 1.0, "an untrained model is near chance, ln 16: " + before);
     Optimizers.Named opt = Optimizers.adamW(Map.of("all", new ArrayList<>(m.trainable().values())),
         new Optimizers.AdamWConfig(2e-3, 0.9, 0.98, 1e-6, 0.0));
