@@ -2,6 +2,7 @@ package dev.mergetune.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureCache;
 import dev.mergetune.clip.FeatureExtractor;
@@ -41,6 +42,16 @@ final class ClipInputs {
     ClipTokenizer t = clipTokenizer(vocab, model);
     int contextLength = model.config().contextLength();
     return TextTokenizer.of(t, contextLength, truncate ? Truncation.TRUNCATE : Truncation.ERROR);
+  }
+
+  /**
+   * {@link #clipTokenizer(Path, ClipModel)} for a checkpoint not otherwise loaded here (it is loaded to read its
+   * configuration, then released).
+   */
+  static ClipTokenizer clipTokenizer(Path vocab, Path model) {
+    try (ClipModel m = ClipLoader.load(model)) {
+      return clipTokenizer(vocab, m);
+    }
   }
 
   /** CLIP's tokenizer from the merges file, checked to fit the model's token embedding. */

@@ -81,7 +81,7 @@ final class ConduAddTaskCommand implements Callable<Integer> {
     TrainSettings s = options.settings(method);
     if (options.template == null) s.template = t.get(0);  // ConDU trains with the task's first template
     Path vocabFile = ClipInputs.vocabulary(vocab, model);
-    ClipTokenizer tokenizer = ClipTokenizer.load(vocabFile);
+    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, model);
     ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduInputs.promptNames(train), t);
     if (expert == null) {
       ConduTaskStep.run(store, model, tokenizer, vocabFile, s, step, runDir != null ? runDir

@@ -1,6 +1,5 @@
 package dev.mergetune.cli;
 
-import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.condu.MtilConfig;
 import dev.mergetune.condu.MtilRunner;
 import java.io.IOException;
@@ -37,7 +36,7 @@ final class ConduMtilCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     MtilConfig c = MtilConfig.read(config);
     Path vocabFile = ClipInputs.vocabulary(vocab != null ? vocab : c.vocab(), c.model());
-    MtilRunner.run(c, ClipTokenizer.load(vocabFile), vocabFile, out, !noProgress, w);
+    MtilRunner.run(c, ClipInputs.clipTokenizer(vocabFile, c.model()), vocabFile, out, !noProgress, w);
     return 0;
   }
 }

@@ -91,7 +91,7 @@ final class ConduPredictCommand implements Callable<Integer> {
     try (StoredSession s = SessionStore.load(store)) {
       theta0 = model != null ? model : s.theta0().path();
     }
-    ClipTokenizer tokenizer = ClipTokenizer.load(ClipInputs.vocabulary(vocab, theta0));
+    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(ClipInputs.vocabulary(vocab, theta0), theta0);
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];
     for (Sample s : ds.samples()) {

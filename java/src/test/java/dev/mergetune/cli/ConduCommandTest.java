@@ -182,6 +182,28 @@ class ConduCommandTest {
     }
   }
 
+  /** A model with a vocabulary of its own (the world's, smaller than CLIP's): the commands pick the right tokenizer. */
+  @Test
+  void aModelWithItsOwnSmallVocabulary() throws Exception {
+    dev.mergetune.world.WorldSpec spec = new dev.mergetune.world.WorldSpec(2, 32, 4, 1, 2, 1, 1, 20);
+    dev.mergetune.world.World world = dev.mergetune.world.WorldGenerator.generate(spec, dir.resolve("world"));
+    Path small = dir.resolve("world-clip.safetensors");
+    dev.mergetune.clip.ClipCheckpoints.save(new ClipModel(dev.mergetune.world.Pretraining.config(
+        new dev.mergetune.world.PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1), world)).initialize(3), small,
+        Map.of());
+    Path store = dir.resolve("world-store");
+    Path colours = world.dataset("colours").train();
+    CliRunner.Result r = CliRunner.run("condu", "add-task", "--store", store.toString(), "--model", small.toString(),
+        "--vocab", world.mergesFile().toString(), "--data", colours.toString(), "--name", "colours", "--templates",
+        "a photo of a {} shape", "--expert", small.toString());
+    assertEquals(0, r.exitCode(), r.out());
+    r = CliRunner.run("condu", "predict", "--store", store.toString(), "--vocab", world.mergesFile().toString(),
+        "--data", world.dataset("colours").test().toString(), "--templates", "a photo of a {} shape", "--task",
+        "colours");
+    assertEquals(0, r.exitCode(), r.out());
+    assertTrue(r.out().contains("expert 'colours' on"), r.out());
+  }
+
   private static void add(double[] sum, float[] v, double w) {
     double n = 0;
     for (float x : v) n += (double) x * x;
