@@ -48,7 +48,7 @@ public final class ConduDemo {
     train.put("lr", o.lr());
     train.put("warmup", o.warmup());
     train.put("seed", o.seed());
-    train.put("augment", "none");  // 32 px images: the crop of the MTIL recipe would cut the shapes
+    train.put("augment", "mtil");  // the recipe's random resized crop, scale (0.9, 1)
     c.put("top_k", o.topK());
     c.put("batch_size", 64);
     c.put("sequential", true);

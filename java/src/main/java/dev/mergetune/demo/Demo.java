@@ -150,7 +150,9 @@ public final class Demo {
     return String.format(Locale.ROOT, "CoOp learns a prompt context on the base classes (%s) and is tested on them"
         + " and on the novel classes (%s) it never saw. Novel accuracy: zero-shot %s, CoOp %s, CoOp + MergeTune %s"
         + " — MergeTune %s novel-class accuracy over CoOp here (HM %s → %s). TIES and DARE merge CoOp's context"
-        + " with the zero-shot one in the prompt's parameter space with the same kernels as checkpoint merges.",
+        + " with the zero-shot one in the prompt's parameter space with the same kernels as checkpoint merges. On the"
+        + " paths, α = 0 is CoOp's initial prompt \"a photo of a <class>.\" (CoOp's format ends with a period), not"
+        + " quite the zero-shot row's prompt.",
         String.join(", ", d.base()), String.join(", ", d.novel()), Decimals.one(zs.novel()), Decimals.one(coop.novel()),
         Decimals.one(mt.novel()), mt.novel() > coop.novel() ? "recovers" : "does not recover", Decimals.one(coop.hm()),
         Decimals.one(mt.hm()));

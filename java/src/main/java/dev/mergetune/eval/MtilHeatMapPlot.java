@@ -22,7 +22,12 @@ final class MtilHeatMapPlot {
   private MtilHeatMapPlot() {}
 
   static int width(AccuracyMatrix m) {
-    return Math.max(760, 330 + 78 * m.size());
+    return width(m, "");
+  }
+
+  /** Wide enough for the matrix and for the one-line title (about 10 px per character of the bold title font). */
+  static int width(AccuracyMatrix m, String title) {
+    return Math.max(Math.max(760, 330 + 78 * m.size()), 40 + 10 * title.length());
   }
 
   static int height(AccuracyMatrix m) {
@@ -50,7 +55,7 @@ final class MtilHeatMapPlot {
     double hi = Math.ceil(max);
     if (hi <= lo) hi = lo + 1;
 
-    HeatMapChart chart = new HeatMapChartBuilder().width(width(m)).height(height(m)).title(title)
+    HeatMapChart chart = new HeatMapChartBuilder().width(width(m, title)).height(height(m)).title(title)
         .xAxisTitle("evaluated on").yAxisTitle("after training session").build();
     HeatMapStyler s = chart.getStyler();
     ChartStyle.apply(s);
