@@ -28,15 +28,26 @@ public final class PngEncoder {
         raw[p++] = (byte) v;
       }
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 64);
+    return container(width, height, 8, 2, null, null, raw);  // 8-bit RGB
+  }
+
+  /**
+   * A PNG file around scanlines already laid out and filtered ({@code scanlines}: per row the filter byte, then the
+   * packed samples): signature, IHDR, PLTE and tRNS when not null, one zlib level-9 IDAT, IEND. No interlace.
+   */
+  public static byte[] container(int width, int height, int bitDepth, int colourType, byte[] plte, byte[] trns,
+      byte[] scanlines) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(scanlines.length / 2 + 64);
     out.writeBytes(SIGNATURE);
     byte[] ihdr = new byte[13];
     putInt(ihdr, 0, width);
     putInt(ihdr, 4, height);
-    ihdr[8] = 8;  // bit depth
-    ihdr[9] = 2;  // colour type: RGB
+    ihdr[8] = (byte) bitDepth;
+    ihdr[9] = (byte) colourType;
     chunk(out, "IHDR", ihdr);
-    chunk(out, "IDAT", deflate(raw));
+    if (plte != null) chunk(out, "PLTE", plte);
+    if (trns != null) chunk(out, "tRNS", trns);
+    chunk(out, "IDAT", deflate(scanlines));
     chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }

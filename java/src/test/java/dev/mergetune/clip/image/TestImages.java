@@ -7,10 +7,7 @@ import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -65,48 +62,7 @@ final class TestImages {
         }
       }
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    byte[] ihdr = new byte[13];
-    putInt(ihdr, 0, w);
-    putInt(ihdr, 4, h);
-    ihdr[8] = (byte) bitDepth;
-    ihdr[9] = (byte) colorType;
-    chunk(out, "IHDR", ihdr);
-    if (plte != null) chunk(out, "PLTE", plte);
-    if (trns != null) chunk(out, "tRNS", trns);
-    Deflater deflater = new Deflater(6);
-    deflater.setInput(raw);
-    deflater.finish();
-    ByteArrayOutputStream z = new ByteArrayOutputStream();
-    byte[] buf = new byte[8192];
-    while (!deflater.finished()) z.write(buf, 0, deflater.deflate(buf));
-    deflater.end();
-    chunk(out, "IDAT", z.toByteArray());
-    chunk(out, "IEND", new byte[0]);
-    return out.toByteArray();
-  }
-
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-    byte[] len = new byte[4];
-    putInt(len, 0, data.length);
-    out.writeBytes(len);
-    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-    out.writeBytes(t);
-    out.writeBytes(data);
-    CRC32 crc = new CRC32();
-    crc.update(t);
-    crc.update(data);
-    byte[] c = new byte[4];
-    putInt(c, 0, (int) crc.getValue());
-    out.writeBytes(c);
-  }
-
-  private static void putInt(byte[] b, int at, int v) {
-    b[at] = (byte) (v >>> 24);
-    b[at + 1] = (byte) (v >>> 16);
-    b[at + 2] = (byte) (v >>> 8);
-    b[at + 3] = (byte) v;
+    return dev.mergetune.world.PngEncoder.container(w, h, bitDepth, colorType, plte, trns, raw);
   }
 
   /** Random samples below 2^bits, reproducible from the seed. */
