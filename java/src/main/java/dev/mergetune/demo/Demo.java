@@ -134,6 +134,15 @@ public final class Demo {
   }
 
   private static String intro(World world, Options o) {
+    String trainedOn = o.model().toString().endsWith(".safetensors")
+        ? dev.mergetune.tensors.NamedTensors.metadata(o.model()).get("mergetune.world.sha256") : null;
+    String caveat = trainedOn == null || trainedOn.equals(world.sha256()) ? ""
+        : " **Note: the model was pre-trained on another world (world.json SHA-256 " + trainedOn + ", this one is "
+            + world.sha256() + "): the held-out combinations below are this world's, not necessarily the model's.**";
+    return caveat.isEmpty() ? introText(world, o) : introText(world, o) + caveat;
+  }
+
+  private static String introText(World world, Options o) {
     return String.format(Locale.ROOT, "Everything here was made by this project, without downloads: a procedural"
         + " world of %d px images of shapes, colours, textures and sizes with template captions (seed %d), a tiny CLIP"
         + " pre-trained contrastively on it (`%s`), and its own BPE vocabulary. Some shape × colour combinations were"
