@@ -35,9 +35,10 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Two modes ({@link Mode}): the task-ID expert (every image of the dataset through expert t alone, as MTIL
  * evaluates seen tasks) and semantic aggregation (θ0 + each image's top-K experts by prototype routing, unweighted
  * mean of their logits by default). Each model is a full zero-shot classifier over the evaluated dataset's own class
- * names — its own text tower, all templates averaged, logits = exp(logit_scale)·cos. Images are decoded once per
- * chunk of {@code batchSize} and run through θ0 (routing, θ0's logits) and through the selected experts only, each
- * on just the images that chose it.
+ * names — its own text tower, all templates averaged, logits = exp(logit_scale)·cos. Aggregation is expert-major:
+ * θ0 encodes every image (routing, θ0's logits), then each expert some image selected is decoupled once per
+ * classified task and run on just the images that chose it, {@code batchSize} images at a time (an image is decoded
+ * once for θ0 and once per expert it selected: decoding is far cheaper than decoupling a model per batch).
  */
 public final class ConduModel implements AutoCloseable {
   private final StoredSession session;
@@ -179,43 +180,50 @@ public final class ConduModel implements AutoCloseable {
       throw new IllegalStateException("the session store " + session.dir() + " has tasks without prototypes, so images"
           + " cannot be routed; classify with a task's expert instead");
     }
-    List<Path> images = task.images();
-    float[][] out = new float[images.size()][];
     Map<Integer, ZeroShotClassifier> heads = new HashMap<>();
+    int[] everyImage = all(task.images().size());
     try (InferenceMode guard = new InferenceMode()) {
-      for (int start = 0; start < images.size(); start += batchSize) {
-        int n = Math.min(batchSize, images.size() - start);
-        try (PointerScope scope = new PointerScope()) {
-          Tensor x = ImageBatch.loadTensor(images.subList(start, start + n), transform, ImageBatch.defaultThreads());
-          float[][] chunk = mode instanceof Expert e ? expertLogits(e.task(), task, heads, x, all(n))
-              : aggregate((Aggregate) mode, task, heads, x);
-          System.arraycopy(chunk, 0, out, start, n);
-        }
-      }
+      if (mode instanceof Expert e) return expertLogits(e.task(), task, heads, everyImage);
+      return aggregate((Aggregate) mode, task, heads);
     }
-    return out;
   }
 
-  private float[][] aggregate(Aggregate mode, ClassificationTask task, Map<Integer, ZeroShotClassifier> heads,
-      Tensor x) {
-    float[][] f0 = rows(theta0.encodeImage(x));
+  /**
+   * Expert-major aggregation over the whole task: θ0 encodes every image once (routing and θ0's logits), then each
+   * expert some image selected is decoupled once and run on just those images. An image is decoded once for θ0 and
+   * once per expert it selected; each expert is decoupled once per call, not once per batch.
+   */
+  private float[][] aggregate(Aggregate mode, ClassificationTask task, Map<Integer, ZeroShotClassifier> heads) {
+    float[][] f0 = encode(theta0, task.images(), all(task.images().size()));
     int k = Math.min(mode.topK(), session.tasks());
     Routing routing = router.route(f0, k);
     return mode.aggregation().aggregate(routing, (m, rows) -> m == ExpertLogits.THETA0
         ? head(ExpertLogits.THETA0, task, heads).logits(f0)
-        : expertLogits(m, task, heads, x, rows)).logits();
+        : expertLogits(m, task, heads, rows)).logits();
   }
 
-  /** Expert {@code t}'s logits for the images {@code rows} of the chunk {@code x} (other rows null). */
-  private float[][] expertLogits(int t, ClassificationTask task, Map<Integer, ZeroShotClassifier> heads, Tensor x,
-      int[] rows) {
+  /** Expert {@code t}'s logits for the task's images {@code rows} (other rows null). */
+  private float[][] expertLogits(int t, ClassificationTask task, Map<Integer, ZeroShotClassifier> heads, int[] rows) {
     load(t);
     ZeroShotClassifier head = head(t, task, heads);
-    int n = (int) x.size(0);
-    Tensor sub = rows.length == n ? x : x.index_select(0, Tensor.create(Arrays.stream(rows).asLongStream().toArray(), rows.length));
-    float[][] logits = head.logits(rows(expert.encodeImage(sub)));
-    float[][] out = new float[n][];
+    float[][] logits = head.logits(encode(expert, task.images(), rows));
+    float[][] out = new float[task.images().size()][];
     for (int i = 0; i < rows.length; i++) out[rows[i]] = logits[i];
+    return out;
+  }
+
+  /** Image features of {@code images[rows]} by {@code model}, decoded and encoded {@code batchSize} at a time. */
+  private float[][] encode(ClipModel model, List<Path> images, int[] rows) {
+    float[][] out = new float[rows.length][];
+    for (int start = 0; start < rows.length; start += batchSize) {
+      int n = Math.min(batchSize, rows.length - start);
+      List<Path> files = new ArrayList<>(n);
+      for (int i = start; i < start + n; i++) files.add(images.get(rows[i]));
+      try (PointerScope scope = new PointerScope()) {
+        float[][] f = rows(model.encodeImage(ImageBatch.loadTensor(files, transform, ImageBatch.defaultThreads())));
+        System.arraycopy(f, 0, out, start, n);
+      }
+    }
     return out;
   }
 

@@ -192,7 +192,7 @@ class ConduModelTest {
 
   @Test
   void onlyTheSelectedExpertsAreDecoupled() throws Exception {
-    // K = 1 over all images of task 1 in one chunk: one decouple per distinct expert that some image chose
+    // K = 1 over all images of task 1: one decouple per distinct expert that some image chose
     ClassificationTask task = tests.get(1);
     ZeroShotClip zs = plain(theta0);
     float[][] f = zs.imageFeatures(task);
@@ -202,10 +202,20 @@ class ConduModelTest {
       for (int t = 0; t < s.tasks(); t++) protos.add(s.prototypes(t).orElseThrow());
       Routing routing = new Router(protos).route(f, 1);
       for (int[] row : routing.tasks()) chosen.add(row[0]);
+      // decoupling per batch of 2 would take more: the test tells the two ways apart
+      int perBatch = 0;
+      for (int start = 0; start < f.length; start += 2) {
+        TreeSet<Integer> inBatch = new TreeSet<>();
+        for (int i = start; i < Math.min(f.length, start + 2); i++) inBatch.add(routing.tasks()[i][0]);
+        perBatch += inBatch.size();
+      }
+      assertTrue(perBatch > chosen.size(), perBatch + " per batch vs " + chosen);
     }
-    try (ConduModel m = ConduModel.open(store, null, tokenizer, 64)) {
-      m.logits(task, new ConduModel.Aggregate(1, SemanticAggregation.unweighted()));
+    // batches of 2 images: still one decouple per chosen expert for the whole task (expert-major), not per batch
+    try (ConduModel m = ConduModel.open(store, null, tokenizer, 2)) {
+      float[][] got = m.logits(task, new ConduModel.Aggregate(1, SemanticAggregation.unweighted()));
       assertEquals(chosen.size(), m.decouples(), "experts chosen " + chosen);
+      assertClose(direct(task, 1, false, 0), got, "K 1 in batches of 2");
     }
     // one image, K = 1: one expert decoupled and run, not all three
     ClassificationTask one = new ClassificationTask("one", task.classNames(), task.templates(), task.images().subList(0, 1));
