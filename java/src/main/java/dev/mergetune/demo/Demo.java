@@ -77,6 +77,11 @@ public final class Demo {
     List<BaseToNovelRow> rows;
     PromptDemo.Result prompts;
     try (ClipModel model = ClipLoader.load(o.model())) {
+      if (model.config().vocabSize() != world.vocabSize()) {
+        throw new IllegalArgumentException(o.model() + " has a token embedding of " + model.config().vocabSize()
+            + " rows, but the world's vocabulary has " + world.vocabSize() + " tokens: the demo needs a CLIP"
+            + " pre-trained on the world (`mergetune pretrain`), such as " + "demo/tiny-clip/tiny-clip.safetensors");
+      }
       log.printf("== zero-shot%n");
       log.flush();
       zs = WorldZeroShot.evaluate(model, world, 64);

@@ -115,7 +115,8 @@ public final class World {
 
   public DatasetEntry dataset(String name) {
     for (DatasetEntry d : datasets()) if (d.name().equals(name)) return d;
-    throw new IllegalArgumentException("the world has no dataset '" + name + "'");
+    throw new IllegalArgumentException("the world has no dataset '" + name + "' (it has "
+        + datasets().stream().map(DatasetEntry::name).toList() + ")");
   }
 
   public List<DomainEntry> domains() {
