@@ -7,6 +7,8 @@ import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.adapt.CachedFeatures;
+import dev.mergetune.eval.AccuracyGrid;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.PathCurve;
 import dev.mergetune.kernels.Dare;
@@ -51,8 +53,12 @@ public final class PromptDemo {
     }
   }
 
-  /** The rows (zero-shot, CoOp, the merges, MergeTune) and the path curves. */
-  public record Result(List<BaseToNovelRow> rows, List<PathCurve> curves, Path coopRun, Path mergeTuneRun) {}
+  /**
+   * The rows (zero-shot, CoOp, the merges, MergeTune), the path curves, and the all-class top-1 of zero-shot, CoOp
+   * and MergeTune on the test set (source) and its domain-shifted versions (null without them).
+   */
+  public record Result(List<BaseToNovelRow> rows, List<PathCurve> curves, AccuracyGrid domains, Path coopRun,
+      Path mergeTuneRun) {}
 
   /**
    * @param in θ0 (frozen), its tokenizer and the full training data (all classes; CoOp trains on the base ones)
@@ -60,6 +66,15 @@ public final class PromptDemo {
    */
   public static Result run(TrainingRun.Inputs in, Dataset test, Options o, Path out, boolean progress, PrintWriter log)
       throws IOException {
+    return run(in, test, List.of(), o, out, progress, log);
+  }
+
+  /**
+   * @param domains domain-shifted test sets with the test set's classes (the learned context is class-agnostic, so
+   *     it is evaluated over all classes there, as in CoOp's domain-generalisation protocol)
+   */
+  public static Result run(TrainingRun.Inputs in, Dataset test, List<Dataset> domains, Options o, Path out,
+      boolean progress, PrintWriter log) throws IOException {
     TrainSettings s = TrainSettings.defaults(TrainSettings.Method.COOP);
     s.subsample = "base";
     s.shots = o.shots();
@@ -140,8 +155,34 @@ public final class PromptDemo {
     List<PathCurve> curves = new ArrayList<>();
     curves.addAll(path("zero-shot → CoOp", s, in, eval, initial, learned, o.pathPoints()));
     curves.addAll(path("zero-shot → MergeTune", s, in, eval, initial, tuned, o.pathPoints()));
+    AccuracyGrid grid = domains.isEmpty() ? null : domains(s, base, test, domains, List.of(zeroShot(s, in),
+        prompts(s, in, learned), prompts(s, in, tuned)), log);
     log.flush();
-    return new Result(rows, curves, coopDir, mtDir);
+    return new Result(rows, curves, grid, coopDir, mtDir);
+  }
+
+  /** Top-1 over all classes of zero-shot, CoOp and MergeTune on the test set (source) and each domain set. */
+  private static AccuracyGrid domains(TrainSettings s, TrainingRun.Inputs in, Dataset test, List<Dataset> domains,
+      List<BaseNovelEvaluation.Prompts> prompts, PrintWriter log) {
+    List<AccuracyGrid.Row> rows = new ArrayList<>();
+    List<Dataset> sets = new ArrayList<>(List.of(test));
+    sets.addAll(domains);
+    for (Dataset d : sets) {
+      if (!d.classNames().equals(test.classNames())) {
+        throw new IllegalArgumentException("domain set " + d.name() + " has classes " + d.classNames() + ", not "
+            + test.classNames());
+      }
+      CachedFeatures f = TrainingRun.features(in, d, ClipImageTransform.of(in.model().config().imageResolution()), 1,
+          log);
+      double[] top1 = new double[prompts.size()];
+      try (NoGradGuard g = new NoGradGuard()) {
+        for (int m = 0; m < top1.length; m++) {
+          top1[m] = 100 * f.accuracy(prompts.get(m).logits(d.classNames(), f.view(0)));
+        }
+      }
+      rows.add(new AccuracyGrid.Row(d.name(), top1, d == test));
+    }
+    return new AccuracyGrid(List.of("zero-shot", "CoOp", "CoOp + MergeTune"), rows);
   }
 
   /** Base and novel accuracy at evenly spaced α on the straight path (1 − α)·from + α·to. */

@@ -97,6 +97,13 @@ public final class Report {
     return this;
   }
 
+  /** Several methods' top-1 per dataset with the targets' average per method, and grouped bars. */
+  public Report accuracyGrid(String sectionTitle, AccuracyGrid grid) {
+    String t = checkTitle(sectionTitle);
+    sections.add(new ReportSection.Grid(t, plotName(t, "accuracy"), grid));
+    return this;
+  }
+
   /** A section of prose (Markdown), for what the tables do not say; no plot. */
   public Report text(String sectionTitle, String markdown) {
     String t = checkTitle(sectionTitle);
@@ -124,6 +131,8 @@ public final class Report {
         chart = MtilHeatMapPlot.chart(mtilPlotTitle(m), m.matrix());
       } else if (section instanceof ReportSection.Accuracies a) {
         chart = AccuracyTablePlot.chart(a.title(), a.table());
+      } else if (section instanceof ReportSection.Grid g) {
+        chart = AccuracyGridPlot.chart(g.title(), g.grid());
       } else {
         ReportSection.Path p = (ReportSection.Path) section;
         chart = PathPlot.chart(p.title(), p.curves());

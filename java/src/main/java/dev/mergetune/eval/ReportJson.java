@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
  *    "average": {"dataset": "Average", "base", "novel", "hm"}},
  *   {"kind": "methods", "title", "plot", "rows": [{"method", "base", "novel", "hm"}, ...]},
  *   {"kind": "text", "title", "text"} (Markdown prose, no plot),
+ *   {"kind": "accuracy-grid", "title", "plot", "methods": [...], "rows": [{"dataset", "source", "top1": [...]}],
+ *    "average": [per method, over the target rows]},
  *   {"kind": "mtil", "title", "plot", "taskAgnostic", "datasets": [...], "matrix": [[A[s][d], ...], ...],
  *    "transfer", "average", "last",
  *    "perDataset": [{"dataset", "transfer" (null for the first), "average" (column mean), "last"}, ...]},
@@ -51,6 +53,21 @@ final class ReportJson {
         s.put("kind", "mtil");
         header(s, section);
         mtil(s, m.matrix());
+      } else if (section instanceof ReportSection.Grid g) {
+        s.put("kind", "accuracy-grid");
+        header(s, section);
+        ArrayNode methods = s.putArray("methods");
+        g.grid().methods().forEach(methods::add);
+        ArrayNode rows = s.putArray("rows");
+        for (AccuracyGrid.Row r : g.grid().rows()) {
+          ObjectNode o = rows.addObject();
+          o.put("dataset", r.dataset());
+          o.put("source", r.source());
+          ArrayNode v = o.putArray("top1");
+          for (double x : r.top1()) v.add(x);
+        }
+        ArrayNode avg = s.putArray("average");
+        for (double x : g.grid().targetAverages()) avg.add(x);
       } else if (section instanceof ReportSection.Accuracies a) {
         s.put("kind", "accuracy");
         header(s, section);

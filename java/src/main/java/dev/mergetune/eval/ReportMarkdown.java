@@ -33,6 +33,8 @@ final class ReportMarkdown {
         mtil(b, s.matrix());
       } else if (section instanceof ReportSection.Accuracies s) {
         accuracies(b, s.table());
+      } else if (section instanceof ReportSection.Grid s) {
+        grid(b, s.grid());
       } else {
         path(b, ((ReportSection.Path) section).curves());
       }
@@ -107,6 +109,20 @@ final class ReportMarkdown {
         .append(Decimals.one(table.average())).append(" |\n");
     b.append("\nTop-1 accuracy (%); the Average is over the target datasets").append(sources ? " (sources excluded)" : "")
         .append(".\n");
+  }
+
+  private static void grid(StringBuilder b, AccuracyGrid g) {
+    b.append("| Dataset |");
+    for (String m : g.methods()) b.append(' ').append(cell(m)).append(" |");
+    b.append("\n|---|").append("---:|".repeat(g.methods().size())).append('\n');
+    for (AccuracyGrid.Row r : g.rows()) {
+      b.append("| ").append(cell(r.dataset())).append(r.source() ? " (source)" : "").append(" |");
+      for (double v : r.top1()) b.append(' ').append(Decimals.one(v)).append(" |");
+      b.append('\n');
+    }
+    b.append("| **Average** (targets) |");
+    for (double v : g.targetAverages()) b.append(' ').append(Decimals.one(v)).append(" |");
+    b.append("\n\nTop-1 accuracy (%); source rows are not averaged.\n");
   }
 
   private static void path(StringBuilder b, List<PathCurve> curves) {

@@ -23,6 +23,8 @@ sealed interface ReportSection {
 
   record Accuracies(String title, String plot, AccuracyTable table) implements ReportSection {}
 
+  record Grid(String title, String plot, AccuracyGrid grid) implements ReportSection {}
+
   /** Prose (Markdown) for the reader; no plot ({@link #plot} is null). */
   record Text(String title, String plot, String markdown) implements ReportSection {}
 }

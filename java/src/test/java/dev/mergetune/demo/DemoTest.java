@@ -45,7 +45,7 @@ class DemoTest {
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
     String md = Files.readString(r.report().resolve("report.md"));
     for (String title : List.of("## What this is", "## Zero-shot accuracy of the tiny CLIP", "## Compositional generalisation",
-        "## Base-to-novel on 'shapes'", "## Accuracy along the straight prompt paths", "## ConDU, MTIL",
+        "## Base-to-novel on 'shapes'", "## Accuracy along the straight prompt paths", "## Domain shift", "## ConDU, MTIL",
         "## ConDU, task-agnostic MTIL", "## Sequential fine-tuning of one model", "## Reading the ConDU results",
         "## Time")) {
       assertTrue(md.contains(title), title + " missing:\n" + md);

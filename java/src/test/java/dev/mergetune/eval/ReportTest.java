@@ -138,6 +138,26 @@ class ReportTest {
   }
 
   @Test
+  void anAccuracyGridAveragesTheTargetRowsPerMethod(@TempDir Path out) throws Exception {
+    AccuracyGrid g = new AccuracyGrid(List.of("zero-shot", "CoOp"), List.of(
+        new AccuracyGrid.Row("photo", new double[] {60, 80}, true),
+        new AccuracyGrid.Row("sketch", new double[] {20, 10}, false),
+        new AccuracyGrid.Row("noise", new double[] {30, 35}, false)));
+    assertArrayEquals(new double[] {25, 22.5}, g.targetAverages(), 1e-12);  // (20 + 30) / 2, (10 + 35) / 2
+    Report.titled("grid").accuracyGrid("Domain shift", g).writeTo(out);
+    String md = Files.readString(out.resolve("report.md"));
+    assertTrue(md.contains("| Dataset | zero-shot | CoOp |\n|---|---:|---:|\n| photo (source) | 60.0 | 80.0 |\n"
+        + "| sketch | 20.0 | 10.0 |\n| noise | 30.0 | 35.0 |\n| **Average** (targets) | 25.0 | 22.5 |\n"), md);
+    JsonNode s = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("sections").get(0);
+    assertEquals("accuracy-grid", s.get("kind").asText());
+    assertEquals(22.5, s.get("average").get(1).asDouble(), 0);
+    assertImage(out.resolve("domain-shift.png"), AccuracyGridPlot.width(g), AccuracyGridPlot.HEIGHT);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new AccuracyGrid(List.of("a"), List.of(new AccuracyGrid.Row("x", new double[] {1, 2}, false))));
+    assertTrue(e.getMessage().contains("x: 2 accuracies for 1 methods"), e.getMessage());
+  }
+
+  @Test
   void plotNamesFollowTheTitlesAndStayUnique() throws Exception {
     AccuracyMatrix agnostic = MTIL.withTaskAgnostic(true);
     List<Path> files = Report.titled("two matrices")
