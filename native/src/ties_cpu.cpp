@@ -228,6 +228,32 @@ struct TileAcc {
   TiesAcc at(int64_t e) const { return TiesAcc{mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]}; }
 };
 
+// Model values m (minus bb when not NULL) into the accumulators over [lo, hi), with ties_kept's position test
+// fixed by kAt (0: below the cutoff, 1: not). Returns the largest magnitude pattern seen. Not inlined: GCC only
+// if-converts and vectorises these loops when they stand alone (with this file's flags, cmake/CMakeLists.txt).
+template <int64_t kAt>
+__attribute__((noinline)) uint32_t accumulate_run(const float* __restrict__ m, const float* __restrict__ bb, int64_t lo, int64_t hi, uint32_t t, float w, double* __restrict__ mass, int32_t* __restrict__ count,
+                        float* __restrict__ pos, float* __restrict__ neg, float* __restrict__ wpos,
+                        float* __restrict__ wneg) {
+  uint32_t worst = 0;
+  if (bb != nullptr) {
+    for (int64_t e = lo; e < hi; ++e) {
+      const float d = m[e] - bb[e];
+      const uint32_t a = ties_magnitude_bits(d);
+      worst = std::max(worst, a);
+      ties_update(d, ties_kept(a, t, kAt, 1), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
+    }
+  } else {
+    for (int64_t e = lo; e < hi; ++e) {
+      const float d = m[e];
+      const uint32_t a = ties_magnitude_bits(d);
+      worst = std::max(worst, a);
+      ties_update(d, ties_kept(a, t, kAt, 1), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
+    }
+  }
+  return worst;
+}
+
 // Models in order over elements [j0, j0 + len) of segment s. Returns whether every δ was finite (only tested when
 // `check`).
 bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const uint32_t* thresholds,
@@ -251,15 +277,13 @@ bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const
     const float* __restrict__ m = tab.model(i, s) + j0;
     const float* __restrict__ bb = b != nullptr ? b + j0 : nullptr;
     const uint32_t t = thresholds[q];
-    const int64_t c = cutoffs[q] - j0;  // element e is below the cutoff when e < c
+    // Element e is below the cutoff when e < c: the tile splits into [0, c) and [c, len), where ties_kept's
+    // position test is a constant (so the loops are branch-free, like the base / no-base choice).
+    const int64_t c = std::min(std::max(cutoffs[q] - j0, int64_t{0}), len);
     const float w = weights[i];
     uint32_t worst = 0;
-    for (int64_t e = 0; e < len; ++e) {
-      const float d = bb != nullptr ? m[e] - bb[e] : m[e];
-      const uint32_t a = ties_magnitude_bits(d);
-      worst = std::max(worst, a);
-      ties_update(d, ties_kept(a, t, e, c), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
-    }
+    worst = std::max(worst, accumulate_run<0>(m, bb, 0, c, t, w, mass, count, pos, neg, wpos, wneg));
+    worst = std::max(worst, accumulate_run<1>(m, bb, c, len, t, w, mass, count, pos, neg, wpos, wneg));
     ok = ok && !(check && worst >= kNonFinite);
   }
   return ok;
@@ -274,6 +298,41 @@ int64_t first_bad_delta(const Table& tab, int64_t s, int64_t j0, int64_t len) {
     }
   }
   return len;
+}
+
+// A tile's results: ties_result per element, specialised on the election and the aggregate (compile-time
+// constants, so the loop is branch-free and vectorises; the float operations are ties_result's, in its order).
+// Returns whether every result is finite.
+template <int32_t kElection, int32_t kAggregate, bool kHasBase>
+bool tile_results_for(const TileAcc& acc, int64_t len, const float* __restrict__ base, float z, float lambda,
+                      float* __restrict__ result) {
+  uint32_t finite = 1;
+  for (int64_t e = 0; e < len; ++e) {
+    const TiesAcc a{acc.mass[e], acc.count[e], acc.pos[e], acc.neg[e], acc.wpos[e], acc.wneg[e]};
+    const float r = ties_result(a, kElection, z, kAggregate, lambda, kHasBase, kHasBase ? base[e] : 0.0f);
+    result[e] = r;
+    finite &= ties_magnitude_bits(r) < kNonFinite ? 1u : 0u;
+  }
+  return finite != 0;
+}
+
+// One specialised tile_results_for, chosen once per call; `base` is NULL when the models are deltas.
+using TileResults = bool (*)(const TileAcc&, int64_t, const float*, float, float, float*);
+
+template <int32_t kElection, int32_t kAggregate>
+bool tile_results_any_base(const TileAcc& acc, int64_t len, const float* base, float z, float lambda, float* result) {
+  return base != nullptr ? tile_results_for<kElection, kAggregate, true>(acc, len, base, z, lambda, result)
+                         : tile_results_for<kElection, kAggregate, false>(acc, len, base, z, lambda, result);
+}
+
+TileResults tile_results(int32_t election, int32_t aggregate) {
+  const bool count = election == MT_TIES_ELECT_COUNT, mean = aggregate == MT_TIES_DISJOINT_MEAN;
+  if (count) {
+    return mean ? tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_MEAN>
+                : tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_SUM>;
+  }
+  return mean ? tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_MEAN>
+              : tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_SUM>;
 }
 
 }  // namespace
@@ -323,6 +382,7 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
   const int32_t max_parts = cpu_threads();
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   std::vector<float> bad_result(static_cast<size_t>(max_parts), 0.0f);
+  const TileResults finish = tile_results(election, aggregate);
   parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
     TileAcc acc;
     std::vector<float> result(kTile);
@@ -333,11 +393,7 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
       for (int64_t t0 = 0; t0 < n; t0 += kTile) {
         const int64_t j = j0 + t0, len = std::min(kTile, n - t0);
         const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc);
-        bool all = true;
-        for (int64_t e = 0; e < len; ++e) {
-          result[e] = ties_result(acc.at(e), election, z, aggregate, lambda, b != nullptr, b != nullptr ? b[j + e] : 0.0f);
-          all = all && (!check || std::isfinite(result[e]));
-        }
+        const bool all = finish(acc, len, b != nullptr ? b + j : nullptr, z, lambda, result.data()) || !check;
         if (finite && all) {
           std::memcpy(o + j, result.data(), sizeof(float) * static_cast<size_t>(len));
           continue;

@@ -9,6 +9,7 @@
 
 #include "mergetune/mergetune.h"
 #include "test_main.h"
+#include "ties_internal.h"
 #include "ties_ref.h"
 
 namespace {
@@ -429,6 +430,60 @@ MT_TEST(ties_results_do_not_depend_on_thread_count) {
     }
     MT_CHECK(out == first);
     MT_CHECK(census == first_census);
+  }
+  mt_set_num_threads(0);
+}
+
+// The merge and census bit for bit against ties_internal.h's element rule evaluated one element at a time (the
+// CPU passes split tiles at the tie cutoffs and vectorise; this holds them to the scalar rule): odd lengths, many
+// segments (empty ones too), cutoffs inside tiles, both elections and aggregates, with and without a base, 1/2/3
+// threads.
+MT_TEST(ties_merge_and_census_equal_the_scalar_element_rule_bit_for_bit) {
+  for (const bool with_base : {true, false}) {
+    std::vector<int64_t> lens;
+    for (int64_t s = 0; s < 23; ++s) lens.push_back(s % 5 == 4 ? 0 : (s * 997 + 13) % 5003 + (s == 7 ? 70001 : 1));
+    const Set p = Set::random(lens, 3, with_base, 77 + with_base);
+    const int64_t S = p.S();
+    std::vector<int64_t> keep(3 * S);
+    for (size_t q = 0; q < keep.size(); ++q) keep[q] = p.lengths[q % S] / 3 + (q % 2);
+    const Plan plan = trim(p, keep, MT_TIES_TIES_EXACT);
+    const std::vector<float> w{1.0f, -0.75f, 1.5f};
+    std::vector<float> zero(S);
+    for (int64_t s = 0; s < S; ++s) zero[s] = static_cast<float>(s % 3) - 1.0f;
+    for (const int32_t election : {MT_TIES_ELECT_MASS, MT_TIES_ELECT_COUNT}) {
+      for (const int32_t aggregate : {MT_TIES_DISJOINT_SUM, MT_TIES_DISJOINT_MEAN}) {
+        std::vector<std::vector<float>> want(S);
+        std::vector<int64_t> want_census(S, 0);
+        for (int64_t s = 0; s < S; ++s) {
+          for (int64_t j = 0; j < p.lengths[s]; ++j) {
+            mt::TiesAcc a;
+            mt::ties_init(a);
+            const float b0 = with_base ? p.base[s][j] : 0.0f;
+            for (int32_t i = 0; i < 3; ++i) {
+              const size_t q = static_cast<size_t>(i) * S + s;
+              const float d = with_base ? p.models[i][s][j] - b0 : p.models[i][s][j];
+              mt::ties_add(a, d, mt::ties_kept(mt::ties_magnitude_bits(d), plan.thresholds[q], j, plan.cutoffs[q]),
+                           w[i]);
+            }
+            want[s].push_back(mt::ties_result(a, election, zero[s], aggregate, 0.3f, with_base, b0));
+            want_census[s] += static_cast<int64_t>(mt::ties_elect(a, election, 0.0f));
+          }
+        }
+        for (const int32_t threads : {1, 2, 3}) {
+          mt_set_num_threads(threads);
+          const auto out = merge(p, plan, w, election, zero, aggregate, 0.3f);
+          for (int64_t s = 0; s < S; ++s) {
+            MT_CHECK(out[s].size() == want[s].size() &&
+                     std::memcmp(out[s].data(), want[s].data(), 4 * want[s].size()) == 0);
+          }
+          std::vector<int64_t> census(S);
+          MT_CHECK(mt_ties_sign_census_f32(CPU, nullptr, S, p.lengths.data(), p.b(), 3, p.model_ptrs.data(),
+                                           plan.thresholds.data(), plan.cutoffs.data(), w.data(), election,
+                                           census.data(), MT_CHECK_FINITE) == MT_OK);
+          MT_CHECK(census == want_census);
+        }
+      }
+    }
   }
   mt_set_num_threads(0);
 }
