@@ -232,9 +232,11 @@ struct TileAcc {
 // fixed by kAt (0: below the cutoff, 1: not). Returns the largest magnitude pattern seen. Not inlined: GCC only
 // if-converts and vectorises these loops when they stand alone (with this file's flags, cmake/CMakeLists.txt).
 template <int64_t kAt>
-__attribute__((noinline)) uint32_t accumulate_run(const float* __restrict__ m, const float* __restrict__ bb, int64_t lo, int64_t hi, uint32_t t, float w, double* __restrict__ mass, int32_t* __restrict__ count,
-                        float* __restrict__ pos, float* __restrict__ neg, float* __restrict__ wpos,
-                        float* __restrict__ wneg) {
+__attribute__((noinline)) uint32_t accumulate_run(const float* __restrict__ m, const float* __restrict__ bb,
+                                                  int64_t lo, int64_t hi, uint32_t t, float w,
+                                                  double* __restrict__ mass, int32_t* __restrict__ count,
+                                                  float* __restrict__ pos, float* __restrict__ neg,
+                                                  float* __restrict__ wpos, float* __restrict__ wneg) {
   uint32_t worst = 0;
   if (bb != nullptr) {
     for (int64_t e = lo; e < hi; ++e) {

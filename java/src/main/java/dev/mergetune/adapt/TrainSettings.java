@@ -139,6 +139,11 @@ public final class TrainSettings {
     return s;
   }
 
+  /** An independent copy (every setting, as run.json would record it). */
+  public TrainSettings copy() {
+    return new com.fasterxml.jackson.databind.ObjectMapper().convertValue(this, TrainSettings.class);
+  }
+
   /**
    * Sets the run's length from the options given (null: keep the recipe's): epochs, or iterations instead of
    * epochs; not both.

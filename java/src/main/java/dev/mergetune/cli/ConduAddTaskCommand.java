@@ -82,10 +82,10 @@ final class ConduAddTaskCommand implements Callable<Integer> {
     if (options.template == null) s.template = t.get(0);  // ConDU trains with the task's first template
     Path vocabFile = ClipInputs.vocabulary(vocab, model);
     ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, model);
-    ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduInputs.promptNames(train), t);
+    ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduTaskStep.promptNames(train), t);
     if (expert == null) {
       ConduTaskStep.run(store, model, tokenizer, vocabFile, s, step, runDir != null ? runDir
-          : store.resolve("runs").resolve(task.replaceAll("[^A-Za-z0-9._-]", "_")), featureBatch, !noProgress, w);
+          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, !noProgress, w);
     } else {
       Theta0Ref theta0 = Theta0Ref.of(model);
       try (ClipModel base = ClipLoader.load(model); ClipModel fineTuned = ClipLoader.load(expert)) {

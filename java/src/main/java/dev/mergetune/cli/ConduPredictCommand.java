@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.condu.ConduModel;
+import dev.mergetune.condu.ConduTaskStep;
 import dev.mergetune.condu.SemanticAggregation;
 import dev.mergetune.condu.SessionStore;
-import dev.mergetune.condu.StoredSession;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.DataSources;
 import dev.mergetune.data.Dataset;
@@ -82,15 +82,12 @@ final class ConduPredictCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     Dataset ds = DataSources.load(data, "test");
-    List<String> names = classes != null ? ClassNamesFile.read(classes) : ConduInputs.promptNames(ds);
+    List<String> names = classes != null ? ClassNamesFile.read(classes) : ConduTaskStep.promptNames(ds);
     if (names.size() != ds.numClasses()) {
       throw new IllegalArgumentException(classes + " has " + names.size() + " names for the " + ds.numClasses()
           + " classes of " + data);
     }
-    Path theta0;
-    try (StoredSession s = SessionStore.load(store)) {
-      theta0 = model != null ? model : s.theta0().path();
-    }
+    Path theta0 = model != null ? model : SessionStore.summary(store).theta0().path();
     ClipTokenizer tokenizer = ClipInputs.clipTokenizer(ClipInputs.vocabulary(vocab, theta0), theta0);
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];

@@ -87,15 +87,11 @@ final class PretrainCommand implements Callable<Integer> {
         warmup, weightDecay, seed, embed, width, layers, heads, patch, n);
     Pretraining.Result r = Pretraining.run(s, w, out, Map.of("mergetune.pretrain.command", command), !noProgress);
     WorldZeroShot.Result zs = WorldZeroShot.evaluate(r.model(), w, 256);
-    PretrainReport.write(PretrainReport.beside(out, ".json"),
+    dev.mergetune.tensors.AtomicFiles.writeString(PretrainReport.beside(out, ".json"),
         PretrainReport.pretty(PretrainReport.json(command, w, s, r, zs)));
-    PretrainReport.write(PretrainReport.beside(out, ".md"), PretrainReport.markdown(command, w, s, r, zs));
+    dev.mergetune.tensors.AtomicFiles.writeString(PretrainReport.beside(out, ".md"), PretrainReport.markdown(command, w, s, r, zs));
     Path vocab = out.toAbsolutePath().resolveSibling(w.mergesFile().getFileName());  // the model's tokenizer travels with it
-    byte[] merges = java.nio.file.Files.readAllBytes(w.mergesFile());
-    dev.mergetune.tensors.AtomicFiles.write(vocab, ch -> {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(merges);
-      while (b.hasRemaining()) ch.write(b);
-    });
+    dev.mergetune.tensors.AtomicFiles.write(vocab, java.nio.file.Files.readAllBytes(w.mergesFile()));
     PrintWriter o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "pretrain: %d steps in %.1f s, loss %.3f -> %.3f; zero-shot %d-way top-1: seen %.1f%%,"
         + " held-out %.1f%% (chance %.1f%%); %s (vocabulary %s)%n", r.steps(), r.seconds(), r.firstLoss(),

@@ -172,19 +172,14 @@ public final class ConduModel implements AutoCloseable {
 
   /** Logits [images, classes] of {@code task} in {@code mode}. */
   public float[][] logits(ClassificationTask task, Mode mode) {
-    if (mode instanceof Expert e) {
-      if (e.task() < 0 || e.task() >= session.tasks()) {
-        throw new IllegalArgumentException("no task " + e.task() + " among " + session.taskNames());
-      }
-    } else if (router == null) {
+    if (mode instanceof Aggregate && router == null) {
       throw new IllegalStateException("the session store " + session.dir() + " has tasks without prototypes, so images"
           + " cannot be routed; classify with a task's expert instead");
     }
     Map<Integer, ZeroShotClassifier> heads = new HashMap<>();
-    int[] everyImage = all(task.images().size());
     try (InferenceMode guard = new InferenceMode()) {
-      if (mode instanceof Expert e) return expertLogits(e.task(), task, heads, everyImage);
-      return aggregate((Aggregate) mode, task, heads);
+      return mode instanceof Expert e ? expertLogits(e.task(), task, heads, all(task.images().size()))
+          : aggregate((Aggregate) mode, task, heads);
     }
   }
 

@@ -101,10 +101,7 @@ public final class ConduTaskStep {
         ConduSessions.addTaskFromExpert(store, theta0, task.name(), base.stateDict(), expert.stateDict(), prototypes);
       }
       double unifySeconds = (System.nanoTime() - t2) / 1e9;
-      long session;
-      try (StoredSession s = SessionStore.load(store)) {
-        session = s.session();
-      }
+      long session = SessionStore.summary(store).session();
       log.printf("task %s: session %d committed (training %.1f s%s, prototypes %.1f s, unify and store %.1f s)%n",
           task.name(), session, trainSeconds, reused ? " (reused)" : "", prototypeSeconds, unifySeconds);
       log.flush();
@@ -134,6 +131,11 @@ public final class ConduTaskStep {
     return ClassPrototypes.build(classNames, images, labels, text);
   }
 
+  /** A task name as a folder name: characters other than letters, digits, '.', '_' and '-' become '_'. */
+  public static String folderName(String task) {
+    return task.replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
   /** Class names as put into prompts ('_' read as a space, as training does). */
   public static List<String> promptNames(Dataset d) {
     return d.classNames().stream().map(n -> n.replace('_', ' ')).toList();
@@ -141,11 +143,10 @@ public final class ConduTaskStep {
 
   private static void refuseKnownTask(Path store, String name) throws IOException {
     if (!SessionStore.exists(store)) return;
-    try (StoredSession s = SessionStore.load(store)) {
-      if (s.taskNames().contains(name)) {
-        throw new IllegalArgumentException("the session store " + store + " already holds task '" + name + "' (session "
-            + s.session() + ")");
-      }
+    SessionStore.Summary s = SessionStore.summary(store);
+    if (s.taskNames().contains(name)) {
+      throw new IllegalArgumentException("the session store " + store + " already holds task '" + name + "' (session "
+          + s.session() + ")");
     }
   }
 

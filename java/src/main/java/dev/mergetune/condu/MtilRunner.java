@@ -81,7 +81,7 @@ public final class MtilRunner {
       if (held < s) throw new IllegalStateException(store + " holds " + held + " tasks before session " + (s + 1));
       if (held == s) {
         ConduTaskStep.run(store, c.model(), tokenizer, vocabPath, c.settings(e), steps.get(s),
-            out.resolve("runs").resolve(String.format(Locale.ROOT, "%02d-%s", s + 1, safe(e.name()))), c.batchSize(),
+            out.resolve("runs").resolve(String.format(Locale.ROOT, "%02d-%s", s + 1, ConduTaskStep.folderName(e.name()))), c.batchSize(),
             progress, log);
       }
       Path rowFile = rows.resolve(String.format(Locale.ROOT, "session-%02d.json", s + 1));
@@ -157,38 +157,40 @@ public final class MtilRunner {
 
   private static double[] zeroShot(MtilConfig c, ClipTokenizer tokenizer, List<EvalDataset> tests, Path file,
       PrintWriter log) throws IOException {
+    return zeroShotRow(c.model(), tokenizer, tests, c.batchSize(), file, JSON.createObjectNode(), "zero-shot θ0", log);
+  }
+
+  /**
+   * The top-1 of one checkpoint's zero-shot head on every test set, recorded in {@code file} as {@code record} plus
+   * {@code "top1"} (read back instead when the file is there); each result is logged after {@code label}.
+   */
+  static double[] zeroShotRow(Path checkpoint, ClipTokenizer tokenizer, List<EvalDataset> tests, int batchSize,
+      Path file, ObjectNode record, String label, PrintWriter log) throws IOException {
     if (Files.isRegularFile(file)) return doubles(RunDirectory.readJson(file).get("top1"));
     double[] acc = new double[tests.size()];
-    try (ClipModel m = ClipLoader.load(c.model())) {
+    try (ClipModel m = ClipLoader.load(checkpoint)) {
       ZeroShotClip zs = new ZeroShotClip(m, null, TextTokenizer.of(tokenizer, m.config().contextLength(),
-          Truncation.TRUNCATE), new FeatureExtractor(c.batchSize(), false, null));
+          Truncation.TRUNCATE), new FeatureExtractor(batchSize, false, null));
       for (int d = 0; d < tests.size(); d++) {
         acc[d] = Protocols.top1(zs, tests.get(d));
-        log.printf("zero-shot θ0, %s: %.2f%%%n", tests.get(d).name(), acc[d]);
+        log.printf("%s, %s: %.2f%%%n", label, tests.get(d).name(), acc[d]);
         log.flush();
       }
     }
-    ObjectNode j = JSON.createObjectNode();
-    j.set("top1", array(acc));
-    RunDirectory.writeJson(file, j);
+    record.set("top1", array(acc));
+    RunDirectory.writeJson(file, record);
     return acc;
   }
 
   /** How many of the sequence's first tasks the store holds, checking they are exactly those, in order. */
   private static int storedTasks(Path store, List<String> names) throws IOException {
     if (!SessionStore.exists(store)) return 0;
-    try (StoredSession s = SessionStore.load(store)) {
-      List<String> held = s.taskNames();
-      if (held.size() > names.size() || !names.subList(0, held.size()).equals(held)) {
-        throw new IllegalStateException(store + " holds tasks " + held + ", not a start of the configured sequence "
-            + names);
-      }
-      return held.size();
+    List<String> held = SessionStore.summary(store).taskNames();
+    if (held.size() > names.size() || !names.subList(0, held.size()).equals(held)) {
+      throw new IllegalStateException(store + " holds tasks " + held + ", not a start of the configured sequence "
+          + names);
     }
-  }
-
-  static String safe(String name) {
-    return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    return held.size();
   }
 
   static ArrayNode array(double[] v) {

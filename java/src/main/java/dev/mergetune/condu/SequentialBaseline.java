@@ -7,16 +7,11 @@ import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureExtractor;
-import dev.mergetune.clip.TextTokenizer;
 import dev.mergetune.clip.text.ClipTokenizer;
-import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.protocol.EvalDataset;
-import dev.mergetune.protocol.Protocols;
-import dev.mergetune.protocol.ZeroShotClip;
 import dev.mergetune.train.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +32,7 @@ final class SequentialBaseline {
     for (int s = 0; s < t; s++) {
       ConduTaskStep.Task task = steps.get(s);
       Path runDir = out.resolve("runs").resolve(String.format(Locale.ROOT, "seq-%02d-%s", s + 1,
-          MtilRunner.safe(task.name())));
+          ConduTaskStep.folderName(task.name())));
       Path rowFile = out.resolve("rows").resolve(String.format(Locale.ROOT, "sequential-%02d.json", s + 1));
       Path model = runDir.resolve(TrainingRun.MODEL_FILE);
       TrainSettings settings = c.settings(c.tasks().get(s));
@@ -50,23 +45,9 @@ final class SequentialBaseline {
           TrainingRun.run(settings, in.withModel(m), runDir, progress, log);
         }
       }
-      if (!Files.isRegularFile(rowFile)) {
-        double[] row = new double[t];
-        try (ClipModel m = ClipLoader.load(model)) {
-          ZeroShotClip zs = new ZeroShotClip(m, null, TextTokenizer.of(tokenizer, m.config().contextLength(),
-              Truncation.TRUNCATE), new FeatureExtractor(c.batchSize(), false, null));
-          for (int d = 0; d < t; d++) {
-            row[d] = Protocols.top1(zs, tests.get(d));
-            log.printf("sequential session %d, %s: %.2f%%%n", s + 1, tests.get(d).name(), row[d]);
-          }
-        }
-        ObjectNode j = new ObjectMapper().createObjectNode();
-        j.put("session", s + 1);
-        j.set("top1", MtilRunner.array(row));
-        RunDirectory.writeJson(rowFile, j);
-        log.flush();
-      }
-      a[s] = MtilRunner.doubles(RunDirectory.readJson(rowFile).get("top1"));
+      ObjectNode record = new ObjectMapper().createObjectNode().put("session", s + 1);
+      a[s] = MtilRunner.zeroShotRow(model, tokenizer, tests, c.batchSize(), rowFile, record,
+          "sequential session " + (s + 1), log);
       previous = model;
     }
     return a;

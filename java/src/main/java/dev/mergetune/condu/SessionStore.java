@@ -112,13 +112,28 @@ public final class SessionStore {
           : writeFile(dir, "prototypes" + suffix + ".safetensors", p -> PrototypeFiles.write(p, proto), hook);
       tasks.add(new StoreManifest.TaskEntry(c.taskNames().get(k), c.rescalers()[k], masks, protoFile));
     }
-    FileDigests.syncDirectory(dir);  // the data files' names are durable before the manifest names them
+    DirectorySync.force(dir);  // the data files' names are durable before the manifest names them
     StoreManifest manifest = new StoreManifest(c.session(), c.theta0(), c.names(), shapes, unified, tasks);
     byte[] json = manifest.toJson();
-    AtomicFiles.write(dir.resolve(MANIFEST), ch -> ch.write(ByteBuffer.wrap(json)));
-    FileDigests.syncDirectory(dir);
+    AtomicFiles.write(dir.resolve(MANIFEST), json);
+    DirectorySync.force(dir);
     hook.reached(MANIFEST);
     deleteUnreferenced(dir, manifest);
+  }
+
+  /** What the committed session holds, as its manifest says: no data file is read or verified. */
+  public record Summary(long session, Theta0Ref theta0, List<String> taskNames) {
+    public Summary {
+      taskNames = List.copyOf(taskNames);
+    }
+  }
+
+  /** The committed session's {@link Summary} (cheap: for checks and messages, not for using the data). */
+  public static Summary summary(Path dir) throws IOException {
+    Path manifestFile = dir.resolve(MANIFEST);
+    if (!Files.isRegularFile(manifestFile)) throw new CheckpointFormatException(manifestFile, "no session stored here");
+    StoreManifest m = StoreManifest.read(manifestFile);
+    return new Summary(m.session(), m.theta0(), m.tasks().stream().map(StoreManifest.TaskEntry::name).toList());
   }
 
   /** Loads the committed session, verifying every data file's checksum; θ0 itself is verified on request. */
@@ -137,7 +152,7 @@ public final class SessionStore {
     if (size != f.bytes()) {
       throw new CheckpointFormatException(p, "is " + size + " bytes but " + MANIFEST + " says " + f.bytes());
     }
-    String actual = FileDigests.sha256(p);
+    String actual = dev.mergetune.merge.InputHashes.sha256(p);
     if (!actual.equals(f.sha256())) {
       throw new CheckpointFormatException(p, "checksum mismatch: SHA-256 " + actual + ", " + MANIFEST + " says "
           + f.sha256() + " (the file is corrupted)");
@@ -152,7 +167,7 @@ public final class SessionStore {
       throws IOException {
     Path p = dir.resolve(name);
     writer.write(p);  // atomic: temporary file, force, rename
-    StoreManifest.FileEntry entry = new StoreManifest.FileEntry(name, Files.size(p), FileDigests.sha256(p));
+    StoreManifest.FileEntry entry = new StoreManifest.FileEntry(name, Files.size(p), dev.mergetune.merge.InputHashes.sha256(p));
     hook.reached(name);
     return entry;
   }

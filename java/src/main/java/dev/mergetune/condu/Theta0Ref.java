@@ -8,12 +8,12 @@ public record Theta0Ref(Path path, String sha256) {
   /** Hashes the checkpoint at {@code path}. */
   public static Theta0Ref of(Path path) throws IOException {
     Path abs = path.toAbsolutePath().normalize();
-    return new Theta0Ref(abs, FileDigests.sha256(abs));
+    return new Theta0Ref(abs, dev.mergetune.merge.InputHashes.sha256(abs));
   }
 
   /** Fails unless the file at {@link #path} still has the recorded SHA-256. */
   public void verify() throws IOException {
-    String actual = FileDigests.sha256(path);
+    String actual = dev.mergetune.merge.InputHashes.sha256(path);
     if (!actual.equals(sha256)) {
       throw new dev.mergetune.tensors.CheckpointFormatException(path, "θ0 checkpoint has SHA-256 " + actual
           + " but the session store was built on " + sha256);

@@ -10,7 +10,6 @@ import dev.mergetune.condu.MtilRunner;
 import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,11 +61,7 @@ public final class ConduDemo {
       t.templates().forEach(tt::add);
     }
     Path config = out.resolve("mtil.yaml");
-    byte[] bytes = yaml.writeValueAsString(c).getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(config, ch -> {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) ch.write(b);
-    });
+    AtomicFiles.writeString(config, yaml.writeValueAsString(c));
     return MtilRunner.run(MtilConfig.read(config), tokenizer, vocab, out, progress, log);
   }
 }

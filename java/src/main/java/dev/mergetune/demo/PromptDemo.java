@@ -1,6 +1,5 @@
 package dev.mergetune.demo;
 
-import dev.mergetune.adapt.CachedCoopMethod;
 import dev.mergetune.adapt.CoopPromptLearner;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -102,15 +100,7 @@ public final class PromptDemo {
       coopState = TrainingRun.run(s, base, coopDir, progress, log).trainedState();
     }
 
-    TrainSettings continued = TrainSettings.defaults(TrainSettings.Method.COOP);
-    continued.subsample = s.subsample;
-    continued.shots = s.shots;
-    continued.batchSize = s.batchSize;
-    continued.lr = s.lr;
-    continued.views = s.views;
-    continued.seed = s.seed;
-    continued.template = s.template;
-    continued.ctxInit = s.ctxInit;
+    TrainSettings continued = s.copy();
     continued.epochs = o.mergeTuneEpochs();
     Path mtDir = out.resolve("mergetune");
     MergeTuneSettings mts = MergeTuneSettings.preset("reference-code", "coop");
@@ -204,23 +194,12 @@ public final class PromptDemo {
         PathCurve.of(name + ", novel", PathCurve.Quantity.ACCURACY, alphas, novel));
   }
 
-  /** CoOp's classifier with a given context, built for whichever class names are evaluated. */
   private static BaseNovelEvaluation.Prompts prompts(TrainSettings s, TrainingRun.Inputs in, Tensor ctx) {
-    return (names, v) -> {
-      CoopPromptLearner l = TrainingRun.initialLearner(s, in.model(), in.tokenizer(), names);
-      try (NoGradGuard g = new NoGradGuard()) {
-        l.context().copy_(ctx);
-      }
-      return l.logits(v);
-    };
+    return BaseNovelEvaluation.coop(s, in.model(), in.tokenizer(), ctx);
   }
 
-  /** The hand-written prompt "a photo of a {}." of zero-shot CLIP. */
   private static BaseNovelEvaluation.Prompts zeroShot(TrainSettings s, TrainingRun.Inputs in) {
-    return (names, v) -> {
-      Tensor z = CachedCoopMethod.templateFeatures(in.model(), in.tokenizer(), names, s.template);
-      return ClipModel.normalize(v).matmul(z.t()).mul(new Scalar(in.model().logitScaleExp().item_double()));
-    };
+    return BaseNovelEvaluation.zeroShot(in.model(), in.tokenizer(), s.template);
   }
 
   private static Tensor merged(Tensor like) {

@@ -2,8 +2,6 @@ package dev.mergetune.eval;
 
 import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,10 +102,6 @@ public final class AccuracyMatrixCsv {
 
   /** Writes {@link #format} atomically (temporary file, then rename). */
   public static void write(Path file, AccuracyMatrix m) throws IOException {
-    byte[] bytes = format(m).getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(file, ch -> {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) ch.write(buf);
-    });
+    AtomicFiles.writeString(file, format(m));
   }
 }

@@ -2,7 +2,6 @@ package dev.mergetune.eval;
 
 import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -21,10 +20,6 @@ final class PngFiles {
   }
 
   static void write(Path file, Chart<?, ?> chart) throws IOException {
-    byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-    AtomicFiles.write(file, ch -> {
-      ByteBuffer buf = ByteBuffer.wrap(png);
-      while (buf.hasRemaining()) ch.write(buf);
-    });
+    AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
   }
 }

@@ -2,8 +2,6 @@ package dev.mergetune.eval;
 
 import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -155,11 +153,7 @@ public final class Report {
   }
 
   private static Path writeText(Path file, String text) throws IOException {
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(file, ch -> {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) ch.write(buf);
-    });
+    AtomicFiles.writeString(file, text);
     return file;
   }
 

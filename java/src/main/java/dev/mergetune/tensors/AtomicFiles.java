@@ -38,6 +38,19 @@ public final class AtomicFiles {
     }
   }
 
+  /** Writes {@code bytes} as the whole content of {@code target}, atomically. */
+  public static void write(Path target, byte[] bytes) throws IOException {
+    write(target, ch -> {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) ch.write(b);
+    });
+  }
+
+  /** Writes {@code text} as UTF-8, atomically. */
+  public static void writeString(Path target, String text) throws IOException {
+    write(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** A new empty temporary file beside {@code target} (same file system, so the final rename is atomic). */
   static Path temporaryFor(Path target) throws IOException {
     Path dir = target.toAbsolutePath().getParent();

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,11 +47,16 @@ public final class RunDirectory {
   public static java.util.Optional<JsonNode> finished(Path dir, JsonNode manifest) throws IOException {
     if (!Files.isRegularFile(dir.resolve(RESULT_FILE))) return java.util.Optional.empty();
     Path runFile = dir.resolve(RUN_FILE);
-    if (!Files.isRegularFile(runFile)
-        || !JSON.readTree(runFile.toFile()).equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
+    if (!Files.isRegularFile(runFile) || !sameRun(runFile, manifest)) {
       throw new IllegalArgumentException(dir + " holds a different finished run; remove it or choose another folder");
     }
     return java.util.Optional.of(JSON.readTree(dir.resolve(RESULT_FILE).toFile()));
+  }
+
+  /** Whether {@code runFile} records the run {@code manifest} describes. */
+  private static boolean sameRun(Path runFile, JsonNode manifest) throws IOException {
+    // compared as parsed JSON on both sides: a node built in memory (a long 1) and one read back (an int 1) differ
+    return JSON.readTree(runFile.toFile()).equals(JSON.readTree(JSON.writeValueAsBytes(manifest)));
   }
 
   /** Opens (creating it if needed) the folder of the run described by {@code manifest}. */
@@ -65,9 +69,7 @@ public final class RunDirectory {
     Path checkpoints = dir.resolve(CHECKPOINT_DIR);
     boolean resuming = Files.isRegularFile(checkpoints.resolve(TrainingCheckpoint.STATE_FILE));
     if (Files.isRegularFile(runFile)) {
-      JsonNode old = JSON.readTree(runFile.toFile());
-      // Compared as parsed JSON on both sides: a node built in memory (a long 1) and one read back (an int 1) differ.
-      if (!old.equals(JSON.readTree(JSON.writeValueAsBytes(manifest)))) {
+      if (!sameRun(runFile, manifest)) {
         throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these settings"
             + " and inputs); choose another --out or delete it");
       }
@@ -148,13 +150,13 @@ public final class RunDirectory {
 
   private void writeMetrics() throws IOException {
     byte[] bytes = (String.join("\n", metricLines) + (metricLines.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(dir.resolve(METRICS_FILE), ch -> ch.write(ByteBuffer.wrap(bytes)));
+    AtomicFiles.write(dir.resolve(METRICS_FILE), bytes);
   }
 
   /** Writes {@code node} as indented JSON, atomically. */
   public static void writeJson(Path file, JsonNode node) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(node);
-    AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+    AtomicFiles.write(file, bytes);
   }
 
   /** Reads a JSON file of a run folder. */

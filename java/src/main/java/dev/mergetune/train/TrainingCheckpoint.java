@@ -6,7 +6,6 @@ import dev.mergetune.data.SplitMix64;
 import dev.mergetune.tensors.AtomicFiles;
 import dev.mergetune.tensors.NamedTensors;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,7 +151,7 @@ public final class TrainingCheckpoint {
     Tensor rngState = torch.getDefaultCPUGenerator().get_state().contiguous();
     byte[] rngBytes = new byte[Math.toIntExact(rngState.numel())];
     rngState.data_ptr_byte().get(rngBytes);
-    AtomicFiles.write(dir.resolve(torchRngFile), ch -> ch.write(ByteBuffer.wrap(rngBytes)));
+    AtomicFiles.write(dir.resolve(torchRngFile), rngBytes);
 
     ObjectNode json = JSON.createObjectNode();
     json.put("format", FORMAT);
@@ -163,7 +162,7 @@ public final class TrainingCheckpoint {
     json.put("optimizer", optimizerFile);
     json.put("torch_cpu_rng", torchRngFile);
     byte[] text = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json);
-    AtomicFiles.write(dir.resolve(STATE_FILE), ch -> ch.write(ByteBuffer.wrap(text)));
+    AtomicFiles.write(dir.resolve(STATE_FILE), text);
 
     Set<String> keep = Set.of(trainableFile, optimizerFile, torchRngFile, STATE_FILE);
     try (var files = Files.list(dir)) {

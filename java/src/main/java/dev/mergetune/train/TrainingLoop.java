@@ -236,7 +236,7 @@ public final class TrainingLoop {
       j.put("epoch", bestEpoch);
       j.put("accuracy", bestAcc);
       byte[] text = JSON.writeValueAsBytes(j);
-      AtomicFiles.write(dir.resolve(BEST_JSON), ch -> ch.write(java.nio.ByteBuffer.wrap(text)));
+      AtomicFiles.write(dir.resolve(BEST_JSON), text);
     }
     // The loop keeps no random state of its own (batch order is a function of seed and epoch); the SplitMix64 slot
     // of the checkpoint holds the seed-derived stream for completeness.

@@ -1,12 +1,19 @@
 package dev.mergetune.tune;
 
+import dev.mergetune.adapt.CachedCoopMethod;
 import dev.mergetune.adapt.CachedFeatures;
+import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.data.ClassSubsets;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.eval.BaseToNovelRow;
 import java.util.List;
 import java.util.function.Function;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -40,6 +47,26 @@ public final class BaseNovelEvaluation {
 
   public List<String> novelClasses() {
     return novel.classNames();
+  }
+
+  /**
+   * Zero-shot CLIP with a hand-written template: the template's normalised text features of the evaluated classes
+   * against the image features, times exp(logit_scale).
+   */
+  public static Prompts zeroShot(ClipModel model, ClipTokenizer tokenizer, String template) {
+    return (names, v) -> CachedCoopMethod.templateFeatures(model, tokenizer, names, template).matmul(v.t()).t()
+        .mul(new Scalar(model.logitScaleExp().item_double()));
+  }
+
+  /** CoOp's classifier with the learned context {@code ctx}, built for whichever class names are evaluated. */
+  public static Prompts coop(TrainSettings s, ClipModel model, ClipTokenizer tokenizer, Tensor ctx) {
+    return (names, v) -> {
+      CoopPromptLearner l = TrainingRun.initialLearner(s, model, tokenizer, names);
+      try (NoGradGuard g = new NoGradGuard()) {
+        l.context().copy_(ctx);
+      }
+      return l.logits(v);
+    };
   }
 
   /** Base and novel top-1 in percent, as a row named {@code name}. */

@@ -146,13 +146,8 @@ public final class ContinueRun {
     int size = model.config().imageResolution();
     BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
         d -> TrainingRun.features(in, d, ClipImageTransform.of(size), 1, log));
-    double scale;
-    try (NoGradGuard g = new NoGradGuard()) {
-      scale = model.logitScaleExp().item_double();
-    }
     List<BaseToNovelRow> rows = new ArrayList<>();
-    rows.add(eval.row("zero-shot", (names, v) -> CachedCoopMethod.templateFeatures(model, in.tokenizer(), names,
-        s.template).matmul(v.t()).t().mul(new Scalar(scale))));
+    rows.add(eval.row("zero-shot", BaseNovelEvaluation.zeroShot(model, in.tokenizer(), s.template)));
     rows.add(eval.row(s.method, prompt(s, in, baselineState)));
     rows.add(eval.row(s.method + " + MergeTune", prompt(s, in, continuedState)));
     if (ensembleState != null) {
@@ -172,10 +167,6 @@ public final class ContinueRun {
   }
 
   private static BaseNovelEvaluation.Prompts prompt(TrainSettings s, TrainingRun.Inputs in, Path state) {
-    return (names, v) -> {
-      CoopPromptLearner l = TrainingRun.initialLearner(s, in.model(), in.tokenizer(), names);
-      l.load(state);
-      return l.logits(v);
-    };
+    return BaseNovelEvaluation.coop(s, in.model(), in.tokenizer(), CoopPromptLearner.readContext(state));
   }
 }

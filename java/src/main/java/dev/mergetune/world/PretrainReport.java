@@ -3,10 +3,7 @@ package dev.mergetune.world;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mergetune.tensors.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -81,14 +78,6 @@ public final class PretrainReport {
   private static void row(StringBuilder md, String what, WorldZeroShot.Split s) {
     md.append(String.format(Locale.ROOT, "| %s | %d | %.1f %% | %.1f %% | %.1f %% |%n", what, s.n(), 100 * s.top1(),
         100 * s.shape(), 100 * s.colour()));
-  }
-
-  public static void write(Path file, String text) throws IOException {
-    byte[] b = text.getBytes(StandardCharsets.UTF_8);
-    AtomicFiles.write(file, ch -> {
-      ByteBuffer buf = ByteBuffer.wrap(b);
-      while (buf.hasRemaining()) ch.write(buf);
-    });
   }
 
   public static String pretty(ObjectNode j) throws IOException {
