@@ -1,0 +1,76 @@
+package dev.mergetune.clip;
+
+import java.util.function.Function;
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Runs an encoder over a {@link BatchSource} batch by batch — inference mode, one PointerScope per batch so native
+ * memory stays at one batch's worth — and returns the features as float32 rows, optionally through a
+ * {@link FeatureCache} and with progress reported to {@link Progress#installed()}.
+ */
+public final class FeatureExtractor {
+  private final int batchSize;
+  private final boolean progress;
+  private final FeatureCache cache;
+
+  public FeatureExtractor(int batchSize, boolean progress, FeatureCache cache) {
+    if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    this.batchSize = batchSize;
+    this.progress = progress;
+    this.cache = cache;
+  }
+
+  /** The same batch size and progress bar without the cache (for features of weights that have no identity). */
+  public FeatureExtractor withoutCache() {
+    return cache == null ? this : new FeatureExtractor(batchSize, progress, null);
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** Image features [n, embed] (not normalised). */
+  public float[][] images(ClipModel model, String modelIdentity, BatchSource images) {
+    return run("image", model::encodeImage, modelIdentity, images);
+  }
+
+  /** Text features [n, embed] (not normalised). */
+  public float[][] texts(ClipModel model, String modelIdentity, BatchSource tokens) {
+    return run("text", model::encodeText, modelIdentity, tokens);
+  }
+
+  private float[][] run(String tower, Function<Tensor, Tensor> encoder, String modelIdentity, BatchSource source) {
+    String key = cache == null ? null : FeatureCache.key("clip-features-v1", tower, modelIdentity, source.identity());
+    if (cache != null) {
+      float[][] hit = cache.get(key);
+      if (hit != null && hit.length == source.size()) return hit;
+    }
+    long n = source.size();
+    if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("too many items: " + n);
+    float[][] out = new float[(int) n][];
+    ProgressTask bar = progress ? Progress.installed().start(tower + " features", n, "item") : null;
+    try (InferenceMode mode = new InferenceMode()) {
+      for (long start = 0; start < n; start += batchSize) {
+        int count = (int) Math.min(batchSize, n - start);
+        try (PointerScope scope = new PointerScope()) {
+          Tensor f = encoder.apply(source.batch(start, count)).contiguous();
+          int d = (int) f.size(1);
+          float[] flat = new float[count * d];
+          ((java.nio.FloatBuffer) f.createBuffer()).get(flat);
+          for (int i = 0; i < count; i++) {
+            out[(int) start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+          }
+        }
+        if (bar != null) bar.step(count);
+      }
+    } finally {
+      if (bar != null) bar.close();
+    }
+    if (cache != null) cache.put(key, out, java.util.Map.of("mergetune.features", tower));
+    return out;
+  }
+}
