@@ -2,6 +2,8 @@ package dev.mergetune.cli;
 
 import dev.mergetune.data.DatasetException;
 import dev.mergetune.kernels.KernelException;
+import dev.mergetune.kernels.NativeRuntime;
+import dev.mergetune.kernels.RuntimeSettings;
 import dev.mergetune.tensors.CheckpointFormatException;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
@@ -36,7 +38,7 @@ public final class MergetuneCli implements Runnable {
    * wrong, with exit code 1; anything else is a bug and keeps its stack trace.
    */
   static CommandLine configure(CommandLine cli) {
-    return cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+    return cli.setExecutionStrategy(MergetuneCli::executeConfigured).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
           || e instanceof KernelException || e instanceof UncheckedIOException
           || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException) {
@@ -46,6 +48,24 @@ public final class MergetuneCli implements Runnable {
       }
       throw e;
     });
+  }
+
+  /**
+   * The process-wide native settings the tool wants (OpenBLAS single-threaded, headless AWT:
+   * {@link RuntimeSettings#recommended()}), applied before any command runs — not for help or version requests,
+   * which load nothing native.
+   */
+  private static int executeConfigured(CommandLine.ParseResult parseResult) {
+    if (!helpOrVersion(parseResult)) NativeRuntime.configure(RuntimeSettings.recommended());
+    return new CommandLine.RunLast().execute(parseResult);
+  }
+
+  private static boolean helpOrVersion(CommandLine.ParseResult r) {
+    for (CommandLine.ParseResult p = r; p != null; p = p.subcommand()) {
+      if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) return true;
+      if (p.commandSpec().userObject() instanceof CommandLine.HelpCommand) return true;
+    }
+    return false;
   }
 
   @Override

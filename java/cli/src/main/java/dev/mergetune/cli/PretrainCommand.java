@@ -77,8 +77,8 @@ final class PretrainCommand implements Callable<Integer> {
     }
     World w = World.read(world);
     int n = threads != null ? threads : 1;
-    dev.mergetune.kernels.NativeRuntime.ensureTorch();
-    org.bytedeco.pytorch.global.torch.set_num_threads(n);  // for the zero-shot evaluation too
+    // LibTorch's threads for the zero-shot evaluation too
+    dev.mergetune.kernels.NativeRuntime.configure(dev.mergetune.kernels.RuntimeSettings.recommended().withTorchThreads(n));
     PretrainSettings s = new PretrainSettings(epochs, batch, lr, warmup, weightDecay, seed, embed, width, layers, heads,
         patch, n);
     String command = String.format(Locale.ROOT, "./mergetune world --seed %d --out WORLD && ./mergetune pretrain"

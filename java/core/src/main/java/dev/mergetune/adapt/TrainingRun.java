@@ -20,6 +20,7 @@ import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.data.ClassSubsets;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.FewShotSampler;
+import dev.mergetune.merge.InputHashes;
 import dev.mergetune.train.ConstantWarmupCosine;
 import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.LrSchedule;
@@ -74,6 +75,97 @@ public final class TrainingRun {
     public Inputs withModel(ClipModel m) {
       return new Inputs(m, modelPath, modelIdentity, tokenizer, vocabPath, train, validation, dataPath, validationPath,
           dataDescription, extractor);
+    }
+
+    /** A builder over the three inputs every run needs; the rest are optional (see {@link Builder}). */
+    public static Builder builder(ClipModel model, ClipTokenizer tokenizer, Dataset train) {
+      return new Builder(model, tokenizer, train);
+    }
+  }
+
+  /**
+   * Builds {@link Inputs} with defaults: no validation set, no recorded paths, the training set's name as the data
+   * description, a 64-image-batch {@link FeatureExtractor} without cache or progress. The model's identity (it keys
+   * the run directory and any feature cache) must be given — {@link #modelIdentity} — or is the SHA-256 of
+   * {@link #modelPath}'s file; with neither, {@link #build} refuses rather than invent one. Not thread-safe.
+   */
+  public static final class Builder {
+    private final ClipModel model;
+    private final ClipTokenizer tokenizer;
+    private final Dataset train;
+    private Path modelPath;
+    private String modelIdentity;
+    private Path vocabPath;
+    private Dataset validation;
+    private Path dataPath;
+    private Path validationPath;
+    private String dataDescription;
+    private FeatureExtractor extractor;
+
+    private Builder(ClipModel model, ClipTokenizer tokenizer, Dataset train) {
+      if (model == null || tokenizer == null || train == null) {
+        throw new IllegalArgumentException("a training run needs a model, a tokenizer and a training set");
+      }
+      this.model = model;
+      this.tokenizer = tokenizer;
+      this.train = train;
+    }
+
+    /** The checkpoint the model was loaded from (recorded in run.json, so {@code continue} can load it again). */
+    public Builder modelPath(Path p) {
+      modelPath = p;
+      return this;
+    }
+
+    /** A stable name of the model's weights, e.g. its checkpoint's SHA-256. */
+    public Builder modelIdentity(String id) {
+      modelIdentity = id;
+      return this;
+    }
+
+    public Builder vocabPath(Path p) {
+      vocabPath = p;
+      return this;
+    }
+
+    public Builder validation(Dataset v) {
+      validation = v;
+      return this;
+    }
+
+    /** The file or folder the training set came from (recorded in run.json). */
+    public Builder dataPath(Path p) {
+      dataPath = p;
+      return this;
+    }
+
+    public Builder validationPath(Path p) {
+      validationPath = p;
+      return this;
+    }
+
+    public Builder dataDescription(String d) {
+      dataDescription = d;
+      return this;
+    }
+
+    public Builder extractor(FeatureExtractor e) {
+      extractor = e;
+      return this;
+    }
+
+    public Inputs build() throws IOException {
+      String id = modelIdentity;
+      if (id == null || id.isBlank()) {
+        if (modelPath == null) {
+          throw new IllegalArgumentException("a training run needs the model's identity: give modelIdentity(...) or "
+              + "modelPath(...) (whose SHA-256 is then used)");
+        }
+        id = InputHashes.sha256(modelPath);
+      }
+      return new Inputs(model, modelPath, id, tokenizer, vocabPath, train, validation, dataPath, validationPath,
+          dataDescription != null ? dataDescription : train.name(),
+          extractor != null ? extractor : new FeatureExtractor(64, false, null));
     }
   }
 

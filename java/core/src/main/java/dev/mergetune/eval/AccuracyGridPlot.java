@@ -17,7 +17,6 @@ final class AccuracyGridPlot {
   }
 
   static CategoryChart chart(String title, AccuracyGrid g) {
-    PngFiles.headless();
     List<String> names = new ArrayList<>();
     for (AccuracyGrid.Row r : g.rows()) names.add(r.source() ? r.dataset() + " (source)" : r.dataset());
     names.add("Average (targets)");

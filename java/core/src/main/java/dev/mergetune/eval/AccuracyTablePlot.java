@@ -13,7 +13,6 @@ final class AccuracyTablePlot {
   private AccuracyTablePlot() {}
 
   static CategoryChart chart(String title, AccuracyTable table) {
-    PngFiles.headless();
     List<String> names = new ArrayList<>();
     List<Double> source = new ArrayList<>();
     List<Double> target = new ArrayList<>();

@@ -17,7 +17,6 @@ final class BaseToNovelPlot {
   }
 
   static CategoryChart chart(String title, List<BaseToNovelRow> rows, String axis) {
-    PngFiles.headless();
     List<String> names = new ArrayList<>();
     List<Double> base = new ArrayList<>();
     List<Double> novel = new ArrayList<>();

@@ -35,7 +35,6 @@ final class MtilHeatMapPlot {
   }
 
   static HeatMapChart chart(String title, AccuracyMatrix m) {
-    PngFiles.headless();
     int t = m.size();
     List<String> sessions = new ArrayList<>();
     // XChart puts the first y category at the bottom: list the sessions last-first so session 1 is on top

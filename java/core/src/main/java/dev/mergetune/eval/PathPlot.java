@@ -21,7 +21,6 @@ final class PathPlot {
   private PathPlot() {}
 
   static XYChart chart(String title, List<PathCurve> curves) {
-    PngFiles.headless();
     boolean loss = curves.stream().anyMatch(c -> c.quantity() == PathCurve.Quantity.LOSS);
     boolean acc = curves.stream().anyMatch(c -> c.quantity() == PathCurve.Quantity.ACCURACY);
     boolean twoAxes = loss && acc;

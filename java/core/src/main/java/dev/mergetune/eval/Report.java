@@ -9,7 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
  * An evaluation report: a folder with
@@ -17,7 +16,9 @@ import org.knowm.xchart.internal.chartpart.Chart;
  *   <li>{@code report.json} — every number with its name (see {@link ReportJson});</li>
  *   <li>{@code report.md} — the tables in the papers' shapes, numbers to one decimal (see {@link ReportMarkdown});</li>
  *   <li>one PNG per section: grouped Base / Novel / HM bars, the MTIL heat map, the loss/accuracy path plot, the
- *       top-1 bars of an accuracy table.</li>
+ *       top-1 bars of an accuracy table — when XChart ({@code org.knowm.xchart:xchart}, an optional dependency of
+ *       mergetune-core) is on the class path; without it the report is Markdown and JSON only, and neither names a
+ *       plot ({@link #plotsAvailable()}).</li>
  * </ul>
  * Sections appear in the order added. A section's plot is named after its title ({@code "MTIL"} → {@code mtil.png};
  * a repeated name gets {@code -2}, {@code -3}). Every file is written atomically (temporary file, then rename), the
@@ -114,33 +115,27 @@ public final class Report {
     return List.copyOf(sections);
   }
 
+  /** Whether {@link #writeTo} draws PNG plots: XChart is on the class path. */
+  public static boolean plotsAvailable() {
+    return ReportPlots.available();
+  }
+
   /** Writes the folder (created if missing) and returns the files written, report.json last. */
   public List<Path> writeTo(Path dir) throws IOException {
     if (sections.isEmpty()) throw new IllegalArgumentException("the report has no sections");
     Files.createDirectories(dir);
+    boolean plots = ReportPlots.available();
     List<Path> written = new ArrayList<>();
-    for (ReportSection section : sections) {
-      Chart<?, ?> chart;
-      if (section instanceof ReportSection.Text) {
-        continue;
-      } else if (section instanceof ReportSection.BaseToNovel b) {
-        chart = BaseToNovelPlot.chart(b.title(), b.printedRows(), b.byMethod() ? "method" : "dataset");
-      } else if (section instanceof ReportSection.Mtil m) {
-        chart = MtilHeatMapPlot.chart(mtilPlotTitle(m), m.matrix());
-      } else if (section instanceof ReportSection.Accuracies a) {
-        chart = AccuracyTablePlot.chart(a.title(), a.table());
-      } else if (section instanceof ReportSection.Grid g) {
-        chart = AccuracyGridPlot.chart(g.title(), g.grid());
-      } else {
-        ReportSection.Path p = (ReportSection.Path) section;
-        chart = PathPlot.chart(p.title(), p.curves());
+    if (plots) {
+      for (ReportSection section : sections) {
+        if (section instanceof ReportSection.Text) continue;
+        Path file = dir.resolve(section.plot());
+        XChartPlots.write(section, section instanceof ReportSection.Mtil m ? mtilPlotTitle(m) : section.title(), file);
+        written.add(file);
       }
-      Path file = dir.resolve(section.plot());
-      PngFiles.write(file, chart);
-      written.add(file);
     }
-    written.add(writeText(dir.resolve(MARKDOWN), ReportMarkdown.render(this)));
-    written.add(writeText(dir.resolve(JSON), ReportJson.render(this)));
+    written.add(writeText(dir.resolve(MARKDOWN), ReportMarkdown.render(this, plots)));
+    written.add(writeText(dir.resolve(JSON), ReportJson.render(this, plots)));
     return List.copyOf(written);
   }
 

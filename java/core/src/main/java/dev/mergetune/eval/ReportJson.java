@@ -24,6 +24,7 @@ import java.io.UncheckedIOException;
  *   {"kind": "accuracy", "title", "plot", "rows": [{"dataset", "top1", "source"}, ...], "average" (of the targets)},
  *   {"kind": "path", "title", "plot", "curves": [{"name", "quantity": "loss"|"accuracy", "alphas", "values"}]}]}
  * </pre>
+ * {@code "plot"} is the PNG's file name, or null when the report was written without XChart on the class path.
  */
 final class ReportJson {
   static final String FORMAT = "mergetune-report/1";
@@ -32,7 +33,7 @@ final class ReportJson {
 
   private ReportJson() {}
 
-  static String render(Report report) {
+  static String render(Report report, boolean plots) {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("format", FORMAT);
     root.put("title", report.title());
@@ -45,17 +46,17 @@ final class ReportJson {
         s.put("text", x.markdown());
       } else if (section instanceof ReportSection.BaseToNovel b) {
         s.put("kind", b.byMethod() ? "methods" : "base-to-novel");
-        header(s, section);
+        header(s, section, plots);
         ArrayNode rows = s.putArray("rows");
         for (BaseToNovelRow r : b.table().rows()) row(rows.addObject(), r, b.byMethod() ? "method" : "dataset");
         if (!b.byMethod()) row(s.putObject("average"), b.table().average(), "dataset");
       } else if (section instanceof ReportSection.Mtil m) {
         s.put("kind", "mtil");
-        header(s, section);
+        header(s, section, plots);
         mtil(s, m.matrix());
       } else if (section instanceof ReportSection.Grid g) {
         s.put("kind", "accuracy-grid");
-        header(s, section);
+        header(s, section, plots);
         ArrayNode methods = s.putArray("methods");
         g.grid().methods().forEach(methods::add);
         ArrayNode rows = s.putArray("rows");
@@ -70,7 +71,7 @@ final class ReportJson {
         for (double x : g.grid().targetAverages()) avg.add(x);
       } else if (section instanceof ReportSection.Accuracies a) {
         s.put("kind", "accuracy");
-        header(s, section);
+        header(s, section, plots);
         ArrayNode rows = s.putArray("rows");
         for (AccuracyTable.Row r : a.table().rows()) {
           ObjectNode o = rows.addObject();
@@ -81,7 +82,7 @@ final class ReportJson {
         s.put("average", a.table().average());
       } else {
         s.put("kind", "path");
-        header(s, section);
+        header(s, section, plots);
         ArrayNode curves = s.putArray("curves");
         for (PathCurve c : ((ReportSection.Path) section).curves()) {
           ObjectNode o = curves.addObject();
@@ -101,9 +102,10 @@ final class ReportJson {
     }
   }
 
-  private static void header(ObjectNode s, ReportSection section) {
+  private static void header(ObjectNode s, ReportSection section, boolean plots) {
     s.put("title", section.title());
-    s.put("plot", section.plot());
+    if (plots) s.put("plot", section.plot());
+    else s.putNull("plot");
   }
 
   private static void row(ObjectNode o, BaseToNovelRow r, String key) {

@@ -17,7 +17,7 @@ import java.util.TreeSet;
 final class ReportMarkdown {
   private ReportMarkdown() {}
 
-  static String render(Report report) {
+  static String render(Report report, boolean plots) {
     StringBuilder b = new StringBuilder();
     b.append("# ").append(report.title()).append("\n");
     for (ReportSection section : report.sections()) {
@@ -38,7 +38,7 @@ final class ReportMarkdown {
       } else {
         path(b, ((ReportSection.Path) section).curves());
       }
-      b.append("\n![").append(section.title()).append("](").append(section.plot()).append(")\n");
+      if (plots) b.append("\n![").append(section.title()).append("](").append(section.plot()).append(")\n");
     }
     return b.toString();
   }

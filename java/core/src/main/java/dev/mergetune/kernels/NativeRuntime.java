@@ -24,13 +24,14 @@ import org.slf4j.LoggerFactory;
  *       distribution's python3-torch, say) breaks or crashes the JVM; and a foreign copy on LD_LIBRARY_PATH wins
  *       over the cache's RUNPATH even on a warm cache. A library already loaded under its soname is never searched
  *       for again, so loading ours first shuts both doors.
- *   <li>Load OpenBLAS from its preset and make it single-threaded unless the user chose otherwise: its pool fights
- *       LibTorch's OpenMP for the cores (a training step measured 18x slower on 2 cores).
+ *   <li>Load OpenBLAS from its preset (its thread count is left alone: see {@link #configure}).
  *   <li>Load libmergetune and its JNI glue.
  * </ol>
  *
  * Every public entry point of the library calls {@link #ensureLoaded()}; callers that use LibTorch themselves
- * should call it (or {@link #ensureTorch()}) before their first torch class.
+ * should call it (or {@link #ensureTorch()}) before their first torch class. Loading changes no process-wide setting;
+ * {@link #configure(RuntimeSettings)} is the one call that does, when the application asks (the CLI calls it with
+ * {@link RuntimeSettings#recommended()}). Thread-safe; every method may be called from any thread.
  */
 public final class NativeRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(NativeRuntime.class);
@@ -39,6 +40,7 @@ public final class NativeRuntime {
       "libgomp.so.1", "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so");
 
   private static volatile boolean kernelsLoaded;
+  private static volatile boolean configured;
   private static volatile boolean torchLoaded;
   private static String torchNativeFlavour = "none";
 
@@ -65,6 +67,27 @@ public final class NativeRuntime {
       if (torchLoaded) return;
       Loader.load(org.bytedeco.pytorch.global.torch.class);
       torchLoaded = true;
+    }
+  }
+
+  /**
+   * Loads the native stack ({@link #ensureLoaded()}; LibTorch itself too when its threads are set) and applies the
+   * settings that are not "leave as it is" ({@link RuntimeSettings}). Call it once at start-up, before the first
+   * training step or merge; a later call applies its settings again.
+   */
+  public static void configure(RuntimeSettings settings) {
+    synchronized (NativeRuntime.class) {
+      configured = true;
+      if (settings.headlessAwt() && System.getProperty("java.awt.headless") == null) {
+        System.setProperty("java.awt.headless", "true");
+      }
+      if (settings.torchThreads() > 0) ensureTorch();
+      else ensureLoaded();
+      if (settings.openBlasThreads() > 0 && openBlasPresent()) {
+        org.bytedeco.openblas.global.openblas.blas_set_num_threads(settings.openBlasThreads());
+      }
+      if (settings.torchThreads() > 0) org.bytedeco.pytorch.global.torch.set_num_threads(settings.torchThreads());
+      if (settings.kernelThreads() > 0) MergetuneNative.mt_set_num_threads(settings.kernelThreads());
     }
   }
 
@@ -136,15 +159,26 @@ public final class NativeRuntime {
     return null;
   }
 
-  private static void loadOpenBlas() {
+  private static boolean openBlasPresent() {
     try {
-      Class.forName("org.bytedeco.openblas.global.openblas");
+      Class.forName("org.bytedeco.openblas.global.openblas", false, NativeRuntime.class.getClassLoader());
+      return true;
     } catch (ClassNotFoundException e) {
-      return;  // no OpenBLAS preset on the class path
+      return false;
     }
+  }
+
+  private static void loadOpenBlas() {
+    if (!openBlasPresent()) return;
     Loader.load(org.bytedeco.openblas.global.openblas.class);
-    if (System.getenv("OPENBLAS_NUM_THREADS") == null) {  // the user's explicit choice wins
-      org.bytedeco.openblas.global.openblas.blas_set_num_threads(1);
+    // OpenBLAS starts one thread per core unless one of its variables says otherwise (the preset cannot report it).
+    boolean chosen = System.getenv("OPENBLAS_NUM_THREADS") != null || System.getenv("GOTO_NUM_THREADS") != null
+        || System.getenv("OMP_NUM_THREADS") != null;
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (!chosen && !configured && cores > 1) {
+      LOG.warn("OpenBLAS will run {} threads beside LibTorch's OpenMP pool (measured up to 18x slower training "
+          + "steps): call NativeRuntime.configure(RuntimeSettings.recommended()) at start-up or set "
+          + "OPENBLAS_NUM_THREADS=1", cores);
     }
   }
 
