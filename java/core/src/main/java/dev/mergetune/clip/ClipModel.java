@@ -19,6 +19,10 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Text tower: token and positional embeddings, causally masked blocks, {@code ln_final}, the features at each
  * text's end-of-text token (the largest id, as OpenAI's {@code text.argmax(-1)}), {@code text_projection}.
  * Parameters are float32 on the CPU until moved.
+ *
+ * <p>Ownership: a LibTorch module (a JavaCPP {@code Pointer}): {@link #close()} frees its parameters at once,
+ * otherwise the GC does, late. Not thread-safe: confine a model to one thread (forward passes share its parameter
+ * tensors and, in training, their gradients), or give each thread its own.
  */
 public final class ClipModel extends Module {
   private final ClipConfig config;

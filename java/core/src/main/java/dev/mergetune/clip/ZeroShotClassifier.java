@@ -8,6 +8,8 @@ import java.util.Objects;
  * CLIP's zero-shot head: every class name is put into every template, the texts are encoded, each embedding is
  * L2-normalised, the template embeddings of a class are averaged and the mean normalised again (OpenAI's
  * ImageNet notebook recipe); logits = exp(logit_scale) · cos(image, class).
+ *
+ * <p>Immutable once built (class embeddings on the Java heap, copied out by {@link #weights()}) and thread-safe.
  */
 public final class ZeroShotClassifier {
   private final List<String> classNames;
@@ -16,11 +18,25 @@ public final class ZeroShotClassifier {
 
   public ZeroShotClassifier(List<String> classNames, float[][] weights, float scale) {
     this.classNames = List.copyOf(classNames);
-    this.weights = weights;
+    this.weights = new float[weights.length][];
+    for (int i = 0; i < weights.length; i++) this.weights[i] = weights[i].clone();
     this.scale = scale;
     if (weights.length != classNames.size()) {
       throw new IllegalArgumentException(weights.length + " class embeddings for " + classNames.size() + " classes");
     }
+  }
+
+  /**
+   * Builds the class embeddings with CLIP's BPE tokenizer at the model's context length (texts that do not fit are
+   * truncated, their end token kept). The text features are not cached: the model has no identity here.
+   *
+   * @param templates each with one {@code {}} for the class name
+   */
+  public static ZeroShotClassifier build(ClipModel model, dev.mergetune.clip.text.ClipTokenizer tokenizer,
+      List<String> classNames, List<String> templates, FeatureExtractor extractor) {
+    Objects.requireNonNull(tokenizer, "tokenizer");
+    return build(model, null, TextTokenizer.of(tokenizer, model.config().contextLength(),
+        dev.mergetune.clip.text.Truncation.TRUNCATE), classNames, templates, extractor);
   }
 
   /**
@@ -88,7 +104,9 @@ public final class ZeroShotClassifier {
 
   /** The class embeddings [C, embed], unit rows. */
   public float[][] weights() {
-    return weights;
+    float[][] copy = new float[weights.length][];
+    for (int i = 0; i < weights.length; i++) copy[i] = weights[i].clone();
+    return copy;
   }
 
   public float scale() {

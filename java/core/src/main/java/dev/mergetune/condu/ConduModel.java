@@ -39,6 +39,9 @@ import org.bytedeco.pytorch.Tensor;
  * θ0 encodes every image (routing, θ0's logits), then each expert some image selected is decoupled once per
  * classified task and run on just the images that chose it, {@code batchSize} images at a time (an image is decoded
  * once for θ0 and once per expert it selected: decoding is far cheaper than decoupling a model per batch).
+ *
+ * <p>Ownership and threads: holds θ0, U, the masks and the expert model in native memory until {@link #close()}.
+ * Not thread-safe (the one expert buffer is overwritten as experts are decoupled): one thread per model.
  */
 public final class ConduModel implements AutoCloseable {
   private final StoredSession session;

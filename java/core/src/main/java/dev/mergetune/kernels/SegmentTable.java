@@ -14,6 +14,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Built from LibTorch tensors (checked: defined, float32, contiguous, one device; the table holds the tensors
  * so their memory outlives it) or from raw addresses owned by the caller (trainers that are not ours).
+ *
+ * <p>Ownership: a table built from tensors holds references to them (they stay reachable while the table is) but
+ * allocates nothing; a table over raw addresses holds only the numbers, and the caller keeps that memory alive and
+ * frees it. Immutable and thread-safe; two threads may pass the same table as an input at once, never as an output.
  */
 public final class SegmentTable {
   private final DeviceKind device;
