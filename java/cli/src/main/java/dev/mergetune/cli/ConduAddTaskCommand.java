@@ -67,8 +67,6 @@ final class ConduAddTaskCommand implements Callable<Integer> {
       + " training run's evaluation (default ${DEFAULT-VALUE})")
   int featureBatch;
 
-  @Option(names = "--no-progress", description = "No progress bars")
-  boolean noProgress;
 
   @Mixin TrainOptions options;
 
@@ -85,7 +83,7 @@ final class ConduAddTaskCommand implements Callable<Integer> {
     ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduTaskStep.promptNames(train), t);
     if (expert == null) {
       ConduTaskStep.run(store, model, tokenizer, vocabFile, s, step, runDir != null ? runDir
-          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, !noProgress, w);
+          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, GlobalOptions.progress(), w);
     } else {
       Theta0Ref theta0 = Theta0Ref.of(model);
       try (ClipModel base = ClipLoader.load(model); ClipModel fineTuned = ClipLoader.load(expert)) {

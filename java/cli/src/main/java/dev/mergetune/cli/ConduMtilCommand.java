@@ -28,15 +28,13 @@ final class ConduMtilCommand implements Callable<Integer> {
       + " the model)")
   Path vocab;
 
-  @Option(names = "--no-progress", description = "No progress bars")
-  boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     MtilConfig c = MtilConfig.read(config);
     Path vocabFile = ClipInputs.vocabulary(vocab != null ? vocab : c.vocab(), c.model());
-    MtilRunner.run(c, ClipInputs.clipTokenizer(vocabFile, c.model()), vocabFile, out, !noProgress, w);
+    MtilRunner.run(c, ClipInputs.clipTokenizer(vocabFile, c.model()), vocabFile, out, GlobalOptions.progress(), w);
     return 0;
   }
 }

@@ -73,7 +73,6 @@ final class ContinueCommand implements Callable<Integer> {
   int featureBatch;
 
   @Option(names = "--cache", description = "Feature cache folder") Path cache;
-  @Option(names = "--no-progress", description = "No progress bars") boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
@@ -117,8 +116,8 @@ final class ContinueCommand implements Callable<Integer> {
     ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocab, clip);
     TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocab,
         d.train(), d.validation(), data, valPath == null ? null : Path.of(valPath), text(run, "data"),
-        ClipInputs.extractor(featureBatch, !noProgress, cache));
-    ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, !noProgress, w);
+        ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
+    ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, GlobalOptions.progress(), w);
     w.printf("MergeTune: %d steps; run directory %s%n", r.loop().steps(), out);
     if (r.report() == null && r.accuracies() == null) w.println("no test data: no report");
     w.flush();

@@ -64,8 +64,6 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--cache", description = "Feature cache folder (keyed on the model's and inputs' identity)")
   Path cache;
 
-  @Option(names = "--no-progress", description = "No progress bar")
-  boolean noProgress;
 
   @Option(names = "--out", required = true, description = "Output .safetensors")
   Path out;
@@ -75,7 +73,7 @@ final class EmbedCommand implements Callable<Integer> {
     if (images == null && texts == null) throw new IllegalArgumentException("embed needs --images and/or --texts");
     PrintWriter w = spec.commandLine().getOut();
     ClipModel clip = ClipLoader.load(model);
-    FeatureExtractor extractor = ClipInputs.extractor(batch, !noProgress, cache);
+    FeatureExtractor extractor = ClipInputs.extractor(batch, GlobalOptions.progress(), cache);
     String identity = ClipInputs.identity(model, cache);
     List<TensorSource> tensors = new ArrayList<>();
     Map<String, String> meta = new LinkedHashMap<>();

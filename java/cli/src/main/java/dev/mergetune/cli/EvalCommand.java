@@ -30,15 +30,13 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "The report folder (report.json, report.md, PNG)")
   Path out;
 
-  @Option(names = "--no-progress", description = "No progress bars")
-  boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     ProtocolConfig config = ProtocolConfig.read(protocol);
     Path vocab = ClipInputs.vocabulary(config.vocab(), config.model());
-    FeatureExtractor extractor = ClipInputs.extractor(config.batchSize(), !noProgress, config.cache());
+    FeatureExtractor extractor = ClipInputs.extractor(config.batchSize(), GlobalOptions.progress(), config.cache());
     ClassifierProvider provider = ZeroShotClip.provider(m -> ClipInputs.tokenizer(vocab, m, true), extractor,
         ckpt -> config.cache() == null ? null : ClipInputs.identity(ckpt, config.cache()));
     w.printf("%s (%s)%n", config.title(), config.kind().key());

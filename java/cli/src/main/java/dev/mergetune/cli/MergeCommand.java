@@ -2,6 +2,7 @@ package dev.mergetune.cli;
 
 import dev.mergetune.kernels.Dare;
 import dev.mergetune.kernels.Ties;
+import dev.mergetune.eval.ValueList;
 import dev.mergetune.merge.DareMerge;
 import dev.mergetune.merge.LinearMerge;
 import dev.mergetune.merge.MergeConfig;
@@ -46,14 +47,20 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--models", arity = "1..*", description = "Fine-tuned checkpoints")
   List<Path> models;
 
-  @Option(names = "--weights", split = ",", description = "Per-model weights (default 1 each)")
-  float[] weights;
+  @Option(names = "--weights", paramLabel = "LIST", description = "Per-model weights (default 1 each)")
+  List<String> weightSpecs;
 
-  @Option(names = "--scale", split = ",", description = "Task-arithmetic / DARE / TIES scale(s) λ; several = a sweep")
-  float[] scales;
+  @Option(names = "--scale", paramLabel = "LIST",
+      description = "Task-arithmetic / DARE / TIES scale(s) λ: 0.3, or 0.2,0.3 or 0.1:0.5:0.1; several = a sweep")
+  List<String> scaleSpecs;
 
-  @Option(names = "--alpha", split = ",", description = "WiSE-FT α value(s); several = a sweep")
-  float[] alphas;
+  @Option(names = "--alpha", paramLabel = "LIST",
+      description = "WiSE-FT α value(s): 0.5, or 0.1,0.5 or 0:1:0.1 (stop included); several = a sweep")
+  List<String> alphaSpecs;
+
+  private float[] weights;
+  private float[] scales;
+  private float[] alphas;
 
   @Option(names = "--drop-rate", description = "DARE: probability of dropping each delta element")
   Float dropRate;
@@ -104,6 +111,9 @@ final class MergeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    weights = floats(weightSpecs, "--weights");
+    scales = floats(scaleSpecs, "--scale");
+    alphas = floats(alphaSpecs, "--alpha");
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
@@ -252,6 +262,15 @@ final class MergeCommand implements Callable<Integer> {
     if (values == null) return null;
     float[] a = new float[values.size()];
     for (int i = 0; i < a.length; i++) a[i] = values.get(i);
+    return a;
+  }
+
+  /** The option's values in the one list syntax ({@link ValueList}), or null when the option was not given. */
+  private static float[] floats(List<String> specs, String option) {
+    if (specs == null) return null;
+    double[] v = ValueList.parse(specs, option);
+    float[] a = new float[v.length];
+    for (int i = 0; i < a.length; i++) a[i] = (float) v[i];
     return a;
   }
 

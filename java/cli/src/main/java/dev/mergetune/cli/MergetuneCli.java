@@ -5,11 +5,20 @@ import dev.mergetune.kernels.KernelException;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.RuntimeSettings;
 import dev.mergetune.tensors.CheckpointFormatException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code ./mergetune <command>}: the one entry point of the command-line tool. */
+/**
+ * {@code ./mergetune <command>}: the one entry point of the command-line tool.
+ *
+ * <p>Every command and subcommand takes {@code -h/--help} and {@code -V/--version} and the {@link GlobalOptions};
+ * {@code help COMMAND [SUBCOMMAND]} describes any of them. A usage error prints the message, the command's usage
+ * line and a pointer to its help, and exits 2; bad input (a malformed file, a wrong value, a failed kernel check)
+ * prints one line naming what is wrong and exits 1 ({@code --debug} adds the stack trace); anything else is a bug
+ * and keeps its stack trace.
+ */
 @Command(
     name = "mergetune",
     mixinStandardHelpOptions = true,
@@ -20,12 +29,15 @@ import picocli.CommandLine.Command;
         TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
         DemoCommand.class,
         MetricsCommand.class,
-        CommandLine.HelpCommand.class})
+        HelpCommand.class})
 public final class MergetuneCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @CommandLine.Mixin GlobalOptions globals;
 
   public static void main(String[] args) {
-    System.exit(execute(args));
+    CommandLine cli = configure(new CommandLine(new MergetuneCli()));
+    if (Console.terminal()) cli.setOut(Console.lines(System.out));
+    System.exit(cli.execute(args));
   }
 
   /** Runs a command line and returns its exit code (for tests and embedding). */
@@ -33,29 +45,61 @@ public final class MergetuneCli implements Runnable {
     return configure(new CommandLine(new MergetuneCli())).execute(args);
   }
 
-  /**
-   * Bad input (a malformed file, a wrong argument, a failed kernel check) is reported as one line naming what is
-   * wrong, with exit code 1; anything else is a bug and keeps its stack trace.
-   */
+  /** The tool's behaviour on any CommandLine over {@link MergetuneCli}: help everywhere, the handlers above. */
   static CommandLine configure(CommandLine cli) {
-    return cli.setExecutionStrategy(MergetuneCli::executeConfigured).setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
-          || e instanceof KernelException || e instanceof UncheckedIOException
-          || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException) {
-        commandLine.getErr().println("mergetune: " + e.getMessage());
-        commandLine.getErr().flush();
-        return 1;
+    standardHelp(cli);
+    return cli.setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(MergetuneCli::executeConfigured)
+        .setParameterExceptionHandler(MergetuneCli::usageError)
+        .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+          if (isInputError(e)) {
+            PrintWriter err = commandLine.getErr();
+            err.println("mergetune: " + e.getMessage());
+            if (GlobalOptions.debug()) e.printStackTrace(err);
+            err.flush();
+            return 1;
+          }
+          throw e;
+        });
+  }
+
+  static boolean isInputError(Exception e) {
+    return e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
+        || e instanceof KernelException || e instanceof UncheckedIOException
+        || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException;
+  }
+
+  /** {@code -h/--help} and {@code -V/--version} on every command of the tree, not only the root. */
+  private static void standardHelp(CommandLine cli) {
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      CommandLine.Model.CommandSpec s = sub.getCommandSpec();
+      if (!(s.userObject() instanceof HelpCommand)) {
+        if (!s.mixinStandardHelpOptions()) s.mixinStandardHelpOptions(true);
+        s.versionProvider(new VersionProvider());
       }
-      throw e;
-    });
+      standardHelp(sub);
+    }
+  }
+
+  /** The message, the command's usage line (its synopsis) and where its full help is; exit code 2. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("mergetune: " + e.getMessage());
+    err.print("Usage: " + cmd.getHelp().abbreviatedSynopsis());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /**
-   * The process-wide native settings the tool wants (OpenBLAS single-threaded, headless AWT:
-   * {@link RuntimeSettings#recommended()}), applied before any command runs — not for help or version requests,
-   * which load nothing native.
+   * Applies the global options, then the process-wide native settings the tool wants (OpenBLAS single-threaded,
+   * headless AWT: {@link RuntimeSettings#recommended()}) before any command runs — not for help or version
+   * requests, which load nothing native.
    */
   private static int executeConfigured(CommandLine.ParseResult parseResult) {
+    Object root = parseResult.commandSpec().userObject();
+    if (root instanceof MergetuneCli m) m.globals.apply();
     if (!helpOrVersion(parseResult)) NativeRuntime.configure(RuntimeSettings.recommended());
     return new CommandLine.RunLast().execute(parseResult);
   }
@@ -63,7 +107,7 @@ public final class MergetuneCli implements Runnable {
   private static boolean helpOrVersion(CommandLine.ParseResult r) {
     for (CommandLine.ParseResult p = r; p != null; p = p.subcommand()) {
       if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) return true;
-      if (p.commandSpec().userObject() instanceof CommandLine.HelpCommand) return true;
+      if (p.commandSpec().userObject() instanceof HelpCommand) return true;
     }
     return false;
   }

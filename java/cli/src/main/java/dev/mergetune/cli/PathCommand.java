@@ -63,8 +63,6 @@ final class PathCommand implements Callable<Integer> {
   @Option(names = "--title", description = "The report's title (default: A → B on the data set)")
   String title;
 
-  @Option(names = "--no-progress", description = "No progress bars")
-  boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
@@ -92,7 +90,7 @@ final class PathCommand implements Callable<Integer> {
     w.flush();
     List<InterpolationPath.Point> points = InterpolationPath.sweep(modelA, modelB, a,
         new ClassificationTask(ds.name(), names, prompts, files), labels,
-        ClipInputs.tokenizer(vocabFile, modelA, true), ClipInputs.extractor(batch, !noProgress, null), w);
+        ClipInputs.tokenizer(vocabFile, modelA, true), ClipInputs.extractor(batch, GlobalOptions.progress(), null), w);
     String t = title != null && !title.isBlank() ? title
         : "Interpolation path: " + from.getFileName() + " → " + to.getFileName() + " on " + ds.name();
     Report.titled(t).path("Interpolation path", InterpolationPath.curves(points)).writeTo(out);

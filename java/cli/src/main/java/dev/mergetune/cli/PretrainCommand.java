@@ -67,8 +67,6 @@ final class PretrainCommand implements Callable<Integer> {
       + " fighting for the cores made a step ten times slower)")
   Integer threads;
 
-  @Option(names = "--no-progress", description = "No progress bar")
-  boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
@@ -85,7 +83,7 @@ final class PretrainCommand implements Callable<Integer> {
         + " --world WORLD --out %s --epochs %d --batch %d --lr %s --warmup %d --weight-decay %s --seed %d --embed %d"
         + " --width %d --layers %d --heads %d --patch %d --threads %d", w.seed(), out.getFileName(), epochs, batch, lr,
         warmup, weightDecay, seed, embed, width, layers, heads, patch, n);
-    Pretraining.Result r = Pretraining.run(s, w, out, Map.of("mergetune.pretrain.command", command), !noProgress);
+    Pretraining.Result r = Pretraining.run(s, w, out, Map.of("mergetune.pretrain.command", command), GlobalOptions.progress());
     WorldZeroShot.Result zs = WorldZeroShot.evaluate(r.model(), w, 256);
     dev.mergetune.tensors.AtomicFiles.writeString(PretrainReport.beside(out, ".json"),
         PretrainReport.pretty(PretrainReport.json(command, w, s, r, zs)));

@@ -56,8 +56,6 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--cache", description = "Feature cache folder (frozen-encoder methods)")
   Path cache;
 
-  @Option(names = "--no-progress", description = "No progress bars")
-  boolean noProgress;
 
   @Override
   public Integer call() throws IOException {
@@ -74,11 +72,11 @@ final class TrainCommand implements Callable<Integer> {
         + (s.shots == 0 ? "all" : s.shots) + " shots";
     TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocabFile,
         d.train(), d.validation(), data, val != null ? val : validation == null ? null : data, description,
-        ClipInputs.extractor(featureBatch, !noProgress, cache));
-    TrainingRun.Result r = TrainingRun.run(s, in, out, !noProgress, w);
+        ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
+    TrainingRun.Result r = TrainingRun.run(s, in, out, GlobalOptions.progress(), w);
     w.printf("%s: %d steps%s; run directory %s%n", s.method, r.steps(), Double.isFinite(r.bestValidationAccuracy())
         ? String.format(", best validation accuracy %.2f%% (epoch %d)", 100 * r.bestValidationAccuracy(),
-            r.bestEpoch() + 1) : "", out);
+            r.bestEpoch()) : "", out);
     w.flush();
     return 0;
   }

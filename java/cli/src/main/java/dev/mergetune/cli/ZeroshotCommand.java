@@ -55,8 +55,6 @@ final class ZeroshotCommand implements Callable<Integer> {
   @Option(names = "--cache", description = "Feature cache folder")
   Path cache;
 
-  @Option(names = "--no-progress", description = "No progress bar")
-  boolean noProgress;
 
   @Override
   public Integer call() {
@@ -69,7 +67,7 @@ final class ZeroshotCommand implements Callable<Integer> {
           + names.size() + " names for the " + ds.numClasses() + " classes of " + data);
     }
     ClipModel clip = ClipLoader.load(model);
-    FeatureExtractor extractor = ClipInputs.extractor(batch, !noProgress, cache);
+    FeatureExtractor extractor = ClipInputs.extractor(batch, GlobalOptions.progress(), cache);
     String identity = ClipInputs.identity(model, cache);  // the model file's SHA-256 when caching: hash it once
     List<String> prompts = ClipInputs.templates(templates);
     ZeroShotClassifier head = ZeroShotClassifier.build(clip, identity,

@@ -98,7 +98,7 @@ class PathCommandTest {
     Path vocab = SharedFixtures.clipBpeVocabulary();
     Path a = ProtocolFixtures.tinyClip(dir.resolve("a.safetensors"), 1);
     ProtocolFixtures.imageFolder(dir.resolve("shapes"), CLASSES, 1, 0);
-    String[][] cases = {{"--alphas", "1:0:0.1", "stop must exceed start"}, {"--alphas", "0.5", "at least 2 values"},
+    String[][] cases = {{"--alphas", "1:0:0.1", "the stop of 1:0:0.1 is below its start"}, {"--alphas", "0.5", "at least 2 values"},
         {"--alphas", "0,1,0.5", "values must increase"}, {"--alphas", "0:1:x", "not a number"},
         {"--templates", "no placeholder", "neither a template"}};
     for (String[] c : cases) {

@@ -55,7 +55,7 @@ public final class CachedCoopMethod implements TrainableMethod {
     this.templateFeatures = templateFeatures;
     this.lambda = lambda;
     this.smoothing = smoothing;
-    LOG.info((templateFeatures == null ? "CoOp" : "KgCoOp (lambda " + lambda + ")") + " on cached image features: the"
+    LOG.debug((templateFeatures == null ? "CoOp" : "KgCoOp (lambda " + lambda + ")") + " on cached image features: the"
         + " image encoder is frozen, so features were computed once (" + train.views() + " view"
         + (train.views() == 1 ? "" : "s of pre-drawn augmentations") + ") for " + train.size() + " training items");
   }

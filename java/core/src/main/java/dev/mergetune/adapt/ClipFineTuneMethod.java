@@ -81,7 +81,7 @@ public final class ClipFineTuneMethod implements TrainableMethod {
       e.getValue().set_requires_grad(train1);
       if (train1) params.put(e.getKey(), e.getValue());
     }
-    LOG.info("end-to-end fine-tuning of " + params.size() + " tensors (" + count(params) + " parameters; logit_scale"
+    LOG.debug("end-to-end fine-tuning of " + params.size() + " tensors (" + count(params) + " parameters; logit_scale"
         + " frozen), images decoded and augmented every step (" + trainTransform.id() + ")");
     return new ClipFineTuneMethod(model, tokens, train, trainTransform, validation, evalTransform, params, null,
         smoothing, threads, evalBatch);
@@ -94,7 +94,7 @@ public final class ClipFineTuneMethod implements TrainableMethod {
     if (lora.merged()) throw new IllegalArgumentException("unmerge the adapters before training them");
     Lora.freezeBase(model);
     LinkedHashMap<String, Tensor> params = lora.parameters();
-    LOG.info("LoRA fine-tuning: rank " + lora.rank() + ", scaling " + lora.scaling() + ", " + params.size()
+    LOG.debug("LoRA fine-tuning: rank " + lora.rank() + ", scaling " + lora.scaling() + ", " + params.size()
         + " adapter tensors (" + count(params) + " parameters), base frozen; images decoded and augmented every step ("
         + trainTransform.id() + ")");
     return new ClipFineTuneMethod(model, tokens, train, trainTransform, validation, evalTransform, params, lora,

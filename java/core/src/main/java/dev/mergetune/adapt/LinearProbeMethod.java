@@ -27,7 +27,7 @@ public final class LinearProbeMethod implements TrainableMethod {
     this.train = train;
     this.validation = validation;
     this.smoothing = smoothing;
-    LOG.info("linear probe on cached image features: the image encoder is frozen, so features were computed once ("
+    LOG.debug("linear probe on cached image features: the image encoder is frozen, so features were computed once ("
         + train.views() + " view" + (train.views() == 1 ? "" : "s of pre-drawn augmentations") + ") for "
         + train.size() + " training items");
   }

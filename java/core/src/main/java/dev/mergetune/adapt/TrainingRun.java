@@ -169,7 +169,10 @@ public final class TrainingRun {
     }
   }
 
-  /** What a finished run reports. */
+  /**
+   * What a finished run reports. {@code bestEpoch} counts from 1, as result.json, metrics.jsonl and the log do (0: no
+   * validation, so no epoch was selected); {@code bestValidationAccuracy} is NaN then.
+   */
   public record Result(Path dir, long steps, int bestEpoch, double bestValidationAccuracy, double lastLoss,
       boolean resumed, Path trainedState, Path model, double seconds) {}
 
@@ -221,9 +224,11 @@ public final class TrainingRun {
     res.put("trained", dir.relativize(trained).toString());
     if (modelFile != null) res.put("model", MODEL_FILE);
     double seconds = rd.finish(res);
-    log.printf("trained state: %s%s%n", trained, modelFile == null ? "" : ", model: " + modelFile);
+    boolean twoFiles = modelFile != null && !modelFile.equals(trained);
+    log.printf("trained state: %s%s%n", trained, twoFiles ? ", model: " + modelFile : "");
     log.flush();
-    return new Result(dir, r.steps(), r.bestEpoch(), r.bestAccuracy(), r.lastLoss(), r.resumed(), trained, modelFile,
+    return new Result(dir, r.steps(), r.bestEpoch() < 0 ? 0 : r.bestEpoch() + 1, r.bestAccuracy(), r.lastLoss(),
+        r.resumed(), trained, modelFile,
         seconds);
   }
 
@@ -370,7 +375,6 @@ public final class TrainingRun {
         d.size() == 1 ? "" : "s", views, views == 1 ? "" : "s", t.isRandom() ? "augmentations drawn in advance, view e"
             + " serves epochs e, e + " + views + ", ..." : "deterministic transform");
     log.flush();
-    LOG.info("frozen image encoder: {} image features of {} cached ({} views)", d.size(), d.name(), views);
     return CachedFeatures.ofViews(v, labels);
   }
 

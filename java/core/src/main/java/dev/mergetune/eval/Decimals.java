@@ -14,12 +14,24 @@ public final class Decimals {
   }
 
   /** A loss: four significant digits. */
-  static String loss(double v) {
+  public static String loss(double v) {
     return new BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
   }
 
   /** An α: six significant digits, trailing zeros dropped ({@code 0.1}, {@code 1}, {@code -0.25}). */
-  static String alpha(double v) {
+  public static String alpha(double v) {
+    return number(v);
+  }
+
+  /**
+   * A setting for people (λ, β, τ, a learning rate): six significant digits, trailing zeros dropped, plain
+   * notation down to 1e-4 and scientific below ({@code 10}, {@code 0.3}, {@code 2e-05}); NaN and infinities as Java
+   * prints them.
+   */
+  public static String number(double v) {
+    if (!Double.isFinite(v)) return Double.toString(v);
+    if (v == 0) return "0";
+    if (Math.abs(v) < 1e-4) return String.format(Locale.ROOT, "%.5g", v).replaceAll("\\.?0+e", "e");
     return new BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
   }
 }

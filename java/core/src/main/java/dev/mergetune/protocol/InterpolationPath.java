@@ -1,14 +1,18 @@
 package dev.mergetune.protocol;
 
+import dev.mergetune.eval.Decimals;
+import dev.mergetune.eval.ValueList;
+
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureExtractor;
 import dev.mergetune.clip.TextTokenizer;
 import dev.mergetune.eval.Accuracy;
+import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.PathCurve;
+import dev.mergetune.eval.ValueList;
 import dev.mergetune.kernels.Interpolation;
 import dev.mergetune.kernels.SegmentTable;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,41 +38,17 @@ public final class InterpolationPath {
   public record Point(double alpha, double top1, double loss) {}
 
   /**
-   * Parses α values: {@code start:stop:step} (step > 0; stop included when start + k·step reaches it, computed in
-   * exact decimal arithmetic, so {@code 0:1:0.1} is 11 values ending at 1) or a comma list, strictly increasing, at
-   * least two values.
+   * Parses α values in the project's one list syntax ({@link ValueList}: numbers and {@code start:stop:step}
+   * ranges, stop included, exact decimal steps, so {@code 0:1:0.1} is 11 values ending at 1), strictly increasing,
+   * at least two values.
    */
   public static double[] parseAlphas(String spec) {
-    if (spec == null || spec.isBlank()) throw new IllegalArgumentException("no alphas given");
-    String s = spec.strip();
-    List<Double> out = new ArrayList<>();
-    try {
-      if (s.contains(":")) {
-        String[] p = s.split(":", -1);
-        if (p.length != 3) throw new IllegalArgumentException("alphas '" + spec + "': expected start:stop:step");
-        BigDecimal start = new BigDecimal(p[0].strip());
-        BigDecimal stop = new BigDecimal(p[1].strip());
-        BigDecimal step = new BigDecimal(p[2].strip());
-        if (step.signum() <= 0) throw new IllegalArgumentException("alphas '" + spec + "': the step must be > 0");
-        if (stop.compareTo(start) <= 0) throw new IllegalArgumentException("alphas '" + spec + "': stop must exceed start");
-        BigDecimal count = stop.subtract(start).divide(step, java.math.MathContext.DECIMAL64);
-        if (count.compareTo(BigDecimal.valueOf(10_000)) > 0) {
-          throw new IllegalArgumentException("alphas '" + spec + "': more than 10000 values");
-        }
-        for (BigDecimal a = start; a.compareTo(stop) <= 0; a = a.add(step)) out.add(a.doubleValue());
-      } else {
-        for (String v : s.split(",", -1)) out.add(Double.parseDouble(v.strip()));
-      }
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("alphas '" + spec + "': not a number (" + e.getMessage() + ")");
-    }
-    if (out.size() < 2) throw new IllegalArgumentException("alphas '" + spec + "': a path needs at least 2 values");
-    double[] a = new double[out.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = out.get(i);
-      if (!Double.isFinite(a[i])) throw new IllegalArgumentException("alphas '" + spec + "': " + a[i] + " is not finite");
-      if (i > 0 && a[i] <= a[i - 1]) {
-        throw new IllegalArgumentException("alphas '" + spec + "': values must increase (" + a[i] + " after " + a[i - 1] + ")");
+    double[] a = ValueList.parse(spec, "alphas");
+    if (a.length < 2) throw new IllegalArgumentException("alphas '" + spec + "': a path needs at least 2 values");
+    for (int i = 1; i < a.length; i++) {
+      if (a[i] <= a[i - 1]) {
+        throw new IllegalArgumentException("alphas '" + spec + "': values must increase (" + Decimals.alpha(a[i])
+            + " after " + Decimals.alpha(a[i - 1]) + ")");
       }
     }
     return a;
@@ -104,7 +84,7 @@ public final class InterpolationPath {
       Point p = new Point(alpha, Accuracy.top1(logits, labels), crossEntropy(logits, labels));
       points.add(p);
       if (log != null) {
-        log.println(String.format(Locale.ROOT, "alpha %s: top-1 %.2f%%, loss %.4f", trim(alpha), p.top1(), p.loss()));
+        log.println(String.format(Locale.ROOT, "alpha %s: top-1 %.2f%%, loss %.4f", Decimals.alpha(alpha), p.top1(), p.loss()));
         log.flush();
       }
     }
@@ -141,7 +121,4 @@ public final class InterpolationPath {
     return sum / logits.length;
   }
 
-  private static String trim(double v) {
-    return new BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
-  }
 }

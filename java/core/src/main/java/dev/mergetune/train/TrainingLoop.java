@@ -87,7 +87,10 @@ public final class TrainingLoop {
     void epochEnd(EpochMetrics metrics) throws IOException;
   }
 
-  /** What a run did: the last step's loss, the best epoch (−1 without evaluation) and its validation accuracy. */
+  /**
+   * What a run did: the last step's loss, the best epoch as a 0-based index (−1 without evaluation; run folders and
+   * {@code TrainingRun.Result} count from 1) and its validation accuracy.
+   */
   public record Result(long steps, double lastLoss, int bestEpoch, double bestAccuracy, boolean resumed) {}
 
   private final TrainableMethod method;
@@ -146,7 +149,7 @@ public final class TrainingLoop {
           TensorMaps.assign(trainable, saved);
         }
       }
-      LOG.info("resumed from " + dir + " after step " + step + " of " + total);
+      LOG.debug("resumed from " + dir + " after step " + step + " of " + total);
     }
     ProgressTask bar = config.progress() ? Progress.installed().start("train", total, "step") : null;
     double lastLoss = Double.NaN;
@@ -198,8 +201,9 @@ public final class TrainingLoop {
             }
           }
           double meanLoss = lossSum / lossCount;
-          LOG.info(String.format("epoch %d (step %d/%d): mean loss %.4f, validation accuracy %.4f, %.1f img/s",
-              epoch + 1, step, total, meanLoss, acc, itemsPerSecond));
+          LOG.debug(String.format(java.util.Locale.ROOT, "epoch %d (step %d/%d): mean loss %.4f%s, %.1f img/s",
+              epoch + 1, step, total, meanLoss, Double.isFinite(acc)
+                  ? String.format(java.util.Locale.ROOT, ", validation accuracy %.4f", acc) : "", itemsPerSecond));
           listener.epochEnd(new EpochMetrics(epoch, step, total, meanLoss, lr, acc, itemsPerSecond, isBest));
           lossSum = 0;
           lossCount = 0;
@@ -214,7 +218,7 @@ public final class TrainingLoop {
     }
     if (config.keepBest() && best != null) {
       TensorMaps.assign(trainable, best);
-      LOG.info(String.format("restored the best epoch's state: epoch %d, validation accuracy %.4f", bestEpoch + 1,
+      LOG.debug(String.format("restored the best epoch's state: epoch %d, validation accuracy %.4f", bestEpoch + 1,
           bestAcc));
     }
     return new Result(step, lastLoss, bestEpoch, bestEpoch < 0 ? Double.NaN : bestAcc, resumed);

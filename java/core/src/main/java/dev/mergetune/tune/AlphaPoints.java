@@ -68,6 +68,9 @@ public final class AlphaPoints {
 
   @Override
   public String toString() {
-    return grid != null ? "grid " + Arrays.toString(grid) : n + " sampled per step (seed " + seed + ")";
+    if (grid == null) return n + " sampled per step (seed " + seed + ")";
+    StringBuilder b = new StringBuilder("grid [");
+    for (int i = 0; i < grid.length; i++) b.append(i == 0 ? "" : ", ").append(dev.mergetune.eval.Decimals.number(grid[i]));
+    return b.append(']').toString();
   }
 }

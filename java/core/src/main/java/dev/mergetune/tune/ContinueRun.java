@@ -11,6 +11,7 @@ import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.BaseToNovelTable;
 import dev.mergetune.eval.Report;
@@ -88,8 +89,9 @@ public final class ContinueRun {
     FeatureSpaceMergeTune m = new FeatureSpaceMergeTune(learner, z, train, val, mt.lambda, mt.beta,
         mt.alphaPoints(baseline.seed), path, baseline.labelSmoothing);
     if (mt.tau != 1.0 && !rd.resuming()) m.startAt(start, mt.tau);
-    log.printf(Locale.ROOT, "MergeTune (%s preset) of %s: lambda %s, beta %s, %s alpha points (%s), tau %s, path %s%n",
-        mt.preset, baselineDir, mt.lambda, mt.beta, mt.nAlpha, mt.alphas, mt.tau, mt.path);
+    log.printf(Locale.ROOT, "MergeTune (%s preset) of %s: λ %s, β %s, %s α points (%s), τ %s, path %s%n",
+        mt.preset, baselineDir, Decimals.number(mt.lambda), Decimals.number(mt.beta), mt.nAlpha, mt.alphas,
+        Decimals.number(mt.tau), mt.path);
     TrainingLoop.Result r = TrainingRun.train(baseline, m, rd, progress, log, "MergeTune on " + in.train().size()
         + " images of " + classes.size() + " classes");
     Path trained = out.resolve("prompt.safetensors");

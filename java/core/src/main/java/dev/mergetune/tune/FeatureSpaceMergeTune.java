@@ -63,7 +63,7 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
     this.alphas = alphas;
     this.path = path;
     this.smoothing = smoothing;
-    LOG.info("MergeTune (feature space): lambda {}, beta {}, alpha {}, path term {}, on cached image features ({} views)",
+    LOG.debug("MergeTune (feature space): lambda {}, beta {}, alpha {}, path term {}, on cached image features ({} views)",
         lambda, beta, alphas, path.getClass().getSimpleName(), train.views());
   }
 

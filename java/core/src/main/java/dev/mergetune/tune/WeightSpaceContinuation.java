@@ -14,6 +14,7 @@ import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.clip.image.ImageBatch;
 import dev.mergetune.clip.image.Transform;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.AccuracyTable;
 import dev.mergetune.eval.Report;
 import dev.mergetune.kernels.ZeroShotAnchor;
@@ -88,8 +89,9 @@ final class WeightSpaceContinuation {
             new ZeroShotAnchor.Sgd(s.lr, s.momentum, 0, s.weightDecay, s.nesterov))
         : AnchoredOptimizer.adamW(m.trainable(), w1, mt.lambda,
             new ZeroShotAnchor.AdamW(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay));
-    log.printf(Locale.ROOT, "MergeTune, weight space (%s preset) of %s: lambda %s, beta %s, %s alpha points (%s),"
-        + " tau %s%n", mt.preset, baselineDir, mt.lambda, mt.beta, mt.nAlpha, mt.alphas, mt.tau);
+    log.printf(Locale.ROOT, "MergeTune, weight space (%s preset) of %s: λ %s, β %s, %s α points (%s),"
+        + " τ %s%n", mt.preset, baselineDir, Decimals.number(mt.lambda), Decimals.number(mt.beta), mt.nAlpha,
+        mt.alphas, Decimals.number(mt.tau));
     TrainingLoop.Result r = TrainingRun.train(s, m, opt, rd, progress, log, "MergeTune (" + s.method + ") on "
         + in.train().size() + " images of " + in.train().numClasses() + " classes");
 

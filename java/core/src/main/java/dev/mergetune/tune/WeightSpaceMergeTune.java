@@ -76,7 +76,7 @@ public final class WeightSpaceMergeTune implements TrainableMethod {
     this.accumulatorTable = SegmentTable.ofTensors(names, accumulator);
     this.beta = beta;
     this.alphas = alphas;
-    LOG.info("MergeTune (weight space): beta {}, alpha {}, over {} tensors", beta, alphas, names.size());
+    LOG.debug("MergeTune (weight space): beta {}, alpha {}, over {} tensors", beta, alphas, names.size());
   }
 
   /** w = (1 − τ)·ŵ1 + τ·ŵ2, in place (the paper's start; τ = 1 starts at the fine-tuned weights). */

@@ -22,8 +22,8 @@ class InterpolationPathTest {
 
   @Test
   void badGridsSayWhy() {
-    String[][] cases = {{"", "no alphas"}, {"0:1", "start:stop:step"}, {"0:1:0", "step must be > 0"},
-        {"1:0:0.1", "stop must exceed start"}, {"0,0", "must increase"}, {"0,a", "not a number"},
+    String[][] cases = {{"", "alphas: no values given"}, {"0:1", "start:stop:step"}, {"0:1:0", "must be > 0"},
+        {"1:0:0.1", "below its start"}, {"0,0", "must increase"}, {"0,a", "not a number"},
         {"0", "at least 2"}, {"0:1:0.00001", "more than 10000"}};
     for (String[] c : cases) {
       String m = assertThrows(IllegalArgumentException.class, () -> InterpolationPath.parseAlphas(c[0])).getMessage();
