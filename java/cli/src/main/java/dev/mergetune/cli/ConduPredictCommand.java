@@ -116,7 +116,7 @@ final class ConduPredictCommand implements Callable<Integer> {
       float[][] logits = m.logits(task, mode);
       int[] pred = SemanticAggregation.argmax(logits);
       double top1 = Accuracy.top1(logits, labels);
-      w.printf("%s on %s (%d images, %d classes): top-1 %.2f%%; %d expert decouple%s%n", what, ds.name(), files.size(),
+      w.printf("%s on %s (%d images, %d classes): top-1 %.1f%%; %d expert decouple%s%n", what, ds.name(), files.size(),
           names.size(), top1, m.decouples(), m.decouples() == 1 ? "" : "s");
       if (out != null) {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

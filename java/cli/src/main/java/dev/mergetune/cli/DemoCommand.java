@@ -40,7 +40,8 @@ final class DemoCommand implements Callable<Integer> {
       + " ${DEFAULT-VALUE})")
   String dataset;
 
-  @Option(names = "--progress", description = "Progress bars")
+  @Option(names = "--progress", description = "Progress of every inner stage (training, features); without it the"
+      + " demo prints one line per stage, and bars on a terminal")
   boolean progress;
 
   @Override
@@ -48,8 +49,8 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
     Demo.Result r = Demo.run(new Demo.Options(WorldSpec.defaults(worldSeed), m, dataset, PromptDemo.Options.demo("a photo of a {}",
-        "a photo of a"), ConduDemo.Options.demo(), progress), out, w);
-    w.printf("report: %s%n", r.report().toAbsolutePath());
+        "a photo of a"), ConduDemo.Options.demo(), progress || (GlobalOptions.progress() && Console.terminal()),
+        GlobalOptions.verbose()), out, w);
     w.flush();
     return 0;
   }

@@ -42,6 +42,11 @@ final class GlobalOptions {
     return !current.noProgress;
   }
 
+  /** --verbose or --debug: show the details a command otherwise keeps short. */
+  static boolean verbose() {
+    return current.verbose.length > 0 || current.debug;
+  }
+
   static boolean debug() {
     return current.debug;
   }

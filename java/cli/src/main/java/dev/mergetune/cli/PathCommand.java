@@ -2,17 +2,15 @@ package dev.mergetune.cli;
 
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.data.DataSources;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.Dataset;
-import dev.mergetune.data.DatasetConfig;
-import dev.mergetune.data.ImageFolderSource;
 import dev.mergetune.data.Sample;
 import dev.mergetune.eval.Report;
 import dev.mergetune.protocol.ClassificationTask;
 import dev.mergetune.protocol.InterpolationPath;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,7 +67,7 @@ final class PathCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     double[] a = InterpolationPath.parseAlphas(alphas);
     List<String> prompts = ClipInputs.templates(templates);
-    Dataset ds = Files.isDirectory(data) ? ImageFolderSource.read(data) : DatasetConfig.loadFile(data);
+    Dataset ds = DataSources.load(data, null);
     List<String> names = classes != null ? ClassNamesFile.read(classes) : ds.classNames().stream()
         .map(n -> n.replace('_', ' ')).toList();
     if (names.size() != ds.numClasses()) {

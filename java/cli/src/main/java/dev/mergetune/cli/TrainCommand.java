@@ -75,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
         ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
     TrainingRun.Result r = TrainingRun.run(s, in, out, GlobalOptions.progress(), w);
     w.printf("%s: %d steps%s; run directory %s%n", s.method, r.steps(), Double.isFinite(r.bestValidationAccuracy())
-        ? String.format(", best validation accuracy %.2f%% (epoch %d)", 100 * r.bestValidationAccuracy(),
+        ? String.format(", best validation accuracy %.1f%% (epoch %d)", 100 * r.bestValidationAccuracy(),
             r.bestEpoch()) : "", out);
     w.flush();
     return 0;

@@ -7,13 +7,11 @@ import dev.mergetune.clip.ImageFiles;
 import dev.mergetune.clip.ZeroShotClassifier;
 import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.clip.image.ImageBatch;
+import dev.mergetune.data.DataSources;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.Dataset;
-import dev.mergetune.data.DatasetConfig;
-import dev.mergetune.data.ImageFolderSource;
 import dev.mergetune.data.Sample;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +57,7 @@ final class ZeroshotCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
-    Dataset ds = Files.isDirectory(data) ? ImageFolderSource.read(data) : DatasetConfig.loadFile(data);
+    Dataset ds = DataSources.load(data, null);
     List<String> names = classes != null ? ClassNamesFile.read(classes) : ds.classNames().stream()
         .map(n -> n.replace('_', ' ')).toList();
     if (names.size() != ds.numClasses()) {
@@ -83,7 +81,7 @@ final class ZeroshotCommand implements Callable<Integer> {
         new ImageFiles(files, ClipImageTransform.of(clip.config().imageResolution()), ImageBatch.defaultThreads()));
     float[][] logits = head.logits(features);
     w.printf("%s: %d images, %d classes, %s%n", ds.name(), ds.size(), ds.numClasses(), describe(prompts));
-    w.printf("top-1 %.2f%%  top-5 %.2f%%%n", 100 * ZeroShotClassifier.accuracy(logits, labels, 1),
+    w.printf("top-1 %.1f%%  top-5 %.1f%%%n", 100 * ZeroShotClassifier.accuracy(logits, labels, 1),
         100 * ZeroShotClassifier.accuracy(logits, labels, 5));
     w.flush();
     return 0;

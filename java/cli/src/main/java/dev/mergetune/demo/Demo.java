@@ -43,14 +43,23 @@ public final class Demo {
   /**
    * @param model the tiny CLIP pre-trained on the world (its vocabulary is the world's own)
    * @param b2nDataset the world dataset of the prompt stage
+   * @param progress progress of the inner runs (training, features)
+   * @param detail the inner runs' own lines (epochs, cached features, ...) as well as the one line per stage
    */
   public record Options(WorldSpec world, Path model, String b2nDataset, PromptDemo.Options prompts,
-      ConduDemo.Options condu, boolean progress) {}
+      ConduDemo.Options condu, boolean progress, boolean detail) {
+    public Options(WorldSpec world, Path model, String b2nDataset, PromptDemo.Options prompts, ConduDemo.Options condu,
+        boolean progress) {
+      this(world, model, b2nDataset, prompts, condu, progress, false);
+    }
+  }
 
   public record Result(Path report, double seconds) {}
 
+  /** Runs the demo into {@code out}; {@code log} gets one line per stage (and the inner runs' lines with detail). */
   public static Result run(Options o, Path out, PrintWriter log) throws IOException {
     long start = System.nanoTime();
+    PrintWriter inner = o.detail() ? log : new PrintWriter(java.io.Writer.nullWriter());
     Files.createDirectories(out);
     Path worldDir = out.resolve("world");
     World world;
@@ -60,12 +69,12 @@ public final class Demo {
         throw new IllegalArgumentException(worldDir + " holds the world of seed " + world.seed() + ", not "
             + o.world().seed() + "; choose another --out");
       }
-      log.printf("== world: %s (already generated)%n", worldDir);
+      log.printf("world: %s (already generated)%n", worldDir);
     } else {
-      log.printf("== world: generating (seed %d) into %s%n", o.world().seed(), worldDir);
-      log.flush();
       world = WorldGenerator.generate(o.world(), worldDir);
+      log.printf("world: generated (seed %d) into %s%n", o.world().seed(), worldDir);
     }
+    log.flush();
     double worldSeconds = seconds(start);
     ClipTokenizer tokenizer = world.tokenizer();
     Path vocab = world.mergesFile();
@@ -82,9 +91,11 @@ public final class Demo {
             + " rows, but the world's vocabulary has " + world.vocabSize() + " tokens: the demo needs a CLIP"
             + " pre-trained on the world (`mergetune pretrain`), such as " + "demo/tiny-clip/tiny-clip.safetensors");
       }
-      log.printf("== zero-shot%n");
-      log.flush();
       zs = WorldZeroShot.evaluate(model, world, 64);
+      log.printf(Locale.ROOT, "zero-shot: %s %% on the shape × colour combinations seen in pre-training, %s %% on the"
+          + " %d held out%n", Decimals.one(100 * zs.seen().top1()), Decimals.one(100 * zs.heldOut().top1()),
+          world.heldOut().size());
+      log.flush();
       List<AccuracyTable.Row> zsRows = new ArrayList<>();
       for (Map.Entry<String, Double> e : zs.datasets().entrySet()) {
         zsRows.add(AccuracyTable.Row.target(e.getKey(), 100 * e.getValue()));
@@ -101,14 +112,15 @@ public final class Demo {
       Dataset test = ImageFolderSource.read(d.test(), d.name());
       TrainingRun.Inputs in = new TrainingRun.Inputs(model, o.model(), "demo-tiny-clip", tokenizer, vocab, train, val,
           d.train(), d.val(), "world dataset " + d.name(), new FeatureExtractor(64, false, null));
-      log.printf("== prompts on '%s': zero-shot, CoOp, TIES, DARE, MergeTune%n", d.name());
-      log.flush();
       List<Dataset> domains = new ArrayList<>();
       for (World.DomainEntry e : world.domains()) {
         if (e.of().equals(d.name())) domains.add(ImageFolderSource.read(e.test(), e.name()));
       }
-      prompts = PromptDemo.run(in, test, domains, o.prompts(), out.resolve("prompts"), o.progress(), log);
+      prompts = PromptDemo.run(in, test, domains, o.prompts(), out.resolve("prompts"), o.progress(), inner);
       rows = prompts.rows();
+      log.printf(Locale.ROOT, "prompts on %s (base / novel / HM): zero-shot %s, CoOp %s, CoOp + MergeTune %s%n",
+          d.name(), b2n(rows.get(0)), b2n(rows.get(1)), b2n(rows.get(rows.size() - 1)));
+      log.flush();
       report.methods("Base-to-novel on '" + d.name() + "' (CoOp trained on the base classes)", rows);
       report.path("Accuracy along the straight prompt paths from zero-shot (α = 0)", prompts.curves());
       report.text("Reading the prompt results", promptReading(rows, d));
@@ -130,10 +142,12 @@ public final class Demo {
       World.DatasetEntry d = world.dataset(name);
       tasks.add(new ConduDemo.Task(name, d.train(), d.test(), d.templates()));
     }
-    log.printf("== ConDU over %s%n", world.taskSequence());
-    log.flush();
     MtilRunner.Result condu = ConduDemo.run(o.model(), vocab, tokenizer, tasks, o.condu(), out.resolve("condu"),
-        o.progress(), log);
+        o.progress(), inner);
+    log.printf("ConDU over %s: %s; sequential fine-tuning: %s%n",
+        String.join(" → ", world.taskSequence()), condu.taskId().metrics().numbers(),
+        condu.sequential().metrics().numbers());
+    log.flush();
     report.mtil("ConDU, MTIL (seen tasks by their expert, unseen by aggregation)", condu.taskId());
     report.mtil("ConDU, task-agnostic MTIL", condu.taskAgnostic());
     report.mtil("Sequential fine-tuning of one model (baseline)", condu.sequential());
@@ -195,6 +209,10 @@ public final class Demo {
         Decimals.one(r.taskAgnostic().last()), Decimals.one(s.transfer()), Decimals.one(s.average()),
         Decimals.one(s.last()), c.last() > s.last() ? "beats" : "does not beat",
         Arrays.toString(Arrays.stream(r.zeroShot()).mapToObj(Decimals::one).toArray()));
+  }
+
+  private static String b2n(BaseToNovelRow r) {
+    return Decimals.one(r.base()) + " / " + Decimals.one(r.novel()) + " / " + Decimals.one(r.hm());
   }
 
   private static double seconds(long since) {

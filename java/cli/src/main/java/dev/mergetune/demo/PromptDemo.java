@@ -139,7 +139,7 @@ public final class PromptDemo {
         prompts(s, in, dare)));
     rows.add(eval.row("CoOp + MergeTune", prompts(s, in, tuned)));
     for (BaseToNovelRow r : rows) {
-      log.printf(Locale.ROOT, "%-40s base %6.2f  novel %6.2f  HM %6.2f%n", r.dataset(), r.base(), r.novel(), r.hm());
+      log.printf(Locale.ROOT, "%-40s base %5.1f  novel %5.1f  HM %5.1f%n", r.dataset(), r.base(), r.novel(), r.hm());
     }
 
     List<PathCurve> curves = new ArrayList<>();

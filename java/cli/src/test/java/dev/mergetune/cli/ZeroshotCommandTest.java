@@ -74,8 +74,8 @@ class ZeroshotCommandTest {
         if (best == labels[i]) hits++;
       }
     }
-    String want = String.format(Locale.ROOT, "top-1 %.2f%%", 100.0 * hits / 9);
-    assertTrue(r.out().contains(want) && r.out().contains("top-5 100.00%"), want + " in\n" + r.out());
+    String want = String.format(Locale.ROOT, "top-1 %.1f%%", 100.0 * hits / 9);
+    assertTrue(r.out().contains(want) && r.out().contains("top-5 100.0%"), want + " in\n" + r.out());
 
     Path names = dir.resolve("names.txt");
     Files.writeString(names, "only one\n");

@@ -40,9 +40,15 @@ class DemoTest {
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
         new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a"),
-        new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false);
+        new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false, false);
     StringWriter log = new StringWriter();
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
+    // one short line per stage, the report's path once
+    List<String> lines = log.toString().lines().toList();
+    assertEquals(5, lines.size(), log.toString());
+    List<String> starts = List.of("world: ", "zero-shot: ", "prompts on shapes", "ConDU over ", "demo finished");
+    for (int i = 0; i < 5; i++) assertTrue(lines.get(i).startsWith(starts.get(i)), lines.get(i));
+    assertEquals(1, lines.stream().filter(l -> l.contains("report")).count(), log.toString());
     String md = Files.readString(r.report().resolve("report.md"));
     for (String title : List.of("## What this is", "## Zero-shot accuracy of the tiny CLIP", "## Compositional generalisation",
         "## Base-to-novel on 'shapes'", "## Accuracy along the straight prompt paths", "## Domain shift", "## ConDU, MTIL",
@@ -67,9 +73,11 @@ class DemoTest {
     assertEquals(condu.at("/mtil/last").asDouble(), mtil.get("last").asDouble(), 0);
     assertEquals(4, mtil.get("matrix").size());
 
-    // a second run finds every stage done
+    // a second run, with the inner runs' lines shown, finds every stage done
     StringWriter again = new StringWriter();
-    Demo.run(o, dir.resolve("out"), new PrintWriter(again));
+    Demo.run(new Demo.Options(o.world(), o.model(), o.b2nDataset(), o.prompts(), o.condu(), false, true),
+        dir.resolve("out"), new PrintWriter(again));
+    assertTrue(again.toString().contains("CoOp: finished in"), again.toString());
     assertTrue(again.toString().contains("already generated"), again.toString());
     assertTrue(!again.toString().contains("training "), again.toString());
   }

@@ -198,6 +198,22 @@ public final class TrainSettings {
     return this;
   }
 
+  /**
+   * Checks what depends on the training set's size, before any work starts: a linear warm-up must be shorter than
+   * the run ({@code trainItems} items at this batch size, Dassl's drop-last epochs, or the fixed iterations). (Dassl's
+   * constant warm-up may cover every epoch.)
+   */
+  public TrainSettings checkSchedule(int trainItems) {
+    long perEpoch = trainItems >= batchSize ? trainItems / batchSize : 1;
+    if (schedule.equals("linear-warmup-cosine")) {
+      long total = iterations > 0 ? iterations : perEpoch * epochs;
+      String length = iterations > 0 ? iterations + " iterations" : epochs + " epochs of " + perEpoch + " steps";
+      require(warmup < total, "the warm-up (--warmup " + warmup + " steps) must be shorter than the run (" + length
+          + " = " + total + " steps): pass --warmup with fewer than " + total + " steps, or a longer run");
+    }
+    return this;
+  }
+
   private static void require(boolean ok, String message) {
     if (!ok) throw new IllegalArgumentException(message);
   }

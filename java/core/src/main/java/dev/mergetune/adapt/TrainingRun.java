@@ -211,7 +211,7 @@ public final class TrainingRun {
 
   /** Runs (or resumes) the method of {@code s} on {@code in} into {@code dir}. */
   public static Result run(TrainSettings s, Inputs in, Path dir, boolean progress, PrintWriter log) throws IOException {
-    s.validate();
+    s.validate().checkSchedule(in.train().size());
     TrainSettings.Method method = s.parsedMethod();
     RunDirectory rd = RunDirectory.open(dir, manifest(s, in));
     TrainableMethod m = build(s, in, method, log);

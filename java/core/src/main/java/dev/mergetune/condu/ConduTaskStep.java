@@ -76,6 +76,7 @@ public final class ConduTaskStep {
     refuseKnownTask(store, task.name());
     Theta0Ref theta0 = Theta0Ref.of(theta0Path);
     TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
+    settings.checkSchedule(data.train().size());
 
     long t0 = System.nanoTime();
     TrainingRun.Inputs in = new TrainingRun.Inputs(null, theta0.path(), "sha256:" + theta0.sha256(), tokenizer,

@@ -115,9 +115,9 @@ public final class MtilRunner {
     if (ag != null) put(result.putObject("task_agnostic"), ag);
     if (seq != null) put(result.putObject("sequential"), seq);
     RunDirectory.writeJson(out.resolve("result.json"), result);
-    if (id != null) log.printf("MTIL: %s%n", id.metrics());
-    if (ag != null) log.printf("task-agnostic MTIL: %s%n", ag.metrics());
-    if (seq != null) log.printf("sequential fine-tuning: %s%n", seq.metrics());
+    if (id != null) log.printf("MTIL: %s%n", id.metrics().numbers());
+    if (ag != null) log.printf("task-agnostic MTIL: %s%n", ag.metrics().numbers());
+    if (seq != null) log.printf("sequential fine-tuning: %s%n", seq.metrics().numbers());
     log.printf("report: %s%n", reportDir);
     log.flush();
     return new Result(id, ag, seq, zeroShot, reportDir);
@@ -140,8 +140,8 @@ public final class MtilRunner {
         else if (!seen) byId[d] = agnostic[d];
         log.printf("session %d, %s (%s): %s%n", s + 1, test.name(), seen ? "seen" : "unseen",
             seen && c.taskId() && c.taskAgnostic()
-                ? String.format(Locale.ROOT, "expert %.2f%%, aggregation %.2f%%", byId[d], agnostic[d])
-                : String.format(Locale.ROOT, "%s %.2f%%", seen && c.taskId() ? "expert" : "aggregation",
+                ? String.format(Locale.ROOT, "expert %.1f%%, aggregation %.1f%%", byId[d], agnostic[d])
+                : String.format(Locale.ROOT, "%s %.1f%%", seen && c.taskId() ? "expert" : "aggregation",
                     seen && c.taskId() ? byId[d] : agnostic[d]));
         log.flush();
       }
@@ -173,7 +173,7 @@ public final class MtilRunner {
           Truncation.TRUNCATE), new FeatureExtractor(batchSize, false, null));
       for (int d = 0; d < tests.size(); d++) {
         acc[d] = Protocols.top1(zs, tests.get(d));
-        log.printf("%s, %s: %.2f%%%n", label, tests.get(d).name(), acc[d]);
+        log.printf("%s, %s: %.1f%%%n", label, tests.get(d).name(), acc[d]);
         log.flush();
       }
     }

@@ -9,9 +9,13 @@ import java.util.Locale;
  */
 public record MtilMetrics(double transfer, double average, double last, boolean taskAgnostic) {
   /** "Transfer 69.4 / Average 65.3 / Last 65.3", one decimal as the papers print them. */
+  public String numbers() {
+    return String.format(Locale.ROOT, "Transfer %.1f / Average %.1f / Last %.1f", transfer, average, last);
+  }
+
+  /** {@link #numbers()}, with " (task-agnostic)" for a task-agnostic matrix. */
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "Transfer %.1f / Average %.1f / Last %.1f%s", transfer, average, last,
-        taskAgnostic ? " (task-agnostic)" : "");
+    return numbers() + (taskAgnostic ? " (task-agnostic)" : "");
   }
 }

@@ -84,7 +84,7 @@ public final class InterpolationPath {
       Point p = new Point(alpha, Accuracy.top1(logits, labels), crossEntropy(logits, labels));
       points.add(p);
       if (log != null) {
-        log.println(String.format(Locale.ROOT, "alpha %s: top-1 %.2f%%, loss %.4f", Decimals.alpha(alpha), p.top1(), p.loss()));
+        log.println(String.format(Locale.ROOT, "alpha %s: top-1 %.1f%%, loss %.4f", Decimals.alpha(alpha), p.top1(), p.loss()));
         log.flush();
       }
     }

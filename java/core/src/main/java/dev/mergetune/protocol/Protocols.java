@@ -70,7 +70,7 @@ public final class Protocols {
     List<BaseToNovelRow> rows = new ArrayList<>();
     for (EvalDataset d : datasets) {
       BaseToNovelRow r = baseToNovel(classifier, d);
-      log(log, "%s: base %.2f%%, novel %.2f%%, HM %.2f%% (%d images, %d classes, %s)", d.name(), r.base(), r.novel(),
+      log(log, "%s: base %.1f%%, novel %.1f%%, HM %.1f%% (%d images, %d classes, %s)", d.name(), r.base(), r.novel(),
           r.hm(), d.data().size(), d.data().numClasses(), describe(d.templates()));
       rows.add(r);
     }
@@ -88,7 +88,7 @@ public final class Protocols {
 
   private static double top1(Classifier classifier, EvalDataset d, PrintWriter log, String role) {
     double acc = top1(classifier, d);
-    log(log, "%s%s: top-1 %.2f%% (%d images, %d classes, %s)", role, d.name(), acc, d.data().size(),
+    log(log, "%s%s: top-1 %.1f%% (%d images, %d classes, %s)", role, d.name(), acc, d.data().size(),
         d.data().numClasses(), describe(d.templates()));
     return acc;
   }
@@ -113,7 +113,7 @@ public final class Protocols {
         row = new double[t];
         for (int d = 0; d < t; d++) {
           row[d] = top1(c, datasets.get(d));
-          log(log, "session %d (%s), %s: top-1 %.2f%%", s + 1, ckpt.getFileName(), datasets.get(d).name(), row[d]);
+          log(log, "session %d (%s), %s: top-1 %.1f%%", s + 1, ckpt.getFileName(), datasets.get(d).name(), row[d]);
         }
         done.put(ckpt, row);
       } else {

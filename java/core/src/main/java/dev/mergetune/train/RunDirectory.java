@@ -70,8 +70,12 @@ public final class RunDirectory {
     boolean resuming = Files.isRegularFile(checkpoints.resolve(TrainingCheckpoint.STATE_FILE));
     if (Files.isRegularFile(runFile)) {
       if (!sameRun(runFile, manifest)) {
-        throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these settings"
-            + " and inputs); choose another --out or delete it");
+        if (resuming) {
+          throw new IllegalArgumentException(dir + " holds another run (its " + RUN_FILE + " differs from these"
+              + " settings and inputs, and it has checkpoints); choose another --out or delete it");
+        }
+        // the run there failed before its first checkpoint: nothing of it can be resumed, so these settings replace it
+        Files.deleteIfExists(dir.resolve(METRICS_FILE));
       }
     } else if (resuming) {
       throw new IllegalArgumentException(dir + " holds checkpoints but no " + RUN_FILE);
@@ -122,7 +126,7 @@ public final class RunDirectory {
       writeMetrics();
       log.printf(Locale.ROOT, "epoch %d, step %d/%d: loss %.4f, lr %.3g%s, %.1f img/s%n", e.epoch() + 1, e.step(),
           e.totalSteps(), e.meanLoss(), e.learningRate(), Double.isFinite(e.validationAccuracy())
-              ? String.format(Locale.ROOT, ", val acc %.2f%%", 100 * e.validationAccuracy()) : "",
+              ? String.format(Locale.ROOT, ", val acc %.1f%%", 100 * e.validationAccuracy()) : "",
           e.itemsPerSecond());
       log.flush();
     };

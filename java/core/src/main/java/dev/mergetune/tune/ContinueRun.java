@@ -160,7 +160,7 @@ public final class ContinueRun {
         new BaseToNovelRow(test.name(), row.base(), row.novel()))));
     report.writeTo(out.resolve("report"));
     for (BaseToNovelRow row : rows) {
-      log.printf(Locale.ROOT, "%-24s base %6.2f  novel %6.2f  HM %6.2f%n", row.dataset(), row.base(), row.novel(),
+      log.printf(Locale.ROOT, "%-24s base %5.1f  novel %5.1f  HM %5.1f%n", row.dataset(), row.base(), row.novel(),
           row.hm());
     }
     log.printf("report: %s%n", out.resolve("report").resolve(Report.MARKDOWN));

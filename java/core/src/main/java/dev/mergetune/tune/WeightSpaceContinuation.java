@@ -133,7 +133,7 @@ final class WeightSpaceContinuation {
           acc = tester.evaluate();
         }
         rows.add(AccuracyTable.Row.target(e.getKey(), 100 * acc));
-        log.printf(Locale.ROOT, "%-36s test top-1 %6.2f%n", e.getKey(), 100 * acc);
+        log.printf(Locale.ROOT, "%-36s test top-1 %5.1f%n", e.getKey(), 100 * acc);
       }
       TensorMaps.assign(m.trainable(), w);
       Report.titled("MergeTune (" + s.method + "): " + test.name())
