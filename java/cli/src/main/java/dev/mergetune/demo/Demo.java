@@ -22,7 +22,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -148,9 +147,9 @@ public final class Demo {
         String.join(" → ", world.taskSequence()), condu.taskId().metrics().numbers(),
         condu.sequential().metrics().numbers());
     log.flush();
-    report.mtil("ConDU, MTIL (seen tasks by their expert, unseen by aggregation)", condu.taskId());
-    report.mtil("ConDU, task-agnostic MTIL", condu.taskAgnostic());
-    report.mtil("Sequential fine-tuning of one model (baseline)", condu.sequential());
+    report.mtil("ConDU, MTIL (seen tasks by their expert, unseen by aggregation)", condu.taskId(), MtilRunner.ID_TEXT);
+    report.mtil("ConDU, task-agnostic MTIL", condu.taskAgnostic(), MtilRunner.AGNOSTIC_TEXT);
+    report.mtil("Sequential fine-tuning of one model (baseline)", condu.sequential(), MtilRunner.SEQUENTIAL_TEXT);
     report.text("Reading the ConDU results", conduReading(condu));
     double conduSeconds = seconds(t2);
 
@@ -202,13 +201,21 @@ public final class Demo {
   private static String conduReading(MtilRunner.Result r) {
     AccuracyMatrix c = r.taskId();
     AccuracyMatrix s = r.sequential();
+    StringBuilder zs = new StringBuilder();
+    for (int d = 0; d < r.zeroShot().length; d++) {
+      zs.append(d == 0 ? "" : ", ").append(c.datasets().get(d)).append(' ').append(Decimals.one(r.zeroShot()[d]));
+    }
     return String.format(Locale.ROOT, "Transfer / Average / Last — ConDU: %s / %s / %s; task-agnostic ConDU: %s / %s"
-        + " / %s; sequential fine-tuning: %s / %s / %s. ConDU %s sequential fine-tuning on Last here. Zero-shot"
-        + " accuracy per dataset: %s.", Decimals.one(c.transfer()), Decimals.one(c.average()), Decimals.one(c.last()),
-        Decimals.one(r.taskAgnostic().transfer()), Decimals.one(r.taskAgnostic().average()),
-        Decimals.one(r.taskAgnostic().last()), Decimals.one(s.transfer()), Decimals.one(s.average()),
-        Decimals.one(s.last()), c.last() > s.last() ? "beats" : "does not beat",
-        Arrays.toString(Arrays.stream(r.zeroShot()).mapToObj(Decimals::one).toArray()));
+        + " / %s; sequential fine-tuning: %s / %s / %s. ConDU %s sequential fine-tuning on Transfer, %s on Average"
+        + " and %s on Last here. θ0's zero-shot accuracy per dataset (%%): %s.", Decimals.one(c.transfer()),
+        Decimals.one(c.average()), Decimals.one(c.last()), Decimals.one(r.taskAgnostic().transfer()),
+        Decimals.one(r.taskAgnostic().average()), Decimals.one(r.taskAgnostic().last()), Decimals.one(s.transfer()),
+        Decimals.one(s.average()), Decimals.one(s.last()), beats(c.transfer(), s.transfer()),
+        beats(c.average(), s.average()), beats(c.last(), s.last()), zs);
+  }
+
+  private static String beats(double condu, double sequential) {
+    return condu > sequential ? "beats" : "does not beat";
   }
 
   private static String b2n(BaseToNovelRow r) {

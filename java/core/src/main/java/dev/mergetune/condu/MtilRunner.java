@@ -41,6 +41,14 @@ import java.util.Locale;
  */
 public final class MtilRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How each matrix's entries were obtained, for the reports. */
+  public static final String ID_TEXT = "MTIL: after each session, the datasets seen so far are classified by their"
+      + " task's expert, the unseen ones by semantic aggregation (θ0 and each image's top-K experts).";
+  public static final String AGNOSTIC_TEXT = "Task-agnostic MTIL: every entry is predicted by semantic aggregation,"
+      + " without the task identity.";
+  public static final String SEQUENTIAL_TEXT = "Sequential fine-tuning: one model fine-tuned on each task in turn;"
+      + " after session s it classifies every dataset zero-shot over that dataset's classes (no experts, no"
+      + " aggregation).";
 
   private MtilRunner() {}
 
@@ -105,9 +113,9 @@ public final class MtilRunner {
     List<AccuracyTable.Row> zs = new ArrayList<>();
     for (int d = 0; d < t; d++) zs.add(AccuracyTable.Row.target(names.get(d), zeroShot[d]));
     report.accuracies("Zero-shot θ0", AccuracyTable.of(zs));
-    if (id != null) report.mtil("MTIL (seen tasks by their expert, unseen by aggregation)", id);
-    if (ag != null) report.mtil("Task-agnostic MTIL (every entry by aggregation)", ag);
-    if (seq != null) report.mtil("Sequential fine-tuning (one model, each task in turn)", seq);
+    if (id != null) report.mtil("MTIL (seen tasks by their expert, unseen by aggregation)", id, ID_TEXT);
+    if (ag != null) report.mtil("Task-agnostic MTIL (every entry by aggregation)", ag, AGNOSTIC_TEXT);
+    if (seq != null) report.mtil("Sequential fine-tuning (one model, each task in turn)", seq, SEQUENTIAL_TEXT);
     Path reportDir = out.resolve("report");
     report.writeTo(reportDir);
     ObjectNode result = c.describe();

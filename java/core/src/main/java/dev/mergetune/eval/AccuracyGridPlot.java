@@ -16,18 +16,30 @@ final class AccuracyGridPlot {
     return Math.max(800, 300 + 40 * (g.rows().size() + 1) * g.methods().size());
   }
 
-  static CategoryChart chart(String title, AccuracyGrid g) {
+  static List<String> names(AccuracyGrid g) {
     List<String> names = new ArrayList<>();
     for (AccuracyGrid.Row r : g.rows()) names.add(r.source() ? r.dataset() + " (source)" : r.dataset());
     names.add("Average (targets)");
-    CategoryChart chart = new CategoryChartBuilder().width(width(g)).height(HEIGHT).title(title).xAxisTitle("dataset")
-        .yAxisTitle("top-1 accuracy (%)").build();
+    return names;
+  }
+
+  static ChartStyle.CategoryLayout layout(String title, AccuracyGrid g) {
+    return ChartStyle.CategoryLayout.of(names(g), ChartStyle.widthForTitle(width(g), title,
+        ChartStyle.legendWidth(g.methods())),
+        ChartStyle.reservedWidth(g.methods()));
+  }
+
+  static CategoryChart chart(String title, AccuracyGrid g) {
+    List<String> names = names(g);
+    ChartStyle.CategoryLayout layout = layout(title, g);
+    CategoryChart chart = new CategoryChartBuilder().width(layout.width()).height(HEIGHT + layout.extraHeight())
+        .title(title).xAxisTitle("dataset").yAxisTitle("top-1 accuracy (%)").build();
     CategoryStyler s = chart.getStyler();
     ChartStyle.apply(s);
     s.setYAxisMin(0.0);
     s.setYAxisMax(100.0);
     s.setAvailableSpaceFill(0.8);
-    s.setXAxisLabelRotation(names.size() > 6 ? 35 : 0);
+    layout.applyTo(s);
     s.setPlotGridVerticalLinesVisible(false);
     s.setYAxisDecimalPattern("0");
     double[] avg = g.targetAverages();

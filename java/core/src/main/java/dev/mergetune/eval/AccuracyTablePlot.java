@@ -28,7 +28,11 @@ final class AccuracyTablePlot {
     names.add(AccuracyTable.AVERAGE + " (targets)");
     source.add(0.0);
     target.add(table.average());
-    CategoryChart chart = new CategoryChartBuilder().width(Math.max(800, 300 + 70 * names.size())).height(HEIGHT)
+    List<String> legend = anySource ? List.of("source", "target") : List.of("top-1");
+    ChartStyle.CategoryLayout layout = ChartStyle.CategoryLayout.of(names,
+        ChartStyle.widthForTitle(Math.max(800, 300 + 70 * names.size()), title, ChartStyle.legendWidth(legend)),
+        ChartStyle.reservedWidth(legend));
+    CategoryChart chart = new CategoryChartBuilder().width(layout.width()).height(HEIGHT + layout.extraHeight())
         .title(title).xAxisTitle("dataset").yAxisTitle("top-1 accuracy (%)").build();
     CategoryStyler s = chart.getStyler();
     ChartStyle.apply(s);
@@ -36,7 +40,7 @@ final class AccuracyTablePlot {
     if (max <= 100) s.setYAxisMax(100.0);
     s.setAvailableSpaceFill(0.7);
     s.setOverlapped(true);
-    s.setXAxisLabelRotation(names.size() > 6 ? 35 : 0);
+    layout.applyTo(s);
     s.setPlotGridVerticalLinesVisible(false);
     s.setYAxisDecimalPattern("0");
     if (anySource) chart.addSeries("source", names, source);

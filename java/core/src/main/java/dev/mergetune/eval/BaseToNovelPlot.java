@@ -16,6 +16,15 @@ final class BaseToNovelPlot {
     return Math.max(800, 300 + 90 * rows);
   }
 
+  /** The chart's layout for these rows and title: width, label rotation, extra height for slanted labels. */
+  static ChartStyle.CategoryLayout layout(String title, List<BaseToNovelRow> rows) {
+    List<String> names = rows.stream().map(BaseToNovelRow::dataset).toList();
+    ChartStyle.CategoryLayout l = ChartStyle.CategoryLayout.of(names, ChartStyle.widthForTitle(width(rows.size()), title,
+        ChartStyle.legendWidth(List.of("Base", "Novel", "HM"))),
+        ChartStyle.reservedWidth(List.of("Base", "Novel", "HM")));
+    return l;
+  }
+
   static CategoryChart chart(String title, List<BaseToNovelRow> rows, String axis) {
     List<String> names = new ArrayList<>();
     List<Double> base = new ArrayList<>();
@@ -29,14 +38,15 @@ final class BaseToNovelPlot {
       hm.add(r.hm());
       max = Math.max(max, Math.max(r.base(), r.novel()));
     }
-    CategoryChart chart = new CategoryChartBuilder().width(width(rows.size())).height(HEIGHT).title(title)
-        .xAxisTitle(axis).yAxisTitle("top-1 accuracy (%)").build();
+    ChartStyle.CategoryLayout layout = layout(title, rows);
+    CategoryChart chart = new CategoryChartBuilder().width(layout.width()).height(HEIGHT + layout.extraHeight())
+        .title(title).xAxisTitle(axis).yAxisTitle("top-1 accuracy (%)").build();
     CategoryStyler s = chart.getStyler();
     ChartStyle.apply(s);
     s.setYAxisMin(0.0);
     if (max <= 100) s.setYAxisMax(100.0);
     s.setAvailableSpaceFill(0.8);
-    s.setXAxisLabelRotation(names.size() > 6 ? 35 : 0);
+    layout.applyTo(s);
     s.setPlotGridVerticalLinesVisible(false);
     s.setYAxisDecimalPattern("0");
     chart.addSeries("Base", names, base);

@@ -25,9 +25,9 @@ final class MtilHeatMapPlot {
     return width(m, "");
   }
 
-  /** Wide enough for the matrix and for the one-line title (about 10 px per character of the bold title font). */
+  /** Wide enough for the matrix and for the one-line title (measured in the title font). */
   static int width(AccuracyMatrix m, String title) {
-    return Math.max(Math.max(760, 330 + 78 * m.size()), 40 + 10 * title.length());
+    return ChartStyle.widthForTitle(Math.max(760, 330 + 78 * m.size()), title, 150);  // the colour bar
   }
 
   static int height(AccuracyMatrix m) {
@@ -35,24 +35,21 @@ final class MtilHeatMapPlot {
   }
 
   static HeatMapChart chart(String title, AccuracyMatrix m) {
+    return chart(title, m, HeatMapScale.covering(List.of(m)));
+  }
+
+  /** The heat map on the colour scale {@code range} = [lo, hi] (shared by heat maps meant to be compared). */
+  static HeatMapChart chart(String title, AccuracyMatrix m, double[] range) {
     int t = m.size();
     List<String> sessions = new ArrayList<>();
     // XChart puts the first y category at the bottom: list the sessions last-first so session 1 is on top
     for (int s = t - 1; s >= 0; s--) sessions.add((s + 1) + ". " + m.datasets().get(s));
     List<Number[]> cells = new ArrayList<>();
-    double min = Double.POSITIVE_INFINITY;
-    double max = Double.NEGATIVE_INFINITY;
     for (int s = 0; s < t; s++) {
-      for (int d = 0; d < t; d++) {
-        double v = m.get(s, d);
-        cells.add(new Number[] {d, t - 1 - s, v});
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
+      for (int d = 0; d < t; d++) cells.add(new Number[] {d, t - 1 - s, m.get(s, d)});
     }
-    double lo = Math.floor(min);
-    double hi = Math.ceil(max);
-    if (hi <= lo) hi = lo + 1;
+    double lo = range[0];
+    double hi = range[1];
 
     HeatMapChart chart = new HeatMapChartBuilder().width(width(m, title)).height(height(m)).title(title)
         .xAxisTitle("evaluated on").yAxisTitle("after training session").build();

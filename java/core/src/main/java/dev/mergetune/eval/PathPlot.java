@@ -24,7 +24,8 @@ final class PathPlot {
     boolean loss = curves.stream().anyMatch(c -> c.quantity() == PathCurve.Quantity.LOSS);
     boolean acc = curves.stream().anyMatch(c -> c.quantity() == PathCurve.Quantity.ACCURACY);
     boolean twoAxes = loss && acc;
-    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+    XYChart chart = new XYChartBuilder().width(ChartStyle.widthForTitle(WIDTH, title,
+        ChartStyle.legendWidth(curves.stream().map(PathCurve::name).toList()))).height(HEIGHT).title(title)
         .xAxisTitle("α   (θ = (1 − α)·θa + α·θb)").build();
     XYStyler s = chart.getStyler();
     ChartStyle.apply(s);

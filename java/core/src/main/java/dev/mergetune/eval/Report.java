@@ -20,7 +20,8 @@ import java.util.Set;
  *       mergetune-core) is on the class path; without it the report is Markdown and JSON only, and neither names a
  *       plot ({@link #plotsAvailable()}).</li>
  * </ul>
- * Sections appear in the order added. A section's plot is named after its title ({@code "MTIL"} → {@code mtil.png};
+ * All heat maps of a report share one colour scale (the range of all its MTIL matrices), so maps shown side by side
+ * compare by colour. Sections appear in the order added. A section's plot is named after its title ({@code "MTIL"} → {@code mtil.png};
  * a repeated name gets {@code -2}, {@code -3}). Every file is written atomically (temporary file, then rename), the
  * plots first and {@code report.json} last; other files already in the folder are left alone.
  *
@@ -70,10 +71,20 @@ public final class Report {
     return this;
   }
 
-  /** An MTIL accuracy matrix with Transfer / Average / Last, and its heat map. */
+  /**
+   * An MTIL accuracy matrix with Transfer / Average / Last, and its heat map. The text says only what every such
+   * matrix is (a task-agnostic one: every entry through aggregation); use {@link #mtil(String, AccuracyMatrix,
+   * String)} to say how the entries were obtained.
+   */
   public Report mtil(String sectionTitle, AccuracyMatrix matrix) {
+    return mtil(sectionTitle, matrix, null);
+  }
+
+  /** {@link #mtil(String, AccuracyMatrix)} with one sentence on how the entries were obtained, printed above it. */
+  public Report mtil(String sectionTitle, AccuracyMatrix matrix, String description) {
     String t = checkTitle(sectionTitle);
-    sections.add(new ReportSection.Mtil(t, plotName(t, "mtil"), matrix));
+    sections.add(new ReportSection.Mtil(t, plotName(t, "mtil"), matrix,
+        description == null || description.isBlank() ? null : description.strip()));
     return this;
   }
 
@@ -127,10 +138,16 @@ public final class Report {
     boolean plots = ReportPlots.available();
     List<Path> written = new ArrayList<>();
     if (plots) {
+      List<AccuracyMatrix> matrices = new ArrayList<>();
+      for (ReportSection section : sections) {
+        if (section instanceof ReportSection.Mtil m) matrices.add(m.matrix());
+      }
+      double[] scale = matrices.isEmpty() ? null : HeatMapScale.covering(matrices);
       for (ReportSection section : sections) {
         if (section instanceof ReportSection.Text) continue;
         Path file = dir.resolve(section.plot());
-        XChartPlots.write(section, section instanceof ReportSection.Mtil m ? mtilPlotTitle(m) : section.title(), file);
+        XChartPlots.write(section, section instanceof ReportSection.Mtil m ? mtilPlotTitle(m) : section.title(), file,
+            scale);
         written.add(file);
       }
     }

@@ -18,7 +18,8 @@ import java.io.UncheckedIOException;
  *   {"kind": "text", "title", "text"} (Markdown prose, no plot),
  *   {"kind": "accuracy-grid", "title", "plot", "methods": [...], "rows": [{"dataset", "source", "top1": [...]}],
  *    "average": [per method, over the target rows]},
- *   {"kind": "mtil", "title", "plot", "taskAgnostic", "datasets": [...], "matrix": [[A[s][d], ...], ...],
+ *   {"kind": "mtil", "title", "plot", "description" (if given), "taskAgnostic", "datasets": [...],
+ *    "matrix": [[A[s][d], ...], ...],
  *    "transfer", "average", "last",
  *    "perDataset": [{"dataset", "transfer" (null for the first), "average" (column mean), "last"}, ...]},
  *   {"kind": "accuracy", "title", "plot", "rows": [{"dataset", "top1", "source"}, ...], "average" (of the targets)},
@@ -53,6 +54,7 @@ final class ReportJson {
       } else if (section instanceof ReportSection.Mtil m) {
         s.put("kind", "mtil");
         header(s, section, plots);
+        if (m.description() != null) s.put("description", m.description());
         mtil(s, m.matrix());
       } else if (section instanceof ReportSection.Grid g) {
         s.put("kind", "accuracy-grid");

@@ -30,7 +30,7 @@ final class ReportMarkdown {
         if (s.byMethod()) methods(b, s.table());
         else baseToNovel(b, s.table());
       } else if (section instanceof ReportSection.Mtil s) {
-        mtil(b, s.matrix());
+        mtil(b, s.matrix(), s.description());
       } else if (section instanceof ReportSection.Accuracies s) {
         accuracies(b, s.table());
       } else if (section instanceof ReportSection.Grid s) {
@@ -62,11 +62,13 @@ final class ReportMarkdown {
     b.append("\nHM = 2·Base·Novel / (Base + Novel).\n");
   }
 
-  private static void mtil(StringBuilder b, AccuracyMatrix m) {
+  private static void mtil(StringBuilder b, AccuracyMatrix m, String description) {
     int t = m.size();
-    b.append(m.taskAgnostic()
-        ? "Task-agnostic MTIL: every entry predicted through aggregation, without the task identity.\n\n"
-        : "MTIL: seen datasets with their task's expert, unseen ones through aggregation.\n\n");
+    if (description != null) {
+      b.append(description).append("\n\n");
+    } else if (m.taskAgnostic()) {
+      b.append("Task-agnostic MTIL: every entry predicted through aggregation, without the task identity.\n\n");
+    }
     b.append("Accuracy (%) after each training session (rows) on each dataset (columns), T = ").append(t)
         .append(".\n\n");
     b.append("| Session \\ Dataset |");

@@ -17,7 +17,8 @@ sealed interface ReportSection {
     }
   }
 
-  record Mtil(String title, String plot, AccuracyMatrix matrix) implements ReportSection {}
+  /** {@code description}: how the entries were obtained, in one sentence (null: the matrix says nothing of it). */
+  record Mtil(String title, String plot, AccuracyMatrix matrix, String description) implements ReportSection {}
 
   record Path(String title, String plot, List<PathCurve> curves) implements ReportSection {}
 

@@ -14,13 +14,16 @@ import org.knowm.xchart.internal.chartpart.Chart;
 final class XChartPlots {
   private XChartPlots() {}
 
-  /** Draws the section's plot into {@code file}, atomically; {@code title} is the plot's title. */
-  static void write(ReportSection section, String title, Path file) throws IOException {
+  /**
+   * Draws the section's plot into {@code file}, atomically; {@code title} is the plot's title, {@code heatMapScale}
+   * the colour scale of an MTIL section ({@link HeatMapScale}).
+   */
+  static void write(ReportSection section, String title, Path file, double[] heatMapScale) throws IOException {
     Chart<?, ?> chart;
     if (section instanceof ReportSection.BaseToNovel b) {
       chart = BaseToNovelPlot.chart(title, b.printedRows(), b.byMethod() ? "method" : "dataset");
     } else if (section instanceof ReportSection.Mtil m) {
-      chart = MtilHeatMapPlot.chart(title, m.matrix());
+      chart = MtilHeatMapPlot.chart(title, m.matrix(), heatMapScale);
     } else if (section instanceof ReportSection.Accuracies a) {
       chart = AccuracyTablePlot.chart(title, a.table());
     } else if (section instanceof ReportSection.Grid g) {

@@ -109,7 +109,8 @@ class ReportTest {
     assertTrue(md.contains("![MTIL](mtil.png)"), md);
 
     // the plots: decodable PNGs of the expected size with real content
-    assertImage(out.resolve("base-to-novel.png"), BaseToNovelPlot.width(B2N.rows().size() + 1), BaseToNovelPlot.HEIGHT);
+    ChartStyle.CategoryLayout b2nLayout = BaseToNovelPlot.layout("Base-to-novel", B2N.rowsWithAverage());
+    assertImage(out.resolve("base-to-novel.png"), b2nLayout.width(), BaseToNovelPlot.HEIGHT + b2nLayout.extraHeight());
     assertImage(out.resolve("mtil.png"), MtilHeatMapPlot.width(MTIL), MtilHeatMapPlot.height(MTIL));
     assertImage(out.resolve("wise-ft-path.png"), PathPlot.WIDTH, PathPlot.HEIGHT);
     assertTrue(GraphicsEnvironment.isHeadless());
@@ -134,7 +135,8 @@ class ReportTest {
     assertEquals("methods", s.get("kind").asText());
     assertEquals("CoOp", s.get("rows").get(1).get("method").asText());
     assertTrue(s.get("average") == null);
-    assertImage(out.resolve("shapes-base-to-novel.png"), BaseToNovelPlot.width(2), BaseToNovelPlot.HEIGHT);
+    ChartStyle.CategoryLayout l = BaseToNovelPlot.layout("Shapes: base-to-novel", rows);
+    assertImage(out.resolve("shapes-base-to-novel.png"), l.width(), BaseToNovelPlot.HEIGHT + l.extraHeight());
   }
 
   @Test
@@ -151,7 +153,8 @@ class ReportTest {
     JsonNode s = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("sections").get(0);
     assertEquals("accuracy-grid", s.get("kind").asText());
     assertEquals(22.5, s.get("average").get(1).asDouble(), 0);
-    assertImage(out.resolve("domain-shift.png"), AccuracyGridPlot.width(g), AccuracyGridPlot.HEIGHT);
+    ChartStyle.CategoryLayout l = AccuracyGridPlot.layout("Domain shift", g);
+    assertImage(out.resolve("domain-shift.png"), l.width(), AccuracyGridPlot.HEIGHT + l.extraHeight());
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> new AccuracyGrid(List.of("a"), List.of(new AccuracyGrid.Row("x", new double[] {1, 2}, false))));
     assertTrue(e.getMessage().contains("x: 2 accuracies for 1 methods"), e.getMessage());
