@@ -13,7 +13,6 @@ import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.BaseToNovelRow;
-import dev.mergetune.eval.BaseToNovelTable;
 import dev.mergetune.eval.Report;
 import dev.mergetune.train.RunDirectory;
 import dev.mergetune.train.TrainingLoop;
@@ -23,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -96,6 +97,9 @@ public final class ContinueRun {
         + " images of " + classes.size() + " classes");
     Path trained = out.resolve("prompt.safetensors");
     learner.save(trained);
+    Optional<String> warning = SelectionWarning.of(baseline, r, Map.of("ctx", CoopPromptLearner.readContext(baselineState)),
+        Map.of("ctx", learner.context()), in.validation() == null ? 0 : in.validation().size(), baseline.method);
+    warning.ifPresent(w -> log.printf("warning: %s%n", w));
     Path ensemble = null;
     if (mt.ensembleAlpha != null) {  // the context ensemble (1 − a)·ŵ1 + a·w, ŵ1 the baseline's initial context
       ensemble = out.resolve("ensemble-prompt.safetensors");
@@ -112,7 +116,7 @@ public final class ContinueRun {
 
     List<BaseToNovelRow> rows = null;
     if (test != null) {
-      rows = report(baseline, baselineState, trained, ensemble, mt.ensembleAlpha, in, test, out, log);
+      rows = report(baseline, baselineState, trained, ensemble, mt.ensembleAlpha, in, test, out, warning, log);
     }
     ObjectNode res = rd.result(FORMAT, r);
     res.put("trained", "prompt.safetensors");
@@ -143,7 +147,8 @@ public final class ContinueRun {
 
   /** Zero-shot, baseline and MergeTune rows on the test data, written as a report under {@code out/report}. */
   static List<BaseToNovelRow> report(TrainSettings s, Path baselineState, Path continuedState, Path ensembleState,
-      Double ensembleAlpha, TrainingRun.Inputs in, Dataset test, Path out, PrintWriter log) throws IOException {
+      Double ensembleAlpha, TrainingRun.Inputs in, Dataset test, Path out, Optional<String> warning, PrintWriter log)
+      throws IOException {
     ClipModel model = in.model();
     int size = model.config().imageResolution();
     BaseNovelEvaluation eval = new BaseNovelEvaluation(test,
@@ -156,8 +161,8 @@ public final class ContinueRun {
       rows.add(eval.row(s.method + " + MergeTune + ensemble " + ensembleAlpha, prompt(s, in, ensembleState)));
     }
     Report report = Report.titled("MergeTune base-to-novel: " + test.name());
-    for (BaseToNovelRow row : rows) report.baseToNovel(row.dataset(), BaseToNovelTable.of(List.of(
-        new BaseToNovelRow(test.name(), row.base(), row.novel()))));
+    warning.ifPresent(w -> report.text("Warning: best-validation selection", w));
+    report.methods("Base-to-novel on " + test.name(), rows);
     report.writeTo(out.resolve("report"));
     for (BaseToNovelRow row : rows) {
       log.printf(Locale.ROOT, "%-24s base %5.1f  novel %5.1f  HM %5.1f%n", row.dataset(), row.base(), row.novel(),

@@ -97,6 +97,9 @@ final class WeightSpaceContinuation {
 
     Path out = rd.dir();
     Map<String, Tensor> w = TensorMaps.copy(m.trainable());
+    java.util.Optional<String> warning = SelectionWarning.of(s, r, w2, w,
+        in.validation() == null ? 0 : in.validation().size(), s.method);
+    warning.ifPresent(text -> log.printf("warning: %s%n", text));
     String trainedName = method == TrainSettings.Method.LINEAR_PROBE ? "probe.safetensors" : TrainingRun.MODEL_FILE;
     Path trained = out.resolve(trainedName);
     save(method, probe, model, trained);
@@ -136,8 +139,9 @@ final class WeightSpaceContinuation {
         log.printf(Locale.ROOT, "%-36s test top-1 %5.1f%n", e.getKey(), 100 * acc);
       }
       TensorMaps.assign(m.trainable(), w);
-      Report.titled("MergeTune (" + s.method + "): " + test.name())
-          .accuracies("Test top-1 on the training classes", AccuracyTable.of(rows)).writeTo(out.resolve("report"));
+      Report report = Report.titled("MergeTune (" + s.method + "): " + test.name());
+      warning.ifPresent(text -> report.text("Warning: best-validation selection", text));
+      report.accuracies("Test top-1 on the training classes", AccuracyTable.of(rows)).writeTo(out.resolve("report"));
       log.printf("report: %s%n", out.resolve("report").resolve(Report.MARKDOWN));
       log.flush();
     }
