@@ -1,5 +1,7 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.merge.InputHashes;
 import dev.mergetune.tensors.Checkpoint;
 import dev.mergetune.tensors.Checkpoints;
@@ -51,6 +53,7 @@ final class ConvertCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     try (Checkpoint ckpt = Checkpoints.open(in)) {
       List<TensorSource> sources = new ArrayList<>();
+      ProgressTask bar = Progress.installed().start("convert", ckpt.tensors().size(), "tensor");
       long bytes = 0;
       for (TensorInfo t : ckpt.tensors().values()) {
         sources.add(TensorSource.of(t.name(), t.dtype(), t.shape(), channel -> {
@@ -60,12 +63,17 @@ final class ConvertCommand implements Callable<Integer> {
           } finally {
             ckpt.release(b);
           }
+          bar.step(1);
         }));
         bytes += t.byteLength();
       }
       Map<String, String> metadata = new LinkedHashMap<>(ckpt.metadata());
       metadata.put(CONVERTED_FROM, in.getFileName() + " sha256:" + InputHashes.sha256(in));
-      SafetensorsWriter.write(out, sources, metadata);
+      try {
+        SafetensorsWriter.write(out, sources, metadata);
+      } finally {
+        bar.close();
+      }
       stdout.printf("wrote %s: %d tensors, %.1f MiB, from %s%n", out, sources.size(), bytes / 1048576.0, in);
     }
     stdout.flush();

@@ -1,5 +1,7 @@
 package dev.mergetune.condu;
 
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -83,7 +85,8 @@ public final class MtilRunner {
     double[] zeroShot = zeroShot(c, tokenizer, tests, rows.resolve("zero-shot.json"), log);
     double[][] byId = new double[t][];
     double[][] agnostic = new double[t][];
-    for (int s = 0; s < t; s++) {
+    ProgressTask sessions = Progress.of(progress).start("MTIL", t, "session");
+    for (int s = 0; s < t; s++, sessions.step(1)) {
       MtilConfig.TaskEntry e = c.tasks().get(s);
       int held = storedTasks(store, names);
       if (held < s) throw new IllegalStateException(store + " holds " + held + " tasks before session " + (s + 1));
@@ -104,6 +107,7 @@ public final class MtilRunner {
       byId[s] = doubles(row.get("task_id"));
       agnostic[s] = doubles(row.get("task_agnostic"));
     }
+    sessions.close();
     AccuracyMatrix seq = c.sequential()
         ? AccuracyMatrix.of(SequentialBaseline.run(c, tokenizer, vocabPath, steps, tests, out, progress, log), names, false)
         : null;

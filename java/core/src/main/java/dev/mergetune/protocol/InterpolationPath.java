@@ -1,5 +1,7 @@
 package dev.mergetune.protocol;
 
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.ValueList;
 
@@ -76,6 +78,7 @@ public final class InterpolationPath {
     SegmentTable tm = SegmentTable.ofTensors(sm);
     ZeroShotClip classifier = new ZeroShotClip(mid, null, tokenizer, extractor);
     List<Point> points = new ArrayList<>();
+    try (ProgressTask bar = Progress.installed().start("path", alphas.length, "α point")) {
     for (double alpha : alphas) {
       try (NoGradGuard g = new NoGradGuard()) {
         Interpolation.wiseFt(tm, ta, tb, (float) alpha);
@@ -84,9 +87,12 @@ public final class InterpolationPath {
       Point p = new Point(alpha, Accuracy.top1(logits, labels), crossEntropy(logits, labels));
       points.add(p);
       if (log != null) {
-        log.println(String.format(Locale.ROOT, "alpha %s: top-1 %.1f%%, loss %.4f", Decimals.alpha(alpha), p.top1(), p.loss()));
+        log.println(String.format(Locale.ROOT, "α %s: top-1 %.1f%%, loss %.4f", Decimals.alpha(alpha), p.top1(),
+            p.loss()));
         log.flush();
       }
+      bar.step(1);
+    }
     }
     return List.copyOf(points);
   }

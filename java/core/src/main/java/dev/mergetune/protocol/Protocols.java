@@ -1,5 +1,7 @@
 package dev.mergetune.protocol;
 
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.data.ClassSubsets;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.eval.Accuracy;
@@ -68,12 +70,15 @@ public final class Protocols {
 
   public static BaseToNovelTable baseToNovel(Classifier classifier, List<EvalDataset> datasets, PrintWriter log) {
     List<BaseToNovelRow> rows = new ArrayList<>();
+    ProgressTask bar = Progress.installed().start("eval", datasets.size(), "dataset");
     for (EvalDataset d : datasets) {
       BaseToNovelRow r = baseToNovel(classifier, d);
+      bar.step(1);
       log(log, "%s: base %.1f%%, novel %.1f%%, HM %.1f%% (%d images, %d classes, %s)", d.name(), r.base(), r.novel(),
           r.hm(), d.data().size(), d.data().numClasses(), describe(d.templates()));
       rows.add(r);
     }
+    bar.close();
     return BaseToNovelTable.of(rows);
   }
 
@@ -81,8 +86,16 @@ public final class Protocols {
   public static AccuracyTable accuracies(Classifier classifier, List<EvalDataset> sources, List<EvalDataset> targets,
       PrintWriter log) {
     List<AccuracyTable.Row> rows = new ArrayList<>();
-    for (EvalDataset d : sources) rows.add(new AccuracyTable.Row(d.name(), top1(classifier, d, log, "source "), true));
-    for (EvalDataset d : targets) rows.add(AccuracyTable.Row.target(d.name(), top1(classifier, d, log, "")));
+    try (ProgressTask bar = Progress.installed().start("eval", sources.size() + targets.size(), "dataset")) {
+      for (EvalDataset d : sources) {
+        rows.add(new AccuracyTable.Row(d.name(), top1(classifier, d, log, "source "), true));
+        bar.step(1);
+      }
+      for (EvalDataset d : targets) {
+        rows.add(AccuracyTable.Row.target(d.name(), top1(classifier, d, log, "")));
+        bar.step(1);
+      }
+    }
     return AccuracyTable.of(rows);
   }
 
@@ -105,7 +118,8 @@ public final class Protocols {
     int t = datasets.size();
     double[][] a = new double[t][];
     Map<Path, double[]> done = new HashMap<>();
-    for (int s = 0; s < t; s++) {
+    ProgressTask bar = Progress.installed().start("eval", t, "session");
+    for (int s = 0; s < t; s++, bar.step(1)) {
       Path ckpt = sessions.get(s).toAbsolutePath().normalize();
       double[] row = done.get(ckpt);
       if (row == null) {
@@ -121,6 +135,7 @@ public final class Protocols {
       }
       a[s] = row.clone();
     }
+    bar.close();
     return AccuracyMatrix.of(a, datasets.stream().map(EvalDataset::name).toList(), false);
   }
 
