@@ -21,6 +21,8 @@ import dev.mergetune.data.ClassSubsets;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.FewShotSampler;
 import dev.mergetune.merge.InputHashes;
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.train.ConstantWarmupCosine;
 import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.LrSchedule;
@@ -365,9 +367,12 @@ public final class TrainingRun {
    */
   public static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
     float[][][] v = new float[views][][];
-    for (int e = 0; e < views; e++) {
-      v[e] = in.extractor().images(in.model(), in.modelIdentity(),
-          new DatasetImages(d, t, e, ImageBatch.defaultThreads()));
+    try (ProgressTask task = Progress.of(in.extractor().progress()).start("image features of " + d.name(),
+        (long) views * d.size(), "image")) {
+      for (int e = 0; e < views; e++) {
+        v[e] = in.extractor().images(in.model(), in.modelIdentity(),
+            new DatasetImages(d, t, e, ImageBatch.defaultThreads()), task);
+      }
     }
     int[] labels = new int[d.size()];
     for (int i = 0; i < labels.length; i++) labels[i] = d.samples().get(i).label();

@@ -33,26 +33,44 @@ public final class FeatureExtractor {
     return batchSize;
   }
 
-  /** Image features [n, embed] (not normalised). */
+  /** Whether it reports progress. */
+  public boolean progress() {
+    return progress;
+  }
+
+  /** Image features [n, embed] (not normalised), with a progress task of their own. */
   public float[][] images(ClipModel model, String modelIdentity, BatchSource images) {
-    return run("image", model::encodeImage, modelIdentity, images);
+    return run("image", model::encodeImage, modelIdentity, images, null);
+  }
+
+  /**
+   * Image features [n, embed] (not normalised), stepping {@code task} by the items done: for a caller that reports
+   * several extractions as one task (the views of a dataset).
+   */
+  public float[][] images(ClipModel model, String modelIdentity, BatchSource images, ProgressTask task) {
+    return run("image", model::encodeImage, modelIdentity, images, task);
   }
 
   /** Text features [n, embed] (not normalised). */
   public float[][] texts(ClipModel model, String modelIdentity, BatchSource tokens) {
-    return run("text", model::encodeText, modelIdentity, tokens);
+    return run("text", model::encodeText, modelIdentity, tokens, null);
   }
 
-  private float[][] run(String tower, Function<Tensor, Tensor> encoder, String modelIdentity, BatchSource source) {
+  private float[][] run(String tower, Function<Tensor, Tensor> encoder, String modelIdentity, BatchSource source,
+      ProgressTask given) {
     String key = cache == null ? null : FeatureCache.key("clip-features-v1", tower, modelIdentity, source.identity());
     if (cache != null) {
       float[][] hit = cache.get(key);
-      if (hit != null && hit.length == source.size()) return hit;
+      if (hit != null && hit.length == source.size()) {
+        if (given != null) given.step(hit.length);
+        return hit;
+      }
     }
     long n = source.size();
     if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("too many items: " + n);
     float[][] out = new float[(int) n][];
-    ProgressTask bar = progress ? Progress.installed().start(tower + " features", n, "item") : null;
+    ProgressTask bar = given != null ? given
+        : progress ? Progress.installed().start(tower + " features", n, "item") : null;
     try (InferenceMode mode = new InferenceMode()) {
       for (long start = 0; start < n; start += batchSize) {
         int count = (int) Math.min(batchSize, n - start);
@@ -68,7 +86,7 @@ public final class FeatureExtractor {
         if (bar != null) bar.step(count);
       }
     } finally {
-      if (bar != null) bar.close();
+      if (bar != null && given == null) bar.close();
     }
     if (cache != null) cache.put(key, out, java.util.Map.of("mergetune.features", tower));
     return out;
