@@ -189,12 +189,27 @@ class TrainCommandTest {
     CliRunner.Result again = train(out, "linear-probe", "--epochs", "1");
     assertEquals(1, again.exitCode());
     assertTrue(again.out().contains("finished run"), again.out());
+    // another run's folder with its checkpoints (an interrupted run): refused, it could be resumed
     Path other = out.resolveSibling(out.getFileName() + "-other");
     Files.createDirectories(other);
     Files.copy(out.resolve("run.json"), other.resolve("run.json"));
+    copyTree(out.resolve("checkpoints"), other.resolve("checkpoints"));
     CliRunner.Result different = train(other, "linear-probe", "--epochs", "2");
     assertEquals(1, different.exitCode());
     assertTrue(different.out().contains("holds another run"), different.out());
+    // another run's folder that failed before its first checkpoint: corrected settings replace it
+    Path failed = out.resolveSibling(out.getFileName() + "-failed");
+    Files.createDirectories(failed);
+    Files.copy(out.resolve("run.json"), failed.resolve("run.json"));
+    CliRunner.Result corrected = train(failed, "linear-probe", "--epochs", "2");
+    assertEquals(0, corrected.exitCode(), corrected.out());
+    assertTrue(Files.readString(failed.resolve("run.json")).contains("\"epochs\" : 2"), "run.json records the new run");
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var walk = Files.walk(from)) {
+      for (Path p : walk.toList()) Files.copy(p, to.resolve(from.relativize(p).toString()));
+    }
   }
 
   @Test
