@@ -6,10 +6,14 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** The CLI's {@link Progress}: an ASCII progress bar on stderr (registered as a service of the cli jar). */
+/**
+ * The CLI's {@link Progress}: an ASCII progress bar on stderr (registered as a service of the cli jar); none with
+ * {@code -Dmergetune.progress=off} (what {@code launch} gives the ranks other than 0).
+ */
 public final class ConsoleProgress implements Progress {
   @Override
   public ProgressTask start(String name, long total, String unit) {
+    if ("off".equals(System.getProperty("mergetune.progress"))) return Progress.none().start(name, total, unit);
     ProgressBar bar = new ProgressBarBuilder().setTaskName(name).setInitialMax(total)
         .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build();
     return new ProgressTask() {

@@ -1,6 +1,8 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.data.DatasetException;
+import dev.mergetune.distributed.DistributedException;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.kernels.KernelException;
 import dev.mergetune.tensors.CheckpointFormatException;
 import java.io.UncheckedIOException;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Command;
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
         TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
         TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
-        DemoCommand.class,
+        DemoCommand.class, LaunchCommand.class,
         MetricsCommand.class,
         CommandLine.HelpCommand.class})
 public final class MergetuneCli implements Runnable {
@@ -39,11 +41,15 @@ public final class MergetuneCli implements Runnable {
     return cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
           || e instanceof KernelException || e instanceof UncheckedIOException
-          || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException) {
+          || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException
+          || e instanceof DistributedException) {
+        // in a data-parallel job, the other ranks' failing collectives name this rank and this error
+        ProcessGroupContext.current().announceFailure(e.getMessage());
         commandLine.getErr().println("mergetune: " + e.getMessage());
         commandLine.getErr().flush();
         return 1;
       }
+      ProcessGroupContext.current().announceFailure(e.toString());
       throw e;
     });
   }
