@@ -49,6 +49,7 @@ final class Rendezvous {
     String m = e.getMessage();
     if (m == null) return e.getClass().getSimpleName();
     int nl = m.indexOf('\n');
-    return (nl < 0 ? m : m.substring(0, nl)).trim();
+    // c10d/Gloo messages start with the C++ source location, "[/path/to/pair.cc:538] Read error ..."
+    return (nl < 0 ? m : m.substring(0, nl)).replaceFirst("^\\[[^\\]]*\\.(cc|cpp|h|hpp):\\d+\\]\\s*", "").trim();
   }
 }
