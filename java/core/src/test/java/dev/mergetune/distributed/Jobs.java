@@ -11,14 +11,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Worker JVMs of a test job on loopback: one per rank, a free port picked at run time, torchrun's variables. */
-final class Jobs {
-  static final int TIMEOUT_SECONDS = 20;
+public final class Jobs {
+  public static final int TIMEOUT_SECONDS = 20;
 
   private Jobs() {}
 
-  record Job(List<Process> ranks, List<Path> logFiles) {
+  public record Job(List<Process> ranks, List<Path> logFiles) {
     /** Waits for every rank (at most {@code seconds}); the exit codes, −1 for a rank still running (then killed). */
-    int[] await(long seconds) throws InterruptedException {
+    public int[] await(long seconds) throws InterruptedException {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       int[] codes = new int[ranks.size()];
       for (int r = 0; r < ranks.size(); r++) {
@@ -34,11 +34,11 @@ final class Jobs {
       return codes;
     }
 
-    String log(int rank) throws IOException {
+    public String log(int rank) throws IOException {
       return Files.readString(logFiles.get(rank));
     }
 
-    String logs() throws IOException {
+    public String logs() throws IOException {
       StringBuilder s = new StringBuilder();
       for (int r = 0; r < logFiles.size(); r++) s.append("--- rank ").append(r).append(":\n").append(log(r));
       return s.toString();
@@ -46,12 +46,12 @@ final class Jobs {
   }
 
   /** Starts {@code Scenarios name work} as every rank of a world of {@code world}. */
-  static Job start(String name, Path work, int world, Map<String, String> env) throws IOException {
+  public static Job start(String name, Path work, int world, Map<String, String> env) throws IOException {
     return start(Scenarios.class, List.of(name, work.toString()), work, world, env);
   }
 
   /** Starts {@code main args} as every rank of a world of {@code world}, logs in {@code work}. */
-  static Job start(Class<?> main, List<String> args, Path work, int world, Map<String, String> env)
+  public static Job start(Class<?> main, List<String> args, Path work, int world, Map<String, String> env)
       throws IOException {
     int port = freePort();
     List<Process> ranks = new ArrayList<>();
@@ -83,7 +83,7 @@ final class Jobs {
     return new Job(ranks, logs);
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
