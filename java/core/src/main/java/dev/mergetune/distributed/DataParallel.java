@@ -39,6 +39,7 @@ public final class DataParallel {
   private final ProcessGroupContext ctx;
   private final GradientSyncMode mode;
   private final DistributedSampler sampler;
+  private long communicationNanos;  // in collectives outside backward: after-backward sync, loss all-reduce
 
   private DataParallel(ProcessGroupContext ctx, GradientSyncMode mode) {
     this.ctx = ctx;
@@ -113,7 +114,9 @@ public final class DataParallel {
       if (!distributed()) throw e;
       throw ctx.diagnose("backward with gradient all-reduce (" + where + ")", e);
     }
+    long t0 = System.nanoTime();
     sync.afterBackward(where);
+    communicationNanos += System.nanoTime() - t0;
   }
 
   /** The mean over ranks of their shard losses: the global batch's mean loss, the same on every rank. */
@@ -121,8 +124,19 @@ public final class DataParallel {
     if (!distributed()) return localLoss;
     Tensor t = torch.full(new long[] {1}, new Scalar(localLoss),
         new TensorOptions(torch.ScalarType.Double));
+    long t0 = System.nanoTime();
     ctx.allreduceSum(List.of(t), "loss all-reduce (" + where + ")");
+    communicationNanos += System.nanoTime() - t0;
     return t.item_double() / worldSize();
+  }
+
+  /**
+   * Seconds this rank spent in the step's collectives outside backward — the gradient all-reduce after backward
+   * ({@link GradientSyncMode#AFTER_BACKWARD}; with {@code OVERLAP} it runs inside backward and only its last wait is
+   * here) and the loss all-reduce — including the wait for slower ranks.
+   */
+  public double communicationSeconds() {
+    return communicationNanos / 1e9;
   }
 
   /**

@@ -148,6 +148,8 @@ public final class TrainingLoop {
     dp.broadcastState(trainable, optimizer);  // rank 0's state everywhere, at the start and after a resume
     ProgressTask bar = config.progress() && dp.isMain() ? Progress.installed().start("train", total, "step") : null;
     double lastLoss = Double.NaN;
+    long loopStarted = System.nanoTime();
+    double commBefore = dp.communicationSeconds();
     try (GradientSync sync = dp.gradients(method)) {
       if (bar != null) bar.stepTo(step);
       long epochStarted = System.nanoTime();
@@ -214,6 +216,13 @@ public final class TrainingLoop {
       }
     } finally {
       if (bar != null) bar.close();
+    }
+    if (dp.distributed()) {
+      double loopSeconds = (System.nanoTime() - loopStarted) / 1e9;
+      double comm = dp.communicationSeconds() - commBefore;
+      LOG.info(String.format(java.util.Locale.ROOT, "rank %d: %.2f s of the loop's %.2f s (%.1f %%) in collectives"
+          + " outside backward (gradient all-reduce after backward, loss all-reduce)", dp.rank(), comm, loopSeconds,
+          100 * comm / Math.max(loopSeconds, 1e-9)));
     }
     if (config.keepBest() && best != null) {
       TensorMaps.assign(trainable, best);

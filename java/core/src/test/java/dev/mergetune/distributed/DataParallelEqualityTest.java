@@ -34,15 +34,17 @@ class DataParallelEqualityTest {
   static final double RTOL = 2e-5;
   static final double MAX_SHARE = 1e-3;
 
-  @ParameterizedTest(name = "{0} over {1} ranks")
-  @CsvSource({"coop, 2", "coop, 3", "e2e, 2", "mergetune-weight, 2"})
-  void dataParallelEqualsOneProcessWithTheGlobalBatch(String scenario, int world, @TempDir Path tmp)
+  @ParameterizedTest(name = "{0} over {1} ranks, gradients {2}")
+  @CsvSource({"coop, 2, overlap", "coop, 3, overlap", "e2e, 2, overlap", "e2e, 2, after-backward",
+      "mergetune-weight, 2, overlap"})
+  void dataParallelEqualsOneProcessWithTheGlobalBatch(String scenario, int world, String sync, @TempDir Path tmp)
       throws Exception {
     Path single = Files.createDirectories(tmp.resolve("single"));
     Path dp = Files.createDirectories(tmp.resolve("dp"));
     Scenarios.prepare(scenario, single);
     Scenarios.prepare(scenario, dp);
-    Jobs.Job job = Jobs.start(scenario, dp, world, Map.of());  // the workers run while this JVM trains alone
+    // the workers run while this JVM trains alone
+    Jobs.Job job = Jobs.start(scenario, dp, world, Map.of("MERGETUNE_GRAD_SYNC", sync));
 
     NativeRuntime.ensureTorch();
     int threads = torch.get_num_threads();
