@@ -47,7 +47,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code gloo2-overlap} / {@code gloo2-after-backward}: two ranks on Gloo over loopback (this JMH fork is rank 0,
  *       a peer JVM started in the set-up is rank 1; each LibTorch 1 thread), each on batch/2 images, gradients averaged
  *       by c10d's Reducer during backward or by bucketed all-reduce after it. Each measured step starts with a
- *       broadcast from rank 0 telling the peer to step too (a few microseconds on loopback).
+ *       broadcast from rank 0 telling the peer to step too (a few microseconds on loopback);
+ *   <li>{@code gloo2-allreduce-only}: the communication of a step alone — the after-backward bucketed all-reduce of
+ *       the 78 MB of gradients (set once) and the loss all-reduce, no compute — for the communication share.
  * </ul>
  *
  * At tear-down the fork prints the share of rank 0's step time spent in collectives outside backward
@@ -61,7 +63,7 @@ public class DataParallelStepBench {
 
   @State(Scope.Benchmark)
   public static class Job {
-    @Param({"single-2threads", "single-1thread", "gloo2-overlap", "gloo2-after-backward"})
+    @Param({"single-2threads", "single-1thread", "gloo2-overlap", "gloo2-after-backward", "gloo2-allreduce-only"})
     public String setup;
 
     @Param({"16"})
@@ -77,10 +79,11 @@ public class DataParallelStepBench {
     public void start() throws Exception {
       NativeRuntime.ensureTorch();
       boolean dp = setup.startsWith("gloo2");
+      boolean onlyComm = setup.endsWith("allreduce-only");
       torch.set_num_threads(setup.equals("single-2threads") ? 2 : 1);
       DataParallel parallel = DataParallel.single();
       if (dp) {
-        GradientSyncMode mode = setup.endsWith("overlap") ? GradientSyncMode.OVERLAP : GradientSyncMode.AFTER_BACKWARD;
+        GradientSyncMode mode = mode(setup);
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
           port = s.getLocalPort();
@@ -89,7 +92,7 @@ public class DataParallelStepBench {
         group = C10dProcessGroup.join(config(0, port, mode), "bench " + setup, false);
         parallel = DataParallel.of(group, mode);
       }
-      step = new Step(parallel, batch);
+      step = new Step(parallel, batch, onlyComm);
       commAtStart = parallel.communicationSeconds();
     }
 
@@ -105,6 +108,10 @@ public class DataParallelStepBench {
         peer.waitFor(60, TimeUnit.SECONDS);
       }
     }
+  }
+
+  static GradientSyncMode mode(String setup) {
+    return setup.endsWith("overlap") ? GradientSyncMode.OVERLAP : GradientSyncMode.AFTER_BACKWARD;
   }
 
   static DistributedConfig config(int rank, int port, GradientSyncMode mode) {
@@ -136,8 +143,10 @@ public class DataParallelStepBench {
     final Tensor tokens;
     final long[] labels;
     final int[] global;
+    final boolean onlyComm;
 
-    Step(DataParallel dp, int batch) {
+    Step(DataParallel dp, int batch, boolean onlyComm) {
+      this.onlyComm = onlyComm;
       this.dp = dp;
       model = new ClipModel(SMALL).initialize(0);
       LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
@@ -159,6 +168,11 @@ public class DataParallelStepBench {
       optimizer = Optimizers.adamW(Map.of("all", new ArrayList<>(params.values())),
           new Optimizers.AdamWConfig(1e-5, 0.9, 0.999, 1e-8, 0.0));
       sync = dp.gradients(method);
+      if (onlyComm) {  // gradients of ones, once, without the sync
+        Tensor sum = null;
+        for (Tensor t : params.values()) sum = sum == null ? t.sum() : sum.add(t.sum());
+        sum.backward();
+      }
     }
 
     /** Rank 0 tells the others whether to take one more step (every rank calls it). */
@@ -167,6 +181,12 @@ public class DataParallelStepBench {
     }
 
     double run() {
+      if (onlyComm) {
+        try (PointerScope scope = new PointerScope()) {
+          sync.afterBackward("bench communication");
+          return dp.meanLoss(1.0, "bench communication");
+        }
+      }
       try (PointerScope scope = new PointerScope()) {
         optimizer.zeroGrad();
         int[] shard = dp.shard(global);
@@ -206,10 +226,10 @@ public class DataParallelStepBench {
     public static void main(String[] args) throws Exception {
       NativeRuntime.ensureTorch();
       torch.set_num_threads(1);
-      GradientSyncMode mode = args[0].endsWith("overlap") ? GradientSyncMode.OVERLAP : GradientSyncMode.AFTER_BACKWARD;
+      GradientSyncMode mode = mode(args[0]);
       try (C10dProcessGroup g = C10dProcessGroup.join(config(1, Integer.parseInt(args[2]), mode), "bench " + args[0],
           false)) {
-        Step step = new Step(DataParallel.of(g, mode), Integer.parseInt(args[1]));
+        Step step = new Step(DataParallel.of(g, mode), Integer.parseInt(args[1]), args[0].endsWith("allreduce-only"));
         while (step.go(false)) step.run();
         step.sync.close();
       }

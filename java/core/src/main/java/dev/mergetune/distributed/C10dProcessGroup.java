@@ -305,18 +305,20 @@ public final class C10dProcessGroup implements ProcessGroupContext {
     closed = true;
     try {
       barrier("finish the job");
-    } finally {
+    } catch (RuntimeException e) {
       liveness.close();
-      // rank 0 serves the store: it leaves only after every rank has stopped using it
-      queries.add("mergetune/closed", 1);
-      long end = System.nanoTime() + config.timeout().toNanos();
-      while (isMain() && queries.add("mergetune/closed", 0) < worldSize() && System.nanoTime() < end) {
-        try {
-          Thread.sleep(POLL_MILLIS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      throw e;
+    }
+    liveness.close();
+    // rank 0 serves the store: it leaves only after every rank has stopped using it
+    queries.add("mergetune/closed", 1);
+    long end = System.nanoTime() + config.timeout().toNanos();
+    while (isMain() && queries.add("mergetune/closed", 0) < worldSize() && System.nanoTime() < end) {
+      try {
+        Thread.sleep(POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
       }
     }
   }

@@ -55,6 +55,26 @@ class RendezvousErrorsTest {
   }
 
   @Test
+  void aRankOfAnotherJobIsRefusedAndRankZeroDoesNotHang() throws Exception {
+    int port = Jobs.freePort();
+    java.util.concurrent.CompletableFuture<String> zero = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        C10dProcessGroup.join(config(0, 2, port), "train --out a", false).close();
+        return "joined";
+      } catch (DistributedException e) {
+        return e.getMessage();
+      }
+    });
+    Thread.sleep(300);
+    DistributedException e = assertThrows(DistributedException.class,
+        () -> C10dProcessGroup.join(config(1, 2, port), "train --out b", false));
+    assertTrue(e.getMessage().contains("rank 1 is not part of rank 0's job: rank 0 has 2 ranks running: train --out a;"
+        + " this rank has 2 ranks running: train --out b"), e.getMessage());
+    String r0 = zero.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(r0.contains("rank 0: the Gloo process group could not connect to its peers within 2 s"), r0);
+  }
+
+  @Test
   void badSettingsAreNamed() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> config(2, 2, 1234)).getMessage()
         .contains("rank 2 is outside the world of 2 ranks"));
