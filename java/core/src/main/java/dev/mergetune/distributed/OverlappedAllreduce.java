@@ -22,12 +22,10 @@ import org.bytedeco.pytorch.global.torch;
  * default); {@link #afterBackward} checks it.
  */
 final class OverlappedAllreduce implements GradientSync {
-  private final ProcessGroupContext ctx;
   private final Reducer reducer;
   private final TensorVector params;
 
   OverlappedAllreduce(ProcessGroupContext ctx, List<String> names, List<Tensor> parameters) {
-    this.ctx = ctx;
     this.params = new TensorVector(parameters.toArray(new Tensor[0]));
     // shapes must agree on every rank (DDP's _verify_param_shape_across_processes)
     torch.verify_params_across_processes(ctx.processGroup(), params, new LoggerOptional());
@@ -66,9 +64,5 @@ final class OverlappedAllreduce implements GradientSync {
   @Override
   public void close() {
     reducer.remove_autograd_hooks();
-  }
-
-  ProcessGroupContext context() {
-    return ctx;
   }
 }
