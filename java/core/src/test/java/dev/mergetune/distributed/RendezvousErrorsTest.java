@@ -1,83 +1,92 @@
 package dev.mergetune.distributed;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mergetune.kernels.NativeRuntime;
-import java.net.ServerSocket;
-import java.time.Duration;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Bad rendezvous settings end in an error that names what to check, within the timeout, never in a hang. */
+/**
+ * Bad rendezvous settings end in an error that names what to check, within the timeout (2 s here), never in a hang.
+ * The failing joins run in their own JVMs ({@link RendezvousProbe}).
+ */
 class RendezvousErrorsTest {
-  static final Duration TIMEOUT = Duration.ofSeconds(2);
+  static final List<String> CASES = List.of("alone", "unreachable", "port-in-use", "other-job", "nccl");
+  @TempDir static Path work;
+  static List<String> output;
+
+  /** A case's messages and its seconds to the error. */
+  record Outcome(List<String> messages, double seconds) {}
 
   @BeforeAll
-  static void load() {
+  static void runProbe() throws Exception {
     NativeRuntime.ensureTorch();
+    List<String> cases = new java.util.ArrayList<>(CASES);
+    if ("gpu".equals(NativeRuntime.torchNativeFlavour())) cases.remove("nccl");
+    Jobs.Job job = Jobs.start(RendezvousProbe.class, cases, work, 1, Map.of());
+    assertEquals(0, job.await(120)[0], job.logs());
+    output = job.log(0).lines().toList();
   }
 
-  static DistributedConfig config(int rank, int world, int port) {
-    return new DistributedConfig(rank, world, rank, "127.0.0.1", port, BackendKind.GLOO, TIMEOUT,
-        GradientSyncMode.OVERLAP);
+  static Outcome probe(String scenario) {
+    List<String> messages = output.stream().filter(l -> l.startsWith("MESSAGE " + scenario + " "))
+        .map(l -> l.substring(("MESSAGE " + scenario + " ").length())).toList();
+    double s = output.stream().filter(l -> l.startsWith("CASE " + scenario + " SECONDS "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow(
+            () -> new AssertionError("no outcome for " + scenario + ":\n" + String.join("\n", output)));
+    return new Outcome(messages, s);
   }
 
   @Test
   void rankZeroAloneGivesUpAfterTheTimeout() throws Exception {
-    long t0 = System.nanoTime();
-    DistributedException e = assertThrows(DistributedException.class,
-        () -> C10dProcessGroup.join(config(0, 2, Jobs.freePort()), "test", false));
-    double s = (System.nanoTime() - t0) / 1e9;
-    assertTrue(e.getMessage().contains("not every rank joined within 2 s"), e.getMessage());
-    assertTrue(s < 15, s + " s");
+    Outcome o = probe("alone");
+    assertTrue(o.messages().get(0).contains("rendezvous at 127.0.0.1:"), o.messages().toString());
+    assertTrue(o.messages().get(0).contains("not every rank joined within 2 s"), o.messages().toString());
+    assertTrue(o.seconds() < 15, o.seconds() + " s");
   }
 
   @Test
   void aRankWithNobodyAtTheAddressGivesUpAfterTheTimeout() throws Exception {
-    long t0 = System.nanoTime();
-    DistributedException e = assertThrows(DistributedException.class,
-        () -> C10dProcessGroup.join(config(1, 2, Jobs.freePort()), "test", false));
-    double s = (System.nanoTime() - t0) / 1e9;
-    assertTrue(e.getMessage().contains("rank 1 could not reach rank 0's store at 127.0.0.1:"), e.getMessage());
-    assertTrue(e.getMessage().contains("MASTER_ADDR"), e.getMessage());
-    assertTrue(s < 15, s + " s");
+    Outcome o = probe("unreachable");
+    String m = o.messages().get(0);
+    assertTrue(m.contains("rank 1 could not reach rank 0's store at 127.0.0.1:"), m);
+    assertTrue(m.contains("MASTER_ADDR"), m);
+    assertTrue(o.seconds() < 15, o.seconds() + " s");
   }
 
   @Test
   void aPortInUseIsNamed() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      DistributedException e = assertThrows(DistributedException.class,
-          () -> C10dProcessGroup.join(config(0, 2, taken.getLocalPort()), "test", false));
-      assertTrue(e.getMessage().contains("cannot listen on port " + taken.getLocalPort()), e.getMessage());
-    }
+    String m = probe("port-in-use").messages().get(0);
+    assertTrue(m.contains("rank 0 cannot listen on port") && m.contains("choose another MASTER_PORT"), m);
   }
 
   @Test
   void aRankOfAnotherJobIsRefusedAndRankZeroDoesNotHang() throws Exception {
-    int port = Jobs.freePort();
-    java.util.concurrent.CompletableFuture<String> zero = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        C10dProcessGroup.join(config(0, 2, port), "train --out a", false).close();
-        return "joined";
-      } catch (DistributedException e) {
-        return e.getMessage();
-      }
-    });
-    Thread.sleep(300);
-    DistributedException e = assertThrows(DistributedException.class,
-        () -> C10dProcessGroup.join(config(1, 2, port), "train --out b", false));
-    assertTrue(e.getMessage().contains("rank 1 is not part of rank 0's job: rank 0 has 2 ranks running: train --out a;"
-        + " this rank has 2 ranks running: train --out b"), e.getMessage());
-    String r0 = zero.get(30, java.util.concurrent.TimeUnit.SECONDS);
-    assertTrue(r0.contains("rank 0: the Gloo process group could not connect to its peers within 2 s"), r0);
+    Outcome o = probe("other-job");
+    assertTrue(o.messages().get(0).contains("rank 1 is not part of rank 0's job: rank 0 has 2 ranks running: train"
+        + " --out a; this rank has 2 ranks running: train --out b"), o.messages().toString());
+    assertTrue(o.messages().get(1).contains("rank 0: the Gloo process group could not connect to its peers within"
+        + " 2 s"), o.messages().toString());
+    assertTrue(o.seconds() < 20, o.seconds() + " s");
+  }
+
+  @Test
+  void ncclOnTheCpuBuildSaysWhatItNeeds() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse("gpu".equals(NativeRuntime.torchNativeFlavour()));
+    String m = probe("nccl").messages().get(0);
+    assertTrue(m.contains("the NCCL backend needs the GPU build of LibTorch"), m);
   }
 
   @Test
   void badSettingsAreNamed() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> config(2, 2, 1234)).getMessage()
-        .contains("rank 2 is outside the world of 2 ranks"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> RendezvousProbe.config(2, 2, 1234,
+        BackendKind.GLOO)).getMessage().contains("rank 2 is outside the world of 2 ranks"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> DistributedConfig.fromEnvironment(
         Map.of("RANK", "0", "WORLD_SIZE", "2"))).getMessage().contains("MASTER_ADDR is not set"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> DistributedConfig.fromEnvironment(
@@ -88,14 +97,5 @@ class RendezvousErrorsTest {
         .contains("MERGETUNE_BACKEND must be auto, gloo or nccl"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> new DistributedSampler(0, 2).shard(new int[3]))
         .getMessage().contains("cannot be split evenly over 2 ranks"));
-  }
-
-  @Test
-  void ncclOnTheCpuBuildSaysWhatItNeeds() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeFalse("gpu".equals(NativeRuntime.torchNativeFlavour()));
-    DistributedConfig c = new DistributedConfig(0, 1, 0, "127.0.0.1", Jobs.freePort(), BackendKind.NCCL, TIMEOUT,
-        GradientSyncMode.OVERLAP);
-    DistributedException e = assertThrows(DistributedException.class, () -> C10dProcessGroup.join(c, "test", false));
-    assertTrue(e.getMessage().contains("the NCCL backend needs the GPU build of LibTorch"), e.getMessage());
   }
 }
