@@ -70,6 +70,9 @@ public final class BenchMain {
       options.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(smoke ? 1 : 2).measurementTime(TimeValue.milliseconds(500));
       if (smoke) options.param("classes", "10");
+    } else if (include.contains("DataParallelStep")) {  // ~0.1–1 s steps; each trial starts a peer JVM
+      options.warmupIterations(1).warmupTime(TimeValue.seconds(3))
+          .measurementIterations(smoke ? 1 : 5).measurementTime(TimeValue.seconds(smoke ? 2 : 4));
     } else if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
       options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(smoke ? 2 : 4).measurementTime(TimeValue.milliseconds(500));

@@ -12,12 +12,15 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * The CLI's {@link Progress} (a service of the cli jar): on a terminal an ASCII bar on stderr (the progressbar
  * library renders it; {@link Console} draws it so that it never shares a line with other output); otherwise no
  * {@code \r} ever, and one plain line per task when it ends: {@code train: 240 steps in 3.1 s}; nothing with
- * {@code --no-progress}, whatever the library asked for.
+ * {@code --no-progress}, whatever the library asked for, and with {@code -Dmergetune.progress=off} (what
+ * {@code launch} gives the ranks other than 0).
  */
 public final class ConsoleProgress implements Progress {
   @Override
   public ProgressTask start(String name, long total, String unit) {
-    if (!GlobalOptions.progress()) return Progress.none().start(name, total, unit);  // --no-progress
+    if (!GlobalOptions.progress() || "off".equals(System.getProperty("mergetune.progress"))) {
+      return Progress.none().start(name, total, unit);  // --no-progress, or a rank other than 0
+    }
     return Console.terminal() ? new Bar(name, total, unit) : new PlainLine(name, total, unit);
   }
 

@@ -1,6 +1,8 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.data.DatasetException;
+import dev.mergetune.distributed.DistributedException;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.kernels.KernelException;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.RuntimeSettings;
@@ -27,7 +29,7 @@ import picocli.CommandLine.Command;
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
         TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
         TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
-        DemoCommand.class,
+        DemoCommand.class, LaunchCommand.class,
         MetricsCommand.class,
         HelpCommand.class})
 public final class MergetuneCli implements Runnable {
@@ -52,12 +54,15 @@ public final class MergetuneCli implements Runnable {
         .setParameterExceptionHandler(MergetuneCli::usageError)
         .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
           if (isInputError(e)) {
+            // in a data-parallel job, the other ranks' failing collectives name this rank and this error
+            ProcessGroupContext.current().announceFailure(e.getMessage());
             PrintWriter err = commandLine.getErr();
             err.println("mergetune: " + e.getMessage());
             if (GlobalOptions.debug()) e.printStackTrace(err);
             err.flush();
             return 1;
           }
+          ProcessGroupContext.current().announceFailure(e.toString());
           throw e;
         });
   }
@@ -65,7 +70,8 @@ public final class MergetuneCli implements Runnable {
   static boolean isInputError(Exception e) {
     return e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
         || e instanceof KernelException || e instanceof UncheckedIOException
-        || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException;
+        || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException
+        || e instanceof DistributedException;
   }
 
   /** {@code -h/--help} and {@code -V/--version} on every command of the tree, not only the root. */

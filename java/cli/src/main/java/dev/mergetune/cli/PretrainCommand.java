@@ -84,6 +84,13 @@ final class PretrainCommand implements Callable<Integer> {
         + " --width %d --layers %d --heads %d --patch %d --threads %d", w.seed(), out.getFileName(), epochs, batch, lr,
         warmup, weightDecay, seed, embed, width, layers, heads, patch, n);
     Pretraining.Result r = Pretraining.run(s, w, out, Map.of("mergetune.pretrain.command", command), GlobalOptions.progress());
+    // data-parallel: rank 0 alone evaluates and writes the reports
+    dev.mergetune.distributed.ProcessGroupContext.current().mainOnly("write the pre-training report",
+        () -> report(w, s, r, command));
+    return 0;
+  }
+
+  private void report(World w, PretrainSettings s, Pretraining.Result r, String command) throws IOException {
     WorldZeroShot.Result zs = WorldZeroShot.evaluate(r.model(), w, 256);
     dev.mergetune.tensors.AtomicFiles.writeString(PretrainReport.beside(out, ".json"),
         PretrainReport.pretty(PretrainReport.json(command, w, s, r, zs)));
@@ -96,6 +103,5 @@ final class PretrainCommand implements Callable<Integer> {
         r.lastEpochLoss(), zs.classes(), 100 * zs.seen().top1(), 100 * zs.heldOut().top1(), 100.0 / zs.classes(), out,
         vocab);
     o.flush();
-    return 0;
   }
 }

@@ -8,6 +8,7 @@ import dev.mergetune.clip.image.ImageBatch;
 import dev.mergetune.clip.text.ClipTokenTensors;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.Optimizers;
 import dev.mergetune.train.TrainingLoop;
@@ -90,7 +91,9 @@ public final class Pretraining {
     meta.put("mergetune.pretrain.settings", s.toString());
     meta.put("mergetune.clip.config", config.toString());
     meta.putAll(extraMetadata);
-    ClipCheckpoints.save(model, out, meta);
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    ctx.barrier("the end of pre-training");
+    ctx.mainOnly("save the pre-trained checkpoint", () -> ClipCheckpoints.save(model, out, meta));
     return new Result(model, r.steps(), losses.isEmpty() ? Double.NaN : losses.get(0),
         losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1), scale, seconds, List.copyOf(losses));
   }

@@ -5,6 +5,7 @@ import dev.mergetune.clip.text.ClipTokenTensors;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.train.Losses;
+import dev.mergetune.train.ShardedValidation;
 import dev.mergetune.train.TrainableMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ import org.bytedeco.pytorch.Tensor;
  *       on normalised features, the term implemented here).
  * </ul>
  */
-public final class CachedCoopMethod implements TrainableMethod {
+public final class CachedCoopMethod implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(CachedCoopMethod.class);
   public static final double KGCOOP_DEFAULT_LAMBDA = 8.0;
 
@@ -147,6 +148,18 @@ public final class CachedCoopMethod implements TrainableMethod {
     if (validation == null) return Double.NaN;
     try (NoGradGuard g = new NoGradGuard()) {
       return validation.accuracy(learner.logits(validation.view(0)));
+    }
+  }
+
+  @Override
+  public int validationSize() {
+    return validation == null ? 0 : validation.size();
+  }
+
+  @Override
+  public long correct(int from, int to) {
+    try (NoGradGuard g = new NoGradGuard()) {
+      return validation.correct(learner.logits(validation.rows(0, from, to)), from, to);
     }
   }
 }

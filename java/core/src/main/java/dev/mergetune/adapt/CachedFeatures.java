@@ -118,6 +118,20 @@ public final class CachedFeatures {
     return pred.eq(labels).to(torch.ScalarType.Double).mean().item_double();
   }
 
+  /**
+   * The correct top-1 predictions of {@code logits} [to − from, C] (first maximum wins) for items [from, to) — the
+   * counts {@link #accuracy} divides, for validation split across ranks.
+   */
+  public long correct(Tensor logits, int from, int to) {
+    Tensor pred = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false);
+    return pred.eq(labels.narrow(0, from, to - from)).sum().item_long();
+  }
+
+  /** Items [from, to) of view {@code view} [to − from, D]. */
+  public Tensor rows(int view, int from, int to) {
+    return view(view).narrow(0, from, to - from);
+  }
+
   private static Tensor index(int[] batch) {
     long[] idx = new long[batch.length];
     for (int i = 0; i < batch.length; i++) idx[i] = batch[i];

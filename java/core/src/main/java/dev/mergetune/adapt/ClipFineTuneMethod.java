@@ -5,6 +5,7 @@ import dev.mergetune.clip.image.ImageBatch;
 import dev.mergetune.clip.image.Transform;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.train.Losses;
+import dev.mergetune.train.ShardedValidation;
 import dev.mergetune.train.TrainableMethod;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,7 +31,7 @@ import org.bytedeco.pytorch.Tensor;
  * Validation (when given) is top-1 accuracy on its images through the deterministic transform, against the current
  * model's text features of the same prompts, computed in batches without gradients.
  */
-public final class ClipFineTuneMethod implements TrainableMethod {
+public final class ClipFineTuneMethod implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(ClipFineTuneMethod.class);
 
   private final ClipModel model;
@@ -153,12 +154,27 @@ public final class ClipFineTuneMethod implements TrainableMethod {
   @Override
   public double evaluate() {
     if (validation == null) return Double.NaN;
+    return (double) correct(0, validation.size()) / validation.size();
+  }
+
+  @Override
+  public int validationSize() {
+    return validation == null ? 0 : validation.size();
+  }
+
+  @Override
+  public int validationBatch() {
+    return evalBatch;
+  }
+
+  /** Correct predictions on validation images [from, to), in batches of {@code evalBatch} from {@code from}. */
+  @Override
+  public long correct(int from, int to) {
     try (NoGradGuard g = new NoGradGuard()) {
       Tensor text = ClipModel.normalize(model.encodeText(tokens)).detach().clone();
-      int n = validation.size();
       long hits = 0;
-      for (int start = 0; start < n; start += evalBatch) {
-        int[] idx = new int[Math.min(evalBatch, n - start)];
+      for (int start = from; start < to; start += evalBatch) {
+        int[] idx = new int[Math.min(evalBatch, to - start)];
         for (int i = 0; i < idx.length; i++) idx[i] = start + i;
         try (PointerScope scope = new PointerScope()) {
           Tensor f = ClipModel.normalize(model.encodeImage(ImageBatch.loadTensor(validation, idx, evalTransform, 0,
@@ -169,7 +185,7 @@ public final class ClipFineTuneMethod implements TrainableMethod {
           for (int i = 0; i < idx.length; i++) if (pred[i] == validation.samples().get(idx[i]).label()) hits++;
         }
       }
-      return (double) hits / n;
+      return hits;
     }
   }
 

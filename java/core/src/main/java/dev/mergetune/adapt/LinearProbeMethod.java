@@ -1,6 +1,7 @@
 package dev.mergetune.adapt;
 
 import dev.mergetune.train.Losses;
+import dev.mergetune.train.ShardedValidation;
 import dev.mergetune.train.TrainableMethod;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -12,7 +13,7 @@ import org.bytedeco.pytorch.Tensor;
  * A {@link LinearProbe} trained as a {@link TrainableMethod} on cached image features of the frozen encoder:
  * label-smoothed cross-entropy of the head's logits.
  */
-public final class LinearProbeMethod implements TrainableMethod {
+public final class LinearProbeMethod implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(LinearProbeMethod.class);
 
   private final LinearProbe probe;
@@ -56,6 +57,18 @@ public final class LinearProbeMethod implements TrainableMethod {
     if (validation == null) return Double.NaN;
     try (NoGradGuard g = new NoGradGuard()) {
       return validation.accuracy(probe.logits(validation.view(0)));
+    }
+  }
+
+  @Override
+  public int validationSize() {
+    return validation == null ? 0 : validation.size();
+  }
+
+  @Override
+  public long correct(int from, int to) {
+    try (NoGradGuard g = new NoGradGuard()) {
+      return validation.correct(probe.logits(validation.rows(0, from, to)), from, to);
     }
   }
 }

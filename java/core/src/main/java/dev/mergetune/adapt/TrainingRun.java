@@ -23,6 +23,9 @@ import dev.mergetune.data.FewShotSampler;
 import dev.mergetune.merge.InputHashes;
 import dev.mergetune.progress.Progress;
 import dev.mergetune.progress.ProgressTask;
+import dev.mergetune.distributed.DataParallel;
+import dev.mergetune.distributed.ProcessGroupContext;
+import dev.mergetune.distributed.ShardedFeatures;
 import dev.mergetune.train.ConstantWarmupCosine;
 import dev.mergetune.train.LinearWarmupCosine;
 import dev.mergetune.train.LrSchedule;
@@ -211,15 +214,22 @@ public final class TrainingRun {
     };
   }
 
-  /** Runs (or resumes) the method of {@code s} on {@code in} into {@code dir}. */
+  /**
+   * Runs (or resumes) the method of {@code s} on {@code in} into {@code dir}. In a data-parallel job
+   * ({@link ProcessGroupContext#current()}) every rank runs it: rank 0 owns the run folder and writes everything in
+   * it, after every rank has finished training.
+   */
   public static Result run(TrainSettings s, Inputs in, Path dir, boolean progress, PrintWriter log) throws IOException {
     s.validate().checkSchedule(in.train().size());
     TrainSettings.Method method = s.parsedMethod();
-    RunDirectory rd = RunDirectory.open(dir, manifest(s, in));
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    RunDirectory rd = RunDirectory.openOnMain(dir, manifest(s, in), ctx);
     TrainableMethod m = build(s, in, method, log);
     TrainingLoop.Result r = train(s, m, rd, progress, log, method.key() + " on " + in.train().size() + " images of "
         + in.train().numClasses() + " classes (" + in.dataDescription() + ")");
-    Path trained = saveTrained(m, method, in.model(), dir);
+    ctx.barrier("the end of training");
+    Path trained = trainedPath(method, dir);
+    ctx.mainOnly("save the trained state", () -> saveTrained(m, method, in.model(), dir));
     Path modelFile = method == TrainSettings.Method.E2E || method == TrainSettings.Method.LORA
         ? dir.resolve(MODEL_FILE) : null;
     ObjectNode res = rd.result(FORMAT, r);
@@ -255,8 +265,12 @@ public final class TrainingRun {
         schedule, s.schedule.equals("constant-warmup-cosine"), s.clipNorm, true, s.keepBest, every, rd.checkpoints(),
         progress));
     loop.onEpochEnd(rd.metricsListener(log));
-    log.printf("training %s, %d steps%s%n", what, loop.totalSteps(),
-        rd.resuming() ? ", resuming after step " + rd.resumeStep() : "");
+    DataParallel dp = DataParallel.current();
+    loop.dataParallel(dp);
+    log.printf("training %s, %d steps%s%s%n", what, loop.totalSteps(),
+        rd.resuming() ? ", resuming after step " + rd.resumeStep() : "",
+        dp.distributed() ? " on " + dp + " (global batch " + s.batchSize + ", " + s.batchSize / dp.worldSize()
+            + " per rank)" : "");
     log.flush();
     return loop.run();
   }
@@ -367,18 +381,21 @@ public final class TrainingRun {
    */
   public static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
     float[][][] v = new float[views][][];
-    try (ProgressTask task = Progress.of(in.extractor().progress()).start("image features of " + d.name(),
-        (long) views * d.size(), "image")) {
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    try (ProgressTask task = Progress.of(in.extractor().progress() && !ctx.distributed()).start("image features of "
+        + d.name(), (long) views * d.size(), "image")) {
       for (int e = 0; e < views; e++) {
-        v[e] = in.extractor().images(in.model(), in.modelIdentity(),
-            new DatasetImages(d, t, e, ImageBatch.defaultThreads()), task);
+        DatasetImages images = new DatasetImages(d, t, e, ImageBatch.defaultThreads());
+        v[e] = ctx.distributed() ? ShardedFeatures.images(in.extractor(), in.model(), in.modelIdentity(), images, ctx)
+            : in.extractor().images(in.model(), in.modelIdentity(), images, task);
       }
     }
     int[] labels = new int[d.size()];
     for (int i = 0; i < labels.length; i++) labels[i] = d.samples().get(i).label();
-    log.printf("cached image features of %s: %d image%s x %d view%s (%s)%n", d.name(), d.size(),
+    log.printf("cached image features of %s: %d image%s x %d view%s (%s%s)%n", d.name(), d.size(),
         d.size() == 1 ? "" : "s", views, views == 1 ? "" : "s", t.isRandom() ? "augmentations drawn in advance, view e"
-            + " serves epochs e, e + " + views + ", ..." : "deterministic transform");
+            + " serves epochs e, e + " + views + ", ..." : "deterministic transform",
+        ctx.distributed() ? "; encoded by " + ctx.worldSize() + " ranks and gathered" : "");
     log.flush();
     return CachedFeatures.ofViews(v, labels);
   }
@@ -389,6 +406,16 @@ public final class TrainingRun {
     return s.optimizer.equals("sgd")
         ? Optimizers.sgd(groups, new Optimizers.SgdConfig(s.lr, s.momentum, s.weightDecay, s.nesterov))
         : Optimizers.adamW(groups, new Optimizers.AdamWConfig(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay));
+  }
+
+  /** Where {@link #saveTrained} puts the trained state of {@code method}. */
+  static Path trainedPath(TrainSettings.Method method, Path dir) {
+    return dir.resolve(switch (method) {
+      case COOP, KGCOOP -> "prompt.safetensors";
+      case LINEAR_PROBE -> "probe.safetensors";
+      case LORA -> "lora.safetensors";
+      case E2E -> MODEL_FILE;
+    });
   }
 
   private static Path saveTrained(TrainableMethod m, TrainSettings.Method method, ClipModel model, Path dir)

@@ -56,9 +56,34 @@ public final class FeatureExtractor {
     return run("text", model::encodeText, modelIdentity, tokens, null);
   }
 
+  /** The cached image features of {@code images} for this model, or null (no cache, or not cached yet). */
+  public float[][] cachedImages(String modelIdentity, BatchSource images) {
+    if (cache == null) return null;
+    float[][] hit = cache.get(key("image", modelIdentity, images));
+    return hit != null && hit.length == images.size() ? hit : null;
+  }
+
+  /** Stores image features of all of {@code images} in the cache (nothing without one). */
+  public void cacheImages(String modelIdentity, BatchSource images, float[][] rows) {
+    if (cache != null) cache.put(key("image", modelIdentity, images), rows, java.util.Map.of("mergetune.features", "image"));
+  }
+
+  /**
+   * Image features of items [from, to) of {@code images}, without the cache, in batches of {@link #batchSize} counted
+   * from {@code from} (so a range starting at a multiple of the batch size is computed exactly as the whole set's
+   * batches there).
+   */
+  public float[][] imagesRange(ClipModel model, BatchSource images, long from, long to) {
+    return encode("image", model::encodeImage, images, from, to, null);
+  }
+
+  private static String key(String tower, String modelIdentity, BatchSource source) {
+    return FeatureCache.key("clip-features-v1", tower, modelIdentity, source.identity());
+  }
+
   private float[][] run(String tower, Function<Tensor, Tensor> encoder, String modelIdentity, BatchSource source,
       ProgressTask given) {
-    String key = cache == null ? null : FeatureCache.key("clip-features-v1", tower, modelIdentity, source.identity());
+    String key = cache == null ? null : key(tower, modelIdentity, source);
     if (cache != null) {
       float[][] hit = cache.get(key);
       if (hit != null && hit.length == source.size()) {
@@ -66,21 +91,28 @@ public final class FeatureExtractor {
         return hit;
       }
     }
-    long n = source.size();
+    float[][] out = encode(tower, encoder, source, 0, source.size(), given);
+    if (cache != null) cache.put(key, out, java.util.Map.of("mergetune.features", tower));
+    return out;
+  }
+
+  private float[][] encode(String tower, Function<Tensor, Tensor> encoder, BatchSource source, long from, long to,
+      ProgressTask given) {
+    long n = to - from;
     if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("too many items: " + n);
     float[][] out = new float[(int) n][];
     ProgressTask bar = given != null ? given
-        : progress ? Progress.installed().start(tower + " features", n, "item") : null;
+        : progress && n > 0 ? Progress.installed().start(tower + " features", n, "item") : null;
     try (InferenceMode mode = new InferenceMode()) {
-      for (long start = 0; start < n; start += batchSize) {
-        int count = (int) Math.min(batchSize, n - start);
+      for (long start = from; start < to; start += batchSize) {
+        int count = (int) Math.min(batchSize, to - start);
         try (PointerScope scope = new PointerScope()) {
           Tensor f = encoder.apply(source.batch(start, count)).contiguous();
           int d = (int) f.size(1);
           float[] flat = new float[count * d];
           ((java.nio.FloatBuffer) f.createBuffer()).get(flat);
           for (int i = 0; i < count; i++) {
-            out[(int) start + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+            out[(int) (start - from) + i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
           }
         }
         if (bar != null) bar.step(count);
@@ -88,7 +120,6 @@ public final class FeatureExtractor {
     } finally {
       if (bar != null && given == null) bar.close();
     }
-    if (cache != null) cache.put(key, out, java.util.Map.of("mergetune.features", tower));
     return out;
   }
 }

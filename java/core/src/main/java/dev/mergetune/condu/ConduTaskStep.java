@@ -14,6 +14,7 @@ import dev.mergetune.clip.image.ImageBatch;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.Truncation;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.train.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,6 +28,9 @@ import java.util.List;
  * (end-to-end or LoRA, through {@link TrainingRun}, resumable), compute the task's class prototypes with θ0
  * ({@link ClassPrototypes}), then rebuild the old experts from the last U and triggers, unify and commit the next
  * session ({@link ConduSessions#addTaskFromExpert}).
+ *
+ * <p>In a data-parallel job every rank fine-tunes the expert together ({@link TrainingRun}); rank 0 alone computes the
+ * prototypes, unifies and commits the session, while the others wait.
  *
  * <p>The training run directory is kept: a step interrupted during training resumes there, and one interrupted after
  * training (but before the store committed) reuses the finished expert instead of training it again.
@@ -73,7 +77,9 @@ public final class ConduTaskStep {
       throw new IllegalArgumentException("a ConDU expert is fine-tuned end to end or with LoRA (e2e, lora), not "
           + settings.method);
     }
-    refuseKnownTask(store, task.name());
+    // A data-parallel step: every rank trains the expert (TrainingRun), rank 0 alone reads and writes the store.
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    ctx.mainOnly("check the session store " + store, () -> refuseKnownTask(store, task.name()));
     Theta0Ref theta0 = Theta0Ref.of(theta0Path);
     TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
     settings.checkSchedule(data.train().size());
@@ -83,7 +89,8 @@ public final class ConduTaskStep {
         vocabPath, data.train(), null, task.dataPath(), null, task.name() + " (" + data.train().size() + " images, "
             + data.train().numClasses() + " classes)", new FeatureExtractor(batchSize, progress, null));
     Path expertFile = runDir.resolve(TrainingRun.MODEL_FILE);
-    boolean reused = finished(runDir, TrainingRun.manifest(settings, in));
+    boolean reused = ctx.decideOnMain("look for the finished expert in " + runDir,
+        () -> finished(runDir, TrainingRun.manifest(settings, in)));
     if (reused) {
       log.printf("task %s: the expert in %s is already trained; reusing it%n", task.name(), runDir);
     } else {
@@ -93,21 +100,30 @@ public final class ConduTaskStep {
     }
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
 
-    long t1 = System.nanoTime();
-    try (ClipModel base = ClipLoader.load(theta0.path())) {
-      Prototypes prototypes = prototypes(base, tokenizer, data.train(), task.classNames(), task.templates(), batchSize);
-      double prototypeSeconds = (System.nanoTime() - t1) / 1e9;
-      long t2 = System.nanoTime();
-      try (ClipModel expert = ClipLoader.load(expertFile)) {
-        ConduSessions.addTaskFromExpert(store, theta0, task.name(), base.stateDict(), expert.stateDict(), prototypes);
+    byte[] done = ctx.onMain("unify the experts and commit the session", () -> {
+      long t1 = System.nanoTime();
+      try (ClipModel base = ClipLoader.load(theta0.path())) {
+        Prototypes prototypes = prototypes(base, tokenizer, data.train(), task.classNames(), task.templates(),
+            batchSize);
+        double prototypeSeconds = (System.nanoTime() - t1) / 1e9;
+        long t2 = System.nanoTime();
+        try (ClipModel expert = ClipLoader.load(expertFile)) {
+          ConduSessions.addTaskFromExpert(store, theta0, task.name(), base.stateDict(), expert.stateDict(), prototypes);
+        }
+        double unifySeconds = (System.nanoTime() - t2) / 1e9;
+        long session = SessionStore.summary(store).session();
+        return java.nio.ByteBuffer.allocate(24).putLong(session).putDouble(prototypeSeconds).putDouble(unifySeconds)
+            .array();
       }
-      double unifySeconds = (System.nanoTime() - t2) / 1e9;
-      long session = SessionStore.summary(store).session();
-      log.printf("task %s: session %d committed (training %.1f s%s, prototypes %.1f s, unify and store %.1f s)%n",
-          task.name(), session, trainSeconds, reused ? " (reused)" : "", prototypeSeconds, unifySeconds);
-      log.flush();
-      return new Result(task.name(), session, runDir, reused, trainSeconds, prototypeSeconds, unifySeconds);
-    }
+    });
+    java.nio.ByteBuffer r = java.nio.ByteBuffer.wrap(done);
+    long session = r.getLong();
+    double prototypeSeconds = r.getDouble();
+    double unifySeconds = r.getDouble();
+    log.printf("task %s: session %d committed (training %.1f s%s, prototypes %.1f s, unify and store %.1f s)%n",
+        task.name(), session, trainSeconds, reused ? " (reused)" : "", prototypeSeconds, unifySeconds);
+    log.flush();
+    return new Result(task.name(), session, runDir, reused, trainSeconds, prototypeSeconds, unifySeconds);
   }
 
   /**

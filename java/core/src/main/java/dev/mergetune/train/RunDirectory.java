@@ -29,13 +29,15 @@ public final class RunDirectory {
   private static final ObjectMapper LINE = new ObjectMapper();
 
   private final Path dir;
+  private final boolean writes;  // false on data-parallel ranks other than 0
   private final boolean resuming;
   private final long resumeStep;
   private final List<String> metricLines = new ArrayList<>();
   private final long started = System.nanoTime();
 
-  private RunDirectory(Path dir, boolean resuming, long resumeStep) {
+  private RunDirectory(Path dir, boolean writes, boolean resuming, long resumeStep) {
     this.dir = dir;
+    this.writes = writes;
     this.resuming = resuming;
     this.resumeStep = resumeStep;
   }
@@ -82,7 +84,7 @@ public final class RunDirectory {
     }
     writeJson(runFile, manifest);
     long step = resuming ? TrainingCheckpoint.load(checkpoints).step() : 0;
-    RunDirectory rd = new RunDirectory(dir, resuming, step);
+    RunDirectory rd = new RunDirectory(dir, true, resuming, step);
     Path metrics = dir.resolve(METRICS_FILE);
     if (resuming && Files.isRegularFile(metrics)) {
       for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
@@ -91,6 +93,35 @@ public final class RunDirectory {
     }
     rd.writeMetrics();
     return rd;
+  }
+
+  /**
+   * The folder as the data-parallel ranks other than 0 see it: it writes nothing (rank 0 writes the run), and its
+   * listener and {@link #finish} do nothing. {@code resuming} / {@code resumeStep} are rank 0's.
+   */
+  public static RunDirectory follower(Path dir, boolean resuming, long resumeStep) {
+    return new RunDirectory(dir, false, resuming, resumeStep);
+  }
+
+  /**
+   * The run folder of a data-parallel job: rank 0 {@link #open opens} it (its refusal of another run reaches every
+   * rank), the others get its {@link #follower}.
+   */
+  public static RunDirectory openOnMain(Path dir, JsonNode manifest,
+      dev.mergetune.distributed.ProcessGroupContext ctx) throws IOException {
+    RunDirectory[] main = new RunDirectory[1];
+    byte[] r = ctx.onMain("open the run folder " + dir, () -> {
+      main[0] = open(dir, manifest);
+      return java.nio.ByteBuffer.allocate(9).put((byte) (main[0].resuming ? 1 : 0)).putLong(main[0].resumeStep).array();
+    });
+    if (ctx.isMain()) return main[0];
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(r);
+    return follower(dir, b.get() == 1, b.getLong());
+  }
+
+  /** Whether this rank writes the folder (rank 0, or a single process). */
+  public boolean writes() {
+    return writes;
   }
 
   public Path dir() {
@@ -113,6 +144,7 @@ public final class RunDirectory {
   /** Appends each epoch to {@code metrics.jsonl} and prints one line about it. */
   public TrainingLoop.EpochListener metricsListener(PrintWriter log) {
     return e -> {
+      if (!writes) return;
       ObjectNode j = LINE.createObjectNode();
       j.put("epoch", e.epoch() + 1);
       j.put("step", e.step());
@@ -147,6 +179,7 @@ public final class RunDirectory {
   /** Writes {@code result.json} (with the seconds since opening): the run is finished. */
   public double finish(ObjectNode result) throws IOException {
     double seconds = (System.nanoTime() - started) / 1e9;
+    if (!writes) return seconds;
     result.put("seconds", seconds);
     writeJson(dir.resolve(RESULT_FILE), result);
     return seconds;

@@ -24,6 +24,17 @@ public interface TrainableMethod {
    */
   Tensor loss(int[] batch, long epoch);
 
+  /**
+   * The loss of this rank's {@code shard} of the step's {@code globalBatch} (data parallelism: the shards of all ranks
+   * make up the global batch, which is {@code batch} of a single-process run). Methods whose random draws depend on the
+   * batch (sampled α points) draw them from the global batch, so every rank draws the same; a method whose loss
+   * couples the items of a batch (CLIP's contrastive loss) gathers the other shards itself. By default, the shard's
+   * {@link #loss(int[], long)}.
+   */
+  default Tensor loss(int[] shard, int[] globalBatch, long epoch) {
+    return loss(shard, epoch);
+  }
+
   /** Validation accuracy in [0, 1] (called without gradients). */
   double evaluate();
 

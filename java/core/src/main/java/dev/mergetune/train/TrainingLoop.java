@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.data.EpochOrder;
 import dev.mergetune.data.SplitMix64;
+import dev.mergetune.distributed.DataParallel;
+import dev.mergetune.distributed.GradientSync;
 import dev.mergetune.progress.Progress;
 import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.tensors.AtomicFiles;
@@ -38,6 +40,9 @@ import org.bytedeco.pytorch.Tensor;
  *       {@code best.safetensors} / {@code best.json} for the best copy; {@link #run} resumes from
  *       {@code checkpointDir} when it holds a checkpoint. Batch order depends on (seed, epoch) only, so a resumed run
  *       equals an uninterrupted one bit for bit (tested).
+ *   <li>Data parallelism through {@link DataParallel} (see {@link #dataParallel}): each rank trains on its shard of
+ *       each batch, gradients are averaged over the ranks, rank 0 alone resumes, validates its share like the others,
+ *       reports and writes checkpoints; a single process is unchanged.
  * </ul>
  */
 public final class TrainingLoop {
@@ -97,12 +102,23 @@ public final class TrainingLoop {
   private final StepOptimizer optimizer;
   private final Config config;
   private EpochListener listener = m -> {};
+  private DataParallel dataParallel = DataParallel.current();
 
   /** {@code optimizer} must be built over {@code method.trainable()}, in that order. */
   public TrainingLoop(TrainableMethod method, StepOptimizer optimizer, Config config) {
     this.method = method;
     this.optimizer = optimizer;
     this.config = config;
+  }
+
+  /**
+   * The process group the loop trains in (default: {@link DataParallel#current()}, a single process unless
+   * {@code mergetune launch} installed one). Only rank 0 calls the epoch listener, shows progress and writes
+   * checkpoints.
+   */
+  public TrainingLoop dataParallel(DataParallel dp) {
+    this.dataParallel = java.util.Objects.requireNonNull(dp, "dp");
+    return this;
   }
 
   /** Sets what is told about each finished epoch (metrics files, logs). */
@@ -126,34 +142,18 @@ public final class TrainingLoop {
     int perEpoch = stepsPerEpoch();
     long total = totalSteps();
     Map<String, Tensor> trainable = method.trainable();
-    long step = 0;
-    boolean resumed = false;
-    Map<String, Tensor> best = null;
-    int bestEpoch = -1;
-    double bestAcc = Double.NEGATIVE_INFINITY;
-    Path dir = config.checkpointDir();
-    if (dir != null && Files.isRegularFile(dir.resolve(TrainingCheckpoint.STATE_FILE))) {
-      TrainingCheckpoint.State s = TrainingCheckpoint.load(dir);
-      s.restore(trainable, optimizer);
-      step = s.step();
-      resumed = true;
-      Path bj = dir.resolve(BEST_JSON);
-      if (Files.isRegularFile(bj)) {
-        var j = JSON.readTree(bj.toFile());
-        if (j.get("checkpoint_step").asLong() == step) {
-          bestEpoch = j.get("epoch").asInt();
-          bestAcc = j.get("accuracy").asDouble();
-          Map<String, Tensor> saved = TensorMaps.copy(trainable);
-          method.load(dir.resolve(BEST_FILE));
-          best = TensorMaps.copy(trainable);
-          TensorMaps.assign(trainable, saved);
-        }
-      }
-      LOG.debug("resumed from " + dir + " after step " + step + " of " + total);
-    }
-    ProgressTask bar = config.progress() ? Progress.installed().start("train", total, "step") : null;
+    DataParallel dp = dataParallel;
+    Resume start = resume(dp, trainable, total);
+    long step = start.step;
+    Map<String, Tensor> best = start.best;
+    int bestEpoch = start.bestEpoch;
+    double bestAcc = start.bestAcc;
+    dp.broadcastState(trainable, optimizer);  // rank 0's state everywhere, at the start and after a resume
+    ProgressTask bar = config.progress() && dp.isMain() ? Progress.installed().start("train", total, "step") : null;
     double lastLoss = Double.NaN;
-    try {
+    long loopStarted = System.nanoTime();
+    double commBefore = dp.communicationSeconds();
+    try (GradientSync sync = dp.gradients(method)) {
       if (bar != null) bar.stepTo(step);
       long epochStarted = System.nanoTime();
       double lossSum = 0;
@@ -164,15 +164,17 @@ public final class TrainingLoop {
         int[] order = EpochOrder.shuffled(method.trainSize(), config.seed(), epoch);
         int b = Math.min(config.batchSize(), order.length);
         int[] batch = Arrays.copyOfRange(order, within * b, within * b + b);
+        int[] shard = dp.shard(batch);
         double lr = config.schedule().lr(config.schedulePerEpoch() ? epoch : step);
         optimizer.setLearningRate(lr);
+        String where = "step " + (step + 1);
         try (PointerScope scope = new PointerScope()) {
           optimizer.zeroGrad();
-          Tensor loss = method.loss(batch, epoch);
-          loss.backward();
+          Tensor loss = method.loss(shard, batch, epoch);
+          dp.backward(loss, sync, where);
           if (config.clipNorm() > 0) Optimizers.clipGradNorm(optimizer.parameters(), config.clipNorm());
           optimizer.step();
-          lastLoss = loss.item_double();
+          lastLoss = dp.meanLoss(loss.item_double(), where);
         }
         if (!Double.isFinite(lastLoss)) {
           throw new IllegalStateException("the training loss is " + lastLoss + " at step " + (step + 1) + " (epoch "
@@ -191,7 +193,7 @@ public final class TrainingLoop {
           boolean isBest = false;
           if (config.evaluateEachEpoch()) {
             try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-              acc = method.evaluate();
+              acc = dp.validate(method);
             }
             if (config.keepBest() && acc > bestAcc) {
               bestAcc = acc;
@@ -201,27 +203,80 @@ public final class TrainingLoop {
             }
           }
           double meanLoss = lossSum / lossCount;
-          LOG.debug(String.format(java.util.Locale.ROOT, "epoch %d (step %d/%d): mean loss %.4f%s, %.1f img/s",
-              epoch + 1, step, total, meanLoss, Double.isFinite(acc)
-                  ? String.format(java.util.Locale.ROOT, ", validation accuracy %.4f", acc) : "", itemsPerSecond));
-          listener.epochEnd(new EpochMetrics(epoch, step, total, meanLoss, lr, acc, itemsPerSecond, isBest));
+          if (dp.isMain()) {
+            LOG.debug(String.format(java.util.Locale.ROOT, "epoch %d (step %d/%d): mean loss %.4f%s, %.1f img/s",
+                epoch + 1, step, total, meanLoss, Double.isFinite(acc)
+                    ? String.format(java.util.Locale.ROOT, ", validation accuracy %.4f", acc) : "", itemsPerSecond));
+            listener.epochEnd(new EpochMetrics(epoch, step, total, meanLoss, lr, acc, itemsPerSecond, isBest));
+          }
           lossSum = 0;
           lossCount = 0;
           epochStarted = System.nanoTime();
         }
         if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
-          checkpoint(step, step / perEpoch, trainable, best, bestEpoch, bestAcc);
+          dp.barrier("the checkpoint after step " + step);  // every rank got here: rank 0 commits the state
+          if (dp.isMain()) checkpoint(step, step / perEpoch, trainable, best, bestEpoch, bestAcc);
         }
       }
     } finally {
       if (bar != null) bar.close();
+    }
+    if (dp.distributed()) {
+      double loopSeconds = (System.nanoTime() - loopStarted) / 1e9;
+      double comm = dp.communicationSeconds() - commBefore;
+      LOG.info(String.format(java.util.Locale.ROOT, "rank %d: %.2f s of the loop's %.2f s (%.1f %%) in collectives"
+          + " outside backward (gradient all-reduce after backward, loss all-reduce)", dp.rank(), comm, loopSeconds,
+          100 * comm / Math.max(loopSeconds, 1e-9)));
     }
     if (config.keepBest() && best != null) {
       TensorMaps.assign(trainable, best);
       LOG.debug(String.format("restored the best epoch's state: epoch %d, validation accuracy %.4f", bestEpoch + 1,
           bestAcc));
     }
-    return new Result(step, lastLoss, bestEpoch, bestEpoch < 0 ? Double.NaN : bestAcc, resumed);
+    return new Result(step, lastLoss, bestEpoch, bestEpoch < 0 ? Double.NaN : bestAcc, start.resumed);
+  }
+
+  /** Where a run starts: after the checkpoint's step, with its best epoch, or at step 0. */
+  private record Resume(boolean resumed, long step, int bestEpoch, double bestAcc, Map<String, Tensor> best) {}
+
+  /**
+   * Rank 0 looks for a checkpoint and restores it (tensors, optimizer, generator, the best copy); the step and the best
+   * epoch's record and tensors then reach every rank (the rest by {@link DataParallel#broadcastState}).
+   */
+  private Resume resume(DataParallel dp, Map<String, Tensor> trainable, long total) throws IOException {
+    Path dir = config.checkpointDir();
+    boolean found = dp.decideOnMain("look for a checkpoint to resume from",
+        () -> dir != null && Files.isRegularFile(dir.resolve(TrainingCheckpoint.STATE_FILE)));
+    if (!found) return new Resume(false, 0, -1, Double.NEGATIVE_INFINITY, null);
+    long step = 0;
+    int bestEpoch = -1;
+    double bestAcc = Double.NEGATIVE_INFINITY;
+    Map<String, Tensor> best = null;
+    if (dp.isMain()) {
+      TrainingCheckpoint.State s = TrainingCheckpoint.load(dir);
+      s.restore(trainable, optimizer);
+      step = s.step();
+      Path bj = dir.resolve(BEST_JSON);
+      if (Files.isRegularFile(bj)) {
+        var j = JSON.readTree(bj.toFile());
+        if (j.get("checkpoint_step").asLong() == step) {
+          bestEpoch = j.get("epoch").asInt();
+          bestAcc = j.get("accuracy").asDouble();
+          Map<String, Tensor> saved = TensorMaps.copy(trainable);
+          method.load(dir.resolve(BEST_FILE));
+          best = TensorMaps.copy(trainable);
+          TensorMaps.assign(trainable, saved);
+        }
+      }
+      LOG.info("resumed from " + dir + " after step " + step + " of " + total);
+    }
+    long[] head = dp.broadcastLongs(new long[] {step, bestEpoch, Double.doubleToRawLongBits(bestAcc),
+        best == null ? 0 : 1}, "broadcast of the resume point");
+    if (head[3] == 1) {
+      if (best == null) best = TensorMaps.copy(trainable);
+      dp.broadcastTensors(best, "broadcast of the best epoch's tensors");
+    }
+    return new Resume(true, head[0], (int) head[1], Double.longBitsToDouble(head[2]), best);
   }
 
   private void checkpoint(long step, long epoch, Map<String, Tensor> trainable, Map<String, Tensor> best,

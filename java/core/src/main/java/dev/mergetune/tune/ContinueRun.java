@@ -11,6 +11,7 @@ import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.Report;
@@ -67,7 +68,8 @@ public final class ContinueRun {
     }
     JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
     Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
-    RunDirectory rd = RunDirectory.open(out, manifest(baselineDir, baseline, mt, in, test));
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    RunDirectory rd = RunDirectory.openOnMain(out, manifest(baselineDir, baseline, mt, in, test), ctx);
     if (method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E) {
       return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
     }
@@ -95,29 +97,32 @@ public final class ContinueRun {
         Decimals.number(mt.tau), mt.path);
     TrainingLoop.Result r = TrainingRun.train(baseline, m, rd, progress, log, "MergeTune on " + in.train().size()
         + " images of " + classes.size() + " classes");
+    ctx.barrier("the end of training");
     Path trained = out.resolve("prompt.safetensors");
-    learner.save(trained);
-    Optional<String> warning = SelectionWarning.of(baseline, r, Map.of("ctx", CoopPromptLearner.readContext(baselineState)),
-        Map.of("ctx", learner.context()), in.validation() == null ? 0 : in.validation().size(), baseline.method);
-    warning.ifPresent(w -> log.printf("warning: %s%n", w));
-    Path ensemble = null;
-    if (mt.ensembleAlpha != null) {  // the context ensemble (1 − a)·ŵ1 + a·w, ŵ1 the baseline's initial context
-      ensemble = out.resolve("ensemble-prompt.safetensors");
-      Tensor w;
-      try (NoGradGuard g = new NoGradGuard()) {
-        w = learner.context().detach().clone();
-        learner.context().copy_(start.mul(new Scalar(1 - mt.ensembleAlpha)).add(w.mul(new Scalar(mt.ensembleAlpha))));
+    Path ensemble = mt.ensembleAlpha == null ? null : out.resolve("ensemble-prompt.safetensors");
+    List<List<BaseToNovelRow>> reported = new ArrayList<>();
+    Optional<String> warning = SelectionWarning.of(baseline, r,
+        Map.of("ctx", CoopPromptLearner.readContext(baselineState)), Map.of("ctx", learner.context()),
+        in.validation() == null ? 0 : in.validation().size(), baseline.method);
+    ctx.mainOnly("save the continued prompt and report it", () -> {
+      warning.ifPresent(w -> log.printf("warning: %s%n", w));
+      learner.save(trained);
+      if (ensemble != null) {  // the context ensemble (1 − a)·ŵ1 + a·w, ŵ1 the baseline's initial context
+        Tensor w;
+        try (NoGradGuard g = new NoGradGuard()) {
+          w = learner.context().detach().clone();
+          learner.context().copy_(start.mul(new Scalar(1 - mt.ensembleAlpha)).add(w.mul(new Scalar(mt.ensembleAlpha))));
+        }
+        learner.save(ensemble);
+        try (NoGradGuard g = new NoGradGuard()) {
+          learner.context().copy_(w);
+        }
       }
-      learner.save(ensemble);
-      try (NoGradGuard g = new NoGradGuard()) {
-        learner.context().copy_(w);
+      if (test != null) {
+        reported.add(report(baseline, baselineState, trained, ensemble, mt.ensembleAlpha, in, test, out, warning, log));
       }
-    }
-
-    List<BaseToNovelRow> rows = null;
-    if (test != null) {
-      rows = report(baseline, baselineState, trained, ensemble, mt.ensembleAlpha, in, test, out, warning, log);
-    }
+    });
+    List<BaseToNovelRow> rows = reported.isEmpty() ? null : reported.get(0);
     ObjectNode res = rd.result(FORMAT, r);
     res.put("trained", "prompt.safetensors");
     if (rows != null) {

@@ -6,6 +6,7 @@ import dev.mergetune.adapt.CoopPromptLearner;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.kernels.ZeroShotAnchor;
 import dev.mergetune.train.Losses;
+import dev.mergetune.train.ShardedValidation;
 import dev.mergetune.train.TrainableMethod;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * step (the reference code runs it three times). The path term is a {@link PathLoss}: {@link NaivePathLoss} (and
  * the anchor in LibTorch ops) or {@link FusedPathLoss}, the K1 kernel (and the anchor by K2's feature-space kernel).
  */
-public final class FeatureSpaceMergeTune implements TrainableMethod {
+public final class FeatureSpaceMergeTune implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureSpaceMergeTune.class);
 
   private final CoopPromptLearner learner;
@@ -96,6 +97,12 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
 
   @Override
   public Tensor loss(int[] batch, long epoch) {
+    return loss(batch, batch, epoch);
+  }
+
+  /** The α points are drawn from the global batch (every rank draws the same), the loss is over the shard. */
+  @Override
+  public Tensor loss(int[] batch, int[] globalBatch, long epoch) {
     Tensor vhat = train.batch(batch, epoch);
     Tensor y = train.batchLabels(batch);
     Tensor f = learner.textFeatures();
@@ -119,7 +126,7 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
     if (beta != 0) {
       double[] w = alphas.weights();
       for (int k = 0; k < w.length; k++) w[k] *= beta;
-      p = path.loss(vhat, f, g, y, s, alphas.alphas(epoch, batch), w, smoothing);
+      p = path.loss(vhat, f, g, y, s, alphas.alphas(epoch, globalBatch), w, smoothing);
       total = total.add(p);
     }
     lastTerms = new double[] {ce.item_double(), anchor == null ? 0 : anchor.item_double(),
@@ -132,6 +139,18 @@ public final class FeatureSpaceMergeTune implements TrainableMethod {
     if (validation == null) return Double.NaN;
     try (NoGradGuard ng = new NoGradGuard()) {
       return validation.accuracy(learner.logits(validation.view(0)));
+    }
+  }
+
+  @Override
+  public int validationSize() {
+    return validation == null ? 0 : validation.size();
+  }
+
+  @Override
+  public long correct(int from, int to) {
+    try (NoGradGuard ng = new NoGradGuard()) {
+      return validation.correct(learner.logits(validation.rows(0, from, to)), from, to);
     }
   }
 }

@@ -14,6 +14,7 @@ import dev.mergetune.clip.image.ClipImageTransform;
 import dev.mergetune.clip.image.ImageBatch;
 import dev.mergetune.clip.image.Transform;
 import dev.mergetune.data.Dataset;
+import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.AccuracyTable;
 import dev.mergetune.eval.Report;
@@ -95,13 +96,41 @@ final class WeightSpaceContinuation {
     TrainingLoop.Result r = TrainingRun.train(s, m, opt, rd, progress, log, "MergeTune (" + s.method + ") on "
         + in.train().size() + " images of " + in.train().numClasses() + " classes");
 
+    ProcessGroupContext ctx = ProcessGroupContext.current();
+    ctx.barrier("the end of training");
     Path out = rd.dir();
+    String trainedName = method == TrainSettings.Method.LINEAR_PROBE ? "probe.safetensors" : TrainingRun.MODEL_FILE;
+    Path trained = out.resolve(trainedName);
+    List<AccuracyTable.Row> rows = new ArrayList<>();
+    LinearProbe probeF = probe;
+    CachedFeatures testF = testFeatures;
+    Tensor tokensF = tokens;
+    Dataset testD = test;
+    ctx.mainOnly("save the continued model and report it",
+        () -> saveAndReport(s, mt, in, method, m, w1, w2, probeF, model, testF, tokensF, eval, testD, trained, rows, r,
+            log));
+
+    ObjectNode res = rd.result(ContinueRun.FORMAT, r);
+    res.put("trained", trainedName);
+    if (testD != null && rd.writes()) {
+      ObjectNode acc = res.putObject("test_top1");
+      for (AccuracyTable.Row row : rows) acc.put(row.dataset(), row.top1());
+    }
+    rd.finish(res);
+    return new ContinueRun.Result(out, r, trained, null, testD == null || !rd.writes() ? null : rows);
+  }
+
+  /** Rank 0 (or the single process): the trained model, the ensemble, and the test report into {@code rows}. */
+  private static void saveAndReport(TrainSettings s, MergeTuneSettings mt, TrainingRun.Inputs in,
+      TrainSettings.Method method, WeightSpaceMergeTune m, Map<String, Tensor> w1, Map<String, Tensor> w2,
+      LinearProbe probe, ClipModel model, CachedFeatures testFeatures, Tensor tokens, Transform eval, Dataset test,
+      Path trained, List<AccuracyTable.Row> rows, TrainingLoop.Result r, PrintWriter log) throws IOException {
+    Path out = trained.getParent();
+    String trainedName = trained.getFileName().toString();
     Map<String, Tensor> w = TensorMaps.copy(m.trainable());
     java.util.Optional<String> warning = SelectionWarning.of(s, r, w2, w,
         in.validation() == null ? 0 : in.validation().size(), s.method);
     warning.ifPresent(text -> log.printf("warning: %s%n", text));
-    String trainedName = method == TrainSettings.Method.LINEAR_PROBE ? "probe.safetensors" : TrainingRun.MODEL_FILE;
-    Path trained = out.resolve(trainedName);
     save(method, probe, model, trained);
     Map<String, Tensor> ensemble = null;
     if (mt.ensembleAlpha != null) {
@@ -117,7 +146,6 @@ final class WeightSpaceContinuation {
       TensorMaps.assign(m.trainable(), w);
     }
 
-    List<AccuracyTable.Row> rows = null;
     if (test != null) {
       TrainableMethod tester = method == TrainSettings.Method.LINEAR_PROBE
           ? new LinearProbeMethod(probe, testFeatures, testFeatures, 0)
@@ -128,7 +156,6 @@ final class WeightSpaceContinuation {
       points.put(s.method, w2);
       points.put(s.method + " + MergeTune", w);
       if (ensemble != null) points.put(s.method + " + MergeTune + ensemble " + mt.ensembleAlpha, ensemble);
-      rows = new ArrayList<>();
       for (var e : points.entrySet()) {
         TensorMaps.assign(m.trainable(), e.getValue());
         double acc;
@@ -145,14 +172,6 @@ final class WeightSpaceContinuation {
       log.printf("report: %s%n", out.resolve("report").resolve(Report.MARKDOWN));
       log.flush();
     }
-    ObjectNode res = rd.result(ContinueRun.FORMAT, r);
-    res.put("trained", trainedName);
-    if (rows != null) {
-      ObjectNode acc = res.putObject("test_top1");
-      for (AccuracyTable.Row row : rows) acc.put(row.dataset(), row.top1());
-    }
-    rd.finish(res);
-    return new ContinueRun.Result(out, r, trained, null, rows);
   }
 
   private static void save(TrainSettings.Method method, LinearProbe probe, ClipModel model, Path file)

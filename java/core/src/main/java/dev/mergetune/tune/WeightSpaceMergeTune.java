@@ -2,6 +2,7 @@ package dev.mergetune.tune;
 
 import dev.mergetune.kernels.SegmentTable;
 import dev.mergetune.kernels.WeightInterpolation;
+import dev.mergetune.train.ShardedValidation;
 import dev.mergetune.train.TrainableMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * optimizer step by {@link AnchoredOptimizer} (kernel K2). Memory: two copies of w (the saved w and the
  * accumulator) besides ŵ2.
  */
-public final class WeightSpaceMergeTune implements TrainableMethod {
+public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(WeightSpaceMergeTune.class);
 
   private final TrainableMethod inner;
@@ -112,8 +113,18 @@ public final class WeightSpaceMergeTune implements TrainableMethod {
 
   @Override
   public Tensor loss(int[] batch, long epoch) {
-    if (beta == 0) return inner.loss(batch, epoch);
-    double[] a = alphas.alphas(epoch, batch);
+    return loss(batch, batch, epoch);
+  }
+
+  /**
+   * The α points are drawn from the global batch (the same on every rank); the inner losses are over the shard. The
+   * inner backward passes at the α points are local: the gradient averaged across ranks is the parameters' whole
+   * gradient after the loop's backward of the returned loss.
+   */
+  @Override
+  public Tensor loss(int[] batch, int[] globalBatch, long epoch) {
+    if (beta == 0) return inner.loss(batch, globalBatch, epoch);
+    double[] a = alphas.alphas(epoch, globalBatch);
     double[] om = alphas.weights();
     try (NoGradGuard g = new NoGradGuard()) {
       for (int i = 0; i < params.size(); i++) {
@@ -126,7 +137,7 @@ public final class WeightSpaceMergeTune implements TrainableMethod {
       for (int k = 0; k < a.length; k++) {
         WeightInterpolation.interpolate(savedTable, w2Table, (float) a[k], paramTable);
         for (Tensor p : params) clearGrad(p);
-        Tensor lk = inner.loss(batch, epoch);
+        Tensor lk = inner.loss(batch, globalBatch, epoch);
         lk.backward();
         path += beta * om[k] * lk.item_double();
         WeightInterpolation.accumulateGradient(accumulatorTable, gradients(), (float) a[k], (float) (beta * om[k]));
@@ -140,7 +151,7 @@ public final class WeightSpaceMergeTune implements TrainableMethod {
       for (int i = 0; i < params.size(); i++) params.get(i).grad().copy_(accumulator.get(i));
     }
     lastPath = path;
-    return inner.loss(batch, epoch).add(new Scalar(path));
+    return inner.loss(batch, globalBatch, epoch).add(new Scalar(path));
   }
 
   private SegmentTable gradients() {
@@ -165,5 +176,20 @@ public final class WeightSpaceMergeTune implements TrainableMethod {
   @Override
   public double evaluate() {
     return inner.evaluate();
+  }
+
+  @Override
+  public int validationSize() {
+    return inner instanceof ShardedValidation v ? v.validationSize() : 0;
+  }
+
+  @Override
+  public long correct(int from, int to) {
+    return ((ShardedValidation) inner).correct(from, to);
+  }
+
+  @Override
+  public int validationBatch() {
+    return ((ShardedValidation) inner).validationBatch();
   }
 }
