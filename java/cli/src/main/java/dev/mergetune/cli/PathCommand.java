@@ -2,6 +2,7 @@ package dev.mergetune.cli;
 
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.ClipVocabulary;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.DatasetConfig;
@@ -36,6 +37,9 @@ final class PathCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, description = "Checkpoint B (alpha 1), the same shapes as A")
   Path to;
 
+  @Option(names = "--model-config", description = "For both checkpoints: " + ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--alphas", defaultValue = "0:1:0.1",
       description = "start:stop:step (stop included) or a comma list, increasing (default ${DEFAULT-VALUE})")
   String alphas;
@@ -51,7 +55,8 @@ final class PathCommand implements Callable<Integer> {
       description = "imagenet80 | coop:DATASET | mtil:DATASET | a file | one template (default '${DEFAULT-VALUE}')")
   String templates;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside --from")
+  @Option(names = "--vocab", description = "CLIP BPE merges or a Hugging Face vocab.json; default: found for --from"
+      + " (its snapshot's, $MERGETUNE_CLIP_VOCAB, beside it, or the bundled CLIP vocabulary)")
   Path vocab;
 
   @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE})")
@@ -84,15 +89,15 @@ final class PathCommand implements Callable<Integer> {
       labels[files.size()] = s.label();
       files.add(s.image());
     }
-    Path vocabFile = ClipInputs.vocabulary(vocab, from);
-    ClipModel modelA = ClipLoader.load(from);
-    ClipModel modelB = ClipLoader.load(to);
+    ClipModel modelA = ClipLoader.load(from, modelConfig);
+    ClipModel modelB = ClipLoader.load(to, modelConfig);
+    ClipVocabulary vocabulary = ClipInputs.vocabulary(vocab, from, modelA);
     w.printf("%s → %s on %s: %d images, %d classes, %d alphas%n", from.getFileName(), to.getFileName(), ds.name(),
         ds.size(), ds.numClasses(), a.length);
     w.flush();
     List<InterpolationPath.Point> points = InterpolationPath.sweep(modelA, modelB, a,
         new ClassificationTask(ds.name(), names, prompts, files), labels,
-        ClipInputs.tokenizer(vocabFile, modelA, true), ClipInputs.extractor(batch, !noProgress, null), w);
+        ClipInputs.tokenizer(vocabulary.tokenizer(), modelA, true), ClipInputs.extractor(batch, !noProgress, null), w);
     String t = title != null && !title.isBlank() ? title
         : "Interpolation path: " + from.getFileName() + " → " + to.getFileName() + " on " + ds.name();
     Report.titled(t).path("Interpolation path", InterpolationPath.curves(points)).writeTo(out);

@@ -1,5 +1,6 @@
 package dev.mergetune.adapt;
 
+import dev.mergetune.clip.Activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LoraTest {
-  static final ClipConfig TINY = new ClipConfig(32, 32, 2, 64, 16, 1, 16, 300, 64, 1, 2);
+  static final ClipConfig TINY = ClipConfig.of(32, 32, 2, 64, 16, 1, 16, 300, 64, 1, 2, Activation.QUICK_GELU);
 
   @BeforeAll
   static void load() {
