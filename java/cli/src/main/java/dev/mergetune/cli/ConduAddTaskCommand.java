@@ -97,7 +97,11 @@ final class ConduAddTaskCommand implements Callable<Integer> {
           : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, !noProgress, w);
     } else {
       Theta0Ref theta0 = Theta0Ref.of(model, config);
-      try (ClipModel base = theta0.load(); ClipModel fineTuned = ClipLoader.load(expert, config)) {
+      try (ClipModel base = theta0.load(); ClipModel fineTuned = ClipLoader.loadSameModelAs(expert, config, base)) {
+        if (fineTuned.origin().endsWith("which records none")) {
+          w.printf("%s records no model configuration: it takes θ0's, as an expert fine-tuned from θ0%n",
+              expert.getFileName());
+        }
         Prototypes p = ConduTaskStep.prototypes(base, tokenizer, ConduInputs.shots(s, train), step.classNames(), t,
             featureBatch);
         ConduSessions.addTaskFromExpert(store, theta0, task, base, fineTuned, p);

@@ -90,7 +90,11 @@ final class PathCommand implements Callable<Integer> {
       files.add(s.image());
     }
     ClipModel modelA = ClipLoader.load(from, modelConfig);
-    ClipModel modelB = ClipLoader.load(to, modelConfig);
+    ClipModel modelB = ClipLoader.loadSameModelAs(to, modelConfig, modelA);
+    if (modelB.origin().endsWith("which records none")) {
+      w.printf("%s records no model configuration: it takes %s's, as a path needs one model%n", to.getFileName(),
+          from.getFileName());
+    }
     ClipVocabulary vocabulary = ClipInputs.vocabulary(vocab, from, modelA);
     w.printf("%s → %s on %s: %d images, %d classes, %d alphas%n", from.getFileName(), to.getFileName(), ds.name(),
         ds.size(), ds.numClasses(), a.length);

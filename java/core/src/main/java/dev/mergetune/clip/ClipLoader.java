@@ -56,6 +56,28 @@ public final class ClipLoader {
   }
 
   /**
+   * A checkpoint that must be the same model as {@code other} (the end of an interpolation path, a ConDU expert of
+   * θ0): loaded with its recorded configuration (or {@code modelConfig}), which must equal {@code other}'s; one that
+   * records none takes {@code other}'s — the only configuration it can have for the operation to make sense — and
+   * its {@link ClipModel#origin()} says so.
+   */
+  public static ClipModel loadSameModelAs(Path path, String modelConfig, ClipModel other) {
+    ClipModel m;
+    try {
+      m = load(path, modelConfig);
+    } catch (ClipConfigUnknownException e) {
+      m = load(path, ClipConfigJson.write(other.config()));
+      return m.setOrigin(other.origin() + ", taken for " + path.getFileName() + ", which records none");
+    }
+    if (!m.config().equals(other.config())) {
+      String d = String.join("; ", m.config().differences(other.config()));
+      m.close();
+      throw new IllegalArgumentException(path + " is a different model from " + other.origin() + ": " + d);
+    }
+    return m;
+  }
+
+  /**
    * The configuration {@code path} would load with (null {@code modelConfig}: the recorded one), checked against the
    * tensors' dimensions, without loading the weights.
    */
