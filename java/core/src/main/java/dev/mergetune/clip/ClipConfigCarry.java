@@ -41,8 +41,7 @@ public final class ClipConfigCarry {
       if (first == null) {
         first = r;
         firstPath = paths.get(i);
-        String recorded = c.metadata().get(ClipConfigJson.ORIGIN_KEY);
-        origin = c.metadata().containsKey(ClipConfigJson.METADATA_KEY) && recorded != null ? recorded : r.origin();
+        origin = r.origin();
         continue;
       }
       List<String> d = first.config().differences(r.config());

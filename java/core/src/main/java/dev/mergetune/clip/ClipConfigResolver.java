@@ -102,8 +102,8 @@ public final class ClipConfigResolver {
       ClipConfig c = ClipConfigJson.read(json, file + " metadata " + ClipConfigJson.METADATA_KEY);
       String origin = meta.get(ClipConfigJson.ORIGIN_KEY);
       String family = origin != null && origin.contains(" (") ? origin.substring(0, origin.indexOf(" (")) : "mergetune";
-      return new ResolvedClipConfig(c, family, "metadata " + ClipConfigJson.METADATA_KEY
-          + (origin != null ? "; first read from " + origin : ""), List.of());
+      return new ResolvedClipConfig(c, family, origin != null ? ResolvedClipConfig.RECORDED + origin
+          : "metadata " + ClipConfigJson.METADATA_KEY, List.of());
     }
     String vh = meta.get(LEGACY_VISION_HEADS);
     String th = meta.get(LEGACY_TEXT_HEADS);

@@ -12,8 +12,15 @@ public record ResolvedClipConfig(ClipConfig config, String family, String source
     notes = List.copyOf(notes);
   }
 
-  /** "family (source)", recorded in the metadata of checkpoints made from the model. */
+  /**
+   * "family (source)", recorded in the metadata of checkpoints made from the model; for a configuration read from
+   * that metadata, the origin recorded there (so it does not nest with every generation of files).
+   */
   public String origin() {
-    return family + " (" + source + ")";
+    String recorded = source.startsWith(RECORDED) ? source.substring(RECORDED.length()) : null;
+    return recorded != null ? recorded : family + " (" + source + ")";
   }
+
+  /** How a source read from the project's metadata begins, before the recorded origin. */
+  static final String RECORDED = "metadata " + ClipConfigJson.METADATA_KEY + "; first read from ";
 }
