@@ -91,7 +91,9 @@ public final class ClipConfigResolver {
   private static ResolvedClipConfig known(ClipModelFiles files, Checkpoint ckpt, ClipShapes shapes) {
     String file = ckpt.path().toString();
     ResolvedClipConfig recorded = fromMetadata(ckpt.metadata(), shapes, file);
-    ResolvedClipConfig folder = fromFolder(files);
+    // a file that records its configuration may lie beside a config.json of something else (not a CLIPModel's)
+    ResolvedClipConfig folder = recorded != null && files.hfConfig() != null
+        && !HuggingFaceConfig.isClipConfig(files.hfConfig()) ? null : fromFolder(files);
     if (recorded != null && folder != null) requireSame(file, recorded, folder);
     return recorded != null ? recorded : folder;
   }

@@ -159,6 +159,11 @@ class ClipFamiliesTest {
     try (ClipModel back = ClipLoader.load(saved)) {
       assertMatches(back, w.reference(HF), HF, "saved and reloaded");
     }
+    // named like a snapshot's weights, beside a config.json that is not a CLIPModel's: its own record is used
+    Path run = Files.createDirectories(dir.resolve("run"));
+    Files.copy(saved, run.resolve("model.safetensors"));
+    Files.writeString(run.resolve("config.json"), "{\"model_type\": \"bert\"}");
+    assertEquals(r.config(), ClipLoader.resolve(run.resolve("model.safetensors"), null).config());
   }
 
   @Test
