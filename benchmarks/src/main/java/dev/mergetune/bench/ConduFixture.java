@@ -18,7 +18,7 @@ import org.bytedeco.pytorch.Tensor;
  * fixed digest ({@link #THETA0}), the decouple benchmark generates θ0 in memory.
  */
 final class ConduFixture {
-  static final Theta0Ref THETA0 = new Theta0Ref(Path.of("/synthetic/vit-b16-theta0.safetensors"), "0".repeat(64));
+  static final Theta0Ref THETA0 = new Theta0Ref(Path.of("/synthetic/vit-b16-theta0.safetensors"), "0".repeat(64), null);
 
   private ConduFixture() {}
 

@@ -58,7 +58,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class DataParallelStepBench {
-  static final ClipConfig SMALL = new ClipConfig(256, 64, 4, 256, 16, 4, 77, 49408, 256, 4, 4);
+  static final ClipConfig SMALL = ClipConfig.of(256, 64, 4, 256, 16, 4, 77, 49408, 256, 4, 4,
+      dev.mergetune.clip.Activation.QUICK_GELU);
   static final int CLASSES = 10;
 
   @State(Scope.Benchmark)

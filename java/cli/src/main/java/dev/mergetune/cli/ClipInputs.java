@@ -2,8 +2,9 @@ package dev.mergetune.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mergetune.clip.ClipLoader;
+import dev.mergetune.clip.ClipConfigResolver;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.ClipVocabulary;
 import dev.mergetune.clip.FeatureCache;
 import dev.mergetune.clip.FeatureExtractor;
 import dev.mergetune.clip.TextTokenizer;
@@ -20,49 +21,31 @@ import java.util.List;
 
 /** What the CLIP commands share: finding the vocabulary, reading text files, the tokenizer, extractor and cache. */
 final class ClipInputs {
-  static final String VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz";
+  /** The help text of every {@code --model-config} option. */
+  static final String MODEL_CONFIG_HELP = "The model configuration, for a checkpoint that does not record it:"
+      + " openai (OpenAI's build_model rules: heads = width/64, QuickGELU), an open_clip name (ViT-B-32, ViT-B-16,"
+      + " ViT-L-14, ViT-L-14-336, ViT-H-14, ViT-g-14, ViT-bigG-14, -quickgelu variants), or a JSON file (open_clip"
+      + " model config, Hugging Face config.json). Default: what the checkpoint records (metadata, config.json beside"
+      + " it, OpenAI TorchScript archive); `mergetune info MODEL` shows it";
 
   private ClipInputs() {}
 
-  /**
-   * The BPE merges file: the one given, else $MERGETUNE_CLIP_VOCAB, else {@value #VOCAB_FILE} beside the model.
-   */
-  static Path vocabulary(Path given, Path model) {
-    if (given != null) return given;
-    String env = System.getenv("MERGETUNE_CLIP_VOCAB");
-    if (env != null && !env.isBlank()) return Path.of(env);
-    Path beside = model.toAbsolutePath().resolveSibling(VOCAB_FILE);
-    if (Files.isRegularFile(beside)) return beside;
-    throw new IllegalArgumentException("no CLIP vocabulary: give --vocab PATH (" + VOCAB_FILE + " from the CLIP release), "
-        + "set MERGETUNE_CLIP_VOCAB, or put it beside " + model);
-  }
-
-  /** A tokenizer for the model's context length, whose ids must fit the model's token embedding. */
-  static TextTokenizer tokenizer(Path vocab, ClipModel model, boolean truncate) {
-    ClipTokenizer t = clipTokenizer(vocab, model);
-    int contextLength = model.config().contextLength();
-    return TextTokenizer.of(t, contextLength, truncate ? Truncation.TRUNCATE : Truncation.ERROR);
+  /** A --model-config value as recorded (paths absolute), or null. */
+  static String modelConfig(String given) {
+    return ClipConfigResolver.canonicalSpec(given, null);
   }
 
   /**
-   * {@link #clipTokenizer(Path, ClipModel)} for a checkpoint not otherwise loaded here (it is loaded to read its
-   * configuration, then released).
+   * The model's vocabulary: the one given, else its snapshot's vocab.json + merges.txt, $MERGETUNE_CLIP_VOCAB, a
+   * merges file beside the model that fits it, or the bundled CLIP vocabulary ({@link ClipVocabulary#resolve}).
    */
-  static ClipTokenizer clipTokenizer(Path vocab, Path model) {
-    try (ClipModel m = ClipLoader.load(model)) {
-      return clipTokenizer(vocab, m);
-    }
+  static ClipVocabulary vocabulary(Path given, Path modelPath, ClipModel model) {
+    return ClipVocabulary.resolve(given, modelPath, model.config().vocabSize());
   }
 
-  /** CLIP's tokenizer from the merges file, checked to fit the model's token embedding. */
-  static ClipTokenizer clipTokenizer(Path vocab, ClipModel model) {
-    ClipTokenizer t = model.config().vocabSize() >= ClipTokenizer.CLIP_VOCAB_SIZE ? ClipTokenizer.load(vocab)
-        : ClipTokenizer.forVocabSize(vocab, model.config().vocabSize());  // a smaller vocabulary of its own (the world's)
-    if (t.vocabSize() > model.config().vocabSize()) {
-      throw new IllegalArgumentException(vocab + " has " + t.vocabSize() + " tokens but the model's token embedding has "
-          + model.config().vocabSize() + " rows: not this model's vocabulary");
-    }
-    return t;
+  /** A tokenizer for the model's context length. */
+  static TextTokenizer tokenizer(ClipTokenizer t, ClipModel model, boolean truncate) {
+    return TextTokenizer.of(t, model.config().contextLength(), truncate ? Truncation.TRUNCATE : Truncation.ERROR);
   }
 
   /** Texts from a JSON array of strings (.json) or one text per line (anything else; a final newline ends a line). */

@@ -3,6 +3,7 @@ package dev.mergetune.cli;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.ClipVocabulary;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.condu.ConduSessions;
 import dev.mergetune.condu.ConduTaskStep;
@@ -39,6 +40,10 @@ final class ConduAddTaskCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "θ0: the zero-shot CLIP checkpoint every expert starts from")
   Path model;
 
+  @Option(names = "--model-config", description = "For θ0 (and --expert); recorded in the store, so later steps"
+      + " need not repeat it. " + ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--data", required = true, description = "The task's training data: an image folder or a dataset"
       + " config (for the coop and mtil layouts its train split)")
   Path data;
@@ -60,7 +65,8 @@ final class ConduAddTaskCommand implements Callable<Integer> {
   @Option(names = "--run-dir", description = "The expert's training run (default STORE/runs/NAME)")
   Path runDir;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside the model")
+  @Option(names = "--vocab", description = "CLIP BPE merges (.txt.gz) or a Hugging Face vocab.json; default: the"
+      + " snapshot's own, $MERGETUNE_CLIP_VOCAB, one beside the model, or the bundled CLIP vocabulary")
   Path vocab;
 
   @Option(names = "--feature-batch", defaultValue = "32", description = "Batch of the prototypes' features and the"
@@ -78,18 +84,25 @@ final class ConduAddTaskCommand implements Callable<Integer> {
     List<String> t = ConduInputs.templates(templates, task);
     TrainSettings s = options.settings(method);
     if (options.template == null) s.template = t.get(0);  // ConDU trains with the task's first template
-    Path vocabFile = ClipInputs.vocabulary(vocab, model);
-    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, model);
+    String config = ClipInputs.modelConfig(modelConfig);
+    if (config == null && SessionStore.exists(store)) config = SessionStore.summary(store).theta0().modelConfig();
+    ClipVocabulary vocabulary = ClipVocabulary.resolve(vocab, model,
+        ClipLoader.resolve(model, config).config().vocabSize());
+    ClipTokenizer tokenizer = vocabulary.tokenizer();
     ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduTaskStep.promptNames(train), t);
     if (expert == null) {
-      ConduTaskStep.run(store, model, tokenizer, vocabFile, s, step, runDir != null ? runDir
+      ConduTaskStep.run(store, model, config, tokenizer, vocabulary.file(), s, step, runDir != null ? runDir
           : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, GlobalOptions.progress(), w);
     } else {
-      Theta0Ref theta0 = Theta0Ref.of(model);
-      try (ClipModel base = ClipLoader.load(model); ClipModel fineTuned = ClipLoader.load(expert)) {
+      Theta0Ref theta0 = Theta0Ref.of(model, config);
+      try (ClipModel base = theta0.load(); ClipModel fineTuned = ClipLoader.loadSameModelAs(expert, config, base)) {
+        if (fineTuned.origin().endsWith("which records none")) {
+          w.printf("%s records no model configuration: it takes θ0's, as an expert fine-tuned from θ0%n",
+              expert.getFileName());
+        }
         Prototypes p = ConduTaskStep.prototypes(base, tokenizer, ConduInputs.shots(s, train), step.classNames(), t,
             featureBatch);
-        ConduSessions.addTaskFromExpert(store, theta0, task, base.stateDict(), fineTuned.stateDict(), p);
+        ConduSessions.addTaskFromExpert(store, theta0, task, base, fineTuned, p);
       }
     }
     try (StoredSession st = SessionStore.load(store)) {

@@ -24,8 +24,8 @@ final class ConduMtilCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output folder: store/, runs/, rows/, report/, result.json")
   Path out;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges (default: the config's, $MERGETUNE_CLIP_VOCAB or beside"
-      + " the model)")
+  @Option(names = "--vocab", description = "CLIP BPE merges or a Hugging Face vocab.json (default: the config's, the"
+      + " model snapshot's, $MERGETUNE_CLIP_VOCAB, one beside the model, or the bundled CLIP vocabulary)")
   Path vocab;
 
 
@@ -33,8 +33,9 @@ final class ConduMtilCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     MtilConfig c = MtilConfig.read(config);
-    Path vocabFile = ClipInputs.vocabulary(vocab != null ? vocab : c.vocab(), c.model());
-    MtilRunner.run(c, ClipInputs.clipTokenizer(vocabFile, c.model()), vocabFile, out, GlobalOptions.progress(), w);
+    dev.mergetune.clip.ClipVocabulary v = dev.mergetune.clip.ClipVocabulary.resolve(vocab != null ? vocab : c.vocab(),
+        c.model(), dev.mergetune.clip.ClipLoader.resolve(c.model(), c.modelConfig()).config().vocabSize());
+    MtilRunner.run(c, v.tokenizer(), v.file(), out, GlobalOptions.progress(), w);
     return 0;
   }
 }

@@ -72,7 +72,8 @@ final class ConduPredictCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Write every image's prediction to this JSON file")
   Path out;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside θ0")
+  @Option(names = "--vocab", description = "CLIP BPE merges or a Hugging Face vocab.json; default: θ0's snapshot's,"
+      + " $MERGETUNE_CLIP_VOCAB, one beside θ0, or the bundled CLIP vocabulary")
   Path vocab;
 
   @Option(names = "--batch", defaultValue = "32", description = "Images per batch (default ${DEFAULT-VALUE})")
@@ -87,8 +88,10 @@ final class ConduPredictCommand implements Callable<Integer> {
       throw new IllegalArgumentException(classes + " has " + names.size() + " names for the " + ds.numClasses()
           + " classes of " + data);
     }
-    Path theta0 = model != null ? model : SessionStore.summary(store).theta0().path();
-    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(ClipInputs.vocabulary(vocab, theta0), theta0);
+    dev.mergetune.condu.Theta0Ref ref = SessionStore.summary(store).theta0();
+    Path theta0 = model != null ? model : ref.path();
+    ClipTokenizer tokenizer = dev.mergetune.clip.ClipVocabulary.resolve(vocab, theta0,
+        dev.mergetune.clip.ClipLoader.resolve(theta0, ref.modelConfig()).config().vocabSize()).tokenizer();
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];
     for (Sample s : ds.samples()) {

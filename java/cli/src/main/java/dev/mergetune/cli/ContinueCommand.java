@@ -98,7 +98,8 @@ final class ContinueCommand implements Callable<Integer> {
     mt.validate();
 
     Path model = Path.of(text(run, "model"));
-    Path vocab = Path.of(text(run, "vocab"));
+    Path vocab = run.path("vocab").isTextual() ? Path.of(run.get("vocab").asText()) : null;  // null: found again
+    String modelConfig = run.path("model_config").isTextual() ? run.get("model_config").asText() : null;
     Path data = Path.of(text(run, "data_path"));
     String valPath = run.path("validation_path").isTextual() ? run.get("validation_path").asText() : null;
     Dataset train = DataSources.load(data, "train");
@@ -112,9 +113,10 @@ final class ContinueCommand implements Callable<Integer> {
     }
     Dataset testSet = test != null ? DataSources.load(test, null)
         : DataSources.hasSplit(data, "test") ? DataSources.load(data, "test") : null;
-    ClipModel clip = ClipLoader.load(model);
-    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocab, clip);
-    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocab,
+    ClipModel clip = ClipLoader.load(model, modelConfig);
+    ClipTokenizer tokenizer = ClipInputs.vocabulary(vocab, model, clip).tokenizer();
+    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, modelConfig, ClipInputs.identity(model, cache),
+        tokenizer, vocab,
         d.train(), d.validation(), data, valPath == null ? null : Path.of(valPath), text(run, "data"),
         ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
     ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, GlobalOptions.progress(), w);

@@ -1,5 +1,8 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.clip.ClipConfigCarry;
+import dev.mergetune.clip.ClipLoader;
+import dev.mergetune.clip.ResolvedClipConfig;
 import dev.mergetune.progress.Progress;
 import dev.mergetune.progress.ProgressTask;
 import dev.mergetune.merge.InputHashes;
@@ -19,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,7 +30,9 @@ import picocli.CommandLine.Spec;
  * {@code mergetune convert IN OUT.safetensors}: any readable checkpoint (a TorchScript archive, a torch.save dict,
  * a sharded safetensors index) as one safetensors file, written atomically, every tensor with its name, dtype and
  * bytes unchanged. The input's metadata is kept and {@code mergetune.converted_from} names the input and its
- * SHA-256. A .pt is loaded whole; once converted, merges stream it with bounded memory.
+ * SHA-256. A CLIP model's configuration goes with it ({@link ClipConfigCarry}): the one it records (an OpenAI
+ * TorchScript archive's by build_model's rules, a snapshot's config.json), or the {@code --model-config} given for a
+ * checkpoint that records none. A .pt is loaded whole; once converted, merges stream it with bounded memory.
  */
 @Command(name = "convert", description = "Convert a checkpoint (.pt TorchScript or torch.save, or sharded safetensors)"
     + " to one .safetensors file, tensors unchanged.")
@@ -41,6 +47,10 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Parameters(index = "1", paramLabel = "OUT", description = "The .safetensors file to write")
   Path out;
+
+  @Option(names = "--model-config", description = "Record this configuration in OUT (a CLIP checkpoint that does not"
+      + " record one; checked against the tensors, refused if the input records another). " + ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
 
   @Override
   public Integer call() throws IOException {
@@ -69,6 +79,12 @@ final class ConvertCommand implements Callable<Integer> {
       }
       Map<String, String> metadata = new LinkedHashMap<>(ckpt.metadata());
       metadata.put(CONVERTED_FROM, in.getFileName() + " sha256:" + InputHashes.sha256(in));
+      if (modelConfig != null) {
+        ResolvedClipConfig r = ClipLoader.resolve(ckpt, modelConfig);
+        metadata.putAll(ClipConfigCarry.metadata(r.config(), r.origin()));
+      } else {
+        metadata.putAll(ClipConfigCarry.carried(List.of(in), List.of(ckpt)));
+      }
       try {
         SafetensorsWriter.write(out, sources, metadata);
       } finally {

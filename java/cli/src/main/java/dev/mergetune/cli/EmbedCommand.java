@@ -39,6 +39,9 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "CLIP checkpoint (.pt, .safetensors; OpenAI, open_clip or HF names)")
   Path model;
 
+  @Option(names = "--model-config", description = ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--images", description = "A folder of JPEG/PNG images (recursive, sorted), one image file, or a"
       + " .safetensors holding already-normalised images [N, 3, R, R] (tensor 'images' or its only 4-D tensor)")
   Path images;
@@ -46,7 +49,8 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--texts", description = "Texts: a .json array of strings, or one text per line")
   Path texts;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges (bpe_simple_vocab_16e6.txt.gz); default $MERGETUNE_CLIP_VOCAB or beside the model")
+  @Option(names = "--vocab", description = "CLIP BPE merges (.txt.gz) or a Hugging Face vocab.json; default: the"
+      + " snapshot's own, $MERGETUNE_CLIP_VOCAB, one beside the model, or the bundled CLIP vocabulary")
   Path vocab;
 
   @Option(names = "--truncate", description = "Cut texts longer than the context (default: an error naming the text)")
@@ -72,12 +76,13 @@ final class EmbedCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (images == null && texts == null) throw new IllegalArgumentException("embed needs --images and/or --texts");
     PrintWriter w = spec.commandLine().getOut();
-    ClipModel clip = ClipLoader.load(model);
+    ClipModel clip = ClipLoader.load(model, modelConfig);
     FeatureExtractor extractor = ClipInputs.extractor(batch, GlobalOptions.progress(), cache);
     String identity = ClipInputs.identity(model, cache);
     List<TensorSource> tensors = new ArrayList<>();
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("mergetune.model", model.getFileName().toString());
+    meta.put("mergetune.model_origin", clip.origin());
     meta.put("mergetune.normalized", Boolean.toString(normalize));
     ObjectMapper json = new ObjectMapper();
     if (images != null) {
@@ -102,7 +107,8 @@ final class EmbedCommand implements Callable<Integer> {
     }
     if (texts != null) {
       List<String> list = ClipInputs.texts(texts);
-      long[][] tokens = ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model), clip, truncate).tokenize(list);
+      long[][] tokens = ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model, clip).tokenizer(), clip, truncate)
+          .tokenize(list);
       float[][] f = extractor.texts(clip, identity, TokenBatches.of(tokens, "texts " + json.writeValueAsString(list)));
       tensors.add(features("text_features", f));
       meta.put("mergetune.texts", json.writeValueAsString(list));

@@ -35,9 +35,9 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     ProtocolConfig config = ProtocolConfig.read(protocol);
-    Path vocab = ClipInputs.vocabulary(config.vocab(), config.model());
     FeatureExtractor extractor = ClipInputs.extractor(config.batchSize(), GlobalOptions.progress(), config.cache());
-    ClassifierProvider provider = ZeroShotClip.provider(m -> ClipInputs.tokenizer(vocab, m, true), extractor,
+    ClassifierProvider provider = ZeroShotClip.provider(config.modelConfig(), m -> ClipInputs.tokenizer(
+        ClipInputs.vocabulary(config.vocab(), config.model(), m).tokenizer(), m, true), extractor,
         ckpt -> config.cache() == null ? null : ClipInputs.identity(ckpt, config.cache()));
     w.printf("%s (%s)%n", config.title(), config.kind().key());
     w.flush();

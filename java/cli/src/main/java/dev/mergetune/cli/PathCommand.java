@@ -3,6 +3,7 @@ package dev.mergetune.cli;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.data.DataSources;
+import dev.mergetune.clip.ClipVocabulary;
 import dev.mergetune.data.ClassNamesFile;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.Sample;
@@ -34,6 +35,9 @@ final class PathCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, description = "Checkpoint B (alpha 1), the same shapes as A")
   Path to;
 
+  @Option(names = "--model-config", description = "For both checkpoints: " + ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--alphas", defaultValue = "0:1:0.1",
       description = "start:stop:step (stop included) or a comma list, increasing (default ${DEFAULT-VALUE})")
   String alphas;
@@ -49,7 +53,8 @@ final class PathCommand implements Callable<Integer> {
       description = "imagenet80 | coop:DATASET | mtil:DATASET | a file | one template (default '${DEFAULT-VALUE}')")
   String templates;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside --from")
+  @Option(names = "--vocab", description = "CLIP BPE merges or a Hugging Face vocab.json; default: found for --from"
+      + " (its snapshot's, $MERGETUNE_CLIP_VOCAB, beside it, or the bundled CLIP vocabulary)")
   Path vocab;
 
   @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE})")
@@ -80,15 +85,19 @@ final class PathCommand implements Callable<Integer> {
       labels[files.size()] = s.label();
       files.add(s.image());
     }
-    Path vocabFile = ClipInputs.vocabulary(vocab, from);
-    ClipModel modelA = ClipLoader.load(from);
-    ClipModel modelB = ClipLoader.load(to);
+    ClipModel modelA = ClipLoader.load(from, modelConfig);
+    ClipModel modelB = ClipLoader.loadSameModelAs(to, modelConfig, modelA);
+    if (modelB.origin().endsWith("which records none")) {
+      w.printf("%s records no model configuration: it takes %s's, as a path needs one model%n", to.getFileName(),
+          from.getFileName());
+    }
+    ClipVocabulary vocabulary = ClipInputs.vocabulary(vocab, from, modelA);
     w.printf("%s → %s on %s: %d images, %d classes, %d alphas%n", from.getFileName(), to.getFileName(), ds.name(),
         ds.size(), ds.numClasses(), a.length);
     w.flush();
     List<InterpolationPath.Point> points = InterpolationPath.sweep(modelA, modelB, a,
         new ClassificationTask(ds.name(), names, prompts, files), labels,
-        ClipInputs.tokenizer(vocabFile, modelA, true), ClipInputs.extractor(batch, GlobalOptions.progress(), null), w);
+        ClipInputs.tokenizer(vocabulary.tokenizer(), modelA, true), ClipInputs.extractor(batch, GlobalOptions.progress(), null), w);
     String t = title != null && !title.isBlank() ? title
         : "Interpolation path: " + from.getFileName() + " → " + to.getFileName() + " on " + ds.name();
     Report.titled(t).path("Interpolation path", InterpolationPath.curves(points)).writeTo(out);

@@ -60,6 +60,10 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--heads", defaultValue = "" + PretrainSettings.DEFAULT_HEADS, description = "Attention heads (default ${DEFAULT-VALUE})")
   int heads;
 
+  @Option(names = "--activation", defaultValue = "quick_gelu", description = "MLP activation of both towers:"
+      + " quick_gelu (OpenAI's, the demo model's) | gelu (default ${DEFAULT-VALUE})")
+  String activation;
+
   @Option(names = "--patch", defaultValue = "" + PretrainSettings.DEFAULT_PATCH, description = "ViT patch size (default ${DEFAULT-VALUE})")
   int patch;
 
@@ -77,12 +81,14 @@ final class PretrainCommand implements Callable<Integer> {
     int n = threads != null ? threads : 1;
     // LibTorch's threads for the zero-shot evaluation too
     dev.mergetune.kernels.NativeRuntime.configure(dev.mergetune.kernels.RuntimeSettings.recommended().withTorchThreads(n));
+    dev.mergetune.clip.Activation act = dev.mergetune.clip.Activation.parse(activation, "--activation");
     PretrainSettings s = new PretrainSettings(epochs, batch, lr, warmup, weightDecay, seed, embed, width, layers, heads,
-        patch, n);
+        patch, n, act);
     String command = String.format(Locale.ROOT, "./mergetune world --seed %d --out WORLD && ./mergetune pretrain"
         + " --world WORLD --out %s --epochs %d --batch %d --lr %s --warmup %d --weight-decay %s --seed %d --embed %d"
         + " --width %d --layers %d --heads %d --patch %d --threads %d", w.seed(), out.getFileName(), epochs, batch, lr,
-        warmup, weightDecay, seed, embed, width, layers, heads, patch, n);
+        warmup, weightDecay, seed, embed, width, layers, heads, patch, n)
+        + (act == dev.mergetune.clip.Activation.QUICK_GELU ? "" : " --activation " + act.key());
     Pretraining.Result r = Pretraining.run(s, w, out, Map.of("mergetune.pretrain.command", command), GlobalOptions.progress());
     // data-parallel: rank 0 alone evaluates and writes the reports
     dev.mergetune.distributed.ProcessGroupContext.current().mainOnly("write the pre-training report",

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code mergetune tokenize --vocab PATH [--context 77] [--truncate] [--pad] (TEXT... | --file FILE)}: CLIP token ids
+ * {@code mergetune tokenize [--vocab PATH] [--context 77] [--truncate] [--pad] (TEXT... | --file FILE)}: CLIP token ids
  * as JSON, {@code {"texts": [...], "ids": [[...], ...]}}, each row start token, ids, end token (the layout of
  * {@code tokens.json}); {@code --pad} writes the zero-padded rows of {@code clip.tokenize} instead.
  */
@@ -33,8 +33,8 @@ import picocli.CommandLine.Spec;
 final class TokenizeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--vocab", required = true, paramLabel = "PATH",
-      description = "CLIP's gzipped BPE merges file, bpe_simple_vocab_16e6.txt.gz")
+  @Option(names = "--vocab", paramLabel = "PATH", description = "A gzipped CLIP BPE merges file, or a Hugging Face"
+      + " vocab.json (merges.txt beside it); default: the bundled bpe_simple_vocab_16e6.txt.gz")
   Path vocab;
 
   @Option(names = "--context", paramLabel = "N", defaultValue = "77",
@@ -61,7 +61,11 @@ final class TokenizeCommand implements Callable<Integer> {
     if (file != null && !texts.isEmpty()) throw new IllegalArgumentException("give TEXT arguments or --file, not both");
     if (file == null && texts.isEmpty()) throw new IllegalArgumentException("no texts: give TEXT arguments or --file FILE");
     List<String> input = file != null ? readTexts(file) : texts;
-    ClipTokenizer tokenizer = ClipTokenizer.load(vocab);
+    String name = vocab == null ? "" : vocab.getFileName().toString();
+    ClipTokenizer tokenizer = vocab == null ? ClipTokenizer.standard()
+        : name.endsWith(".json") || name.endsWith(".txt") ? dev.mergetune.clip.ClipVocabulary.fromFile(vocab,
+            Integer.MAX_VALUE, "--vocab").tokenizer()
+        : ClipTokenizer.load(vocab);
     int[][] rows = tokenizer.tokenize(input, context, truncate ? Truncation.TRUNCATE : Truncation.ERROR);
     ObjectMapper json = new ObjectMapper();
     PrintWriter out = spec.commandLine().getOut();

@@ -4,6 +4,7 @@ import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
+import dev.mergetune.clip.ClipVocabulary;
 import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.data.DataSources;
@@ -34,6 +35,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "The CLIP checkpoint to adapt")
   Path model;
 
+  @Option(names = "--model-config", description = ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--data", required = true, description = "Training data: an image folder or a dataset config"
       + " (.yaml/.json); for the coop and mtil layouts its train split is used")
   Path data;
@@ -46,7 +50,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin TrainOptions options;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside the model")
+  @Option(names = "--vocab", description = "CLIP BPE merges (.txt.gz) or a Hugging Face vocab.json; default: the"
+      + " snapshot's own, $MERGETUNE_CLIP_VOCAB, one beside the model, or the bundled CLIP vocabulary")
   Path vocab;
 
   @Option(names = "--feature-batch", defaultValue = "32", description = "Batch size of feature extraction and"
@@ -65,12 +70,14 @@ final class TrainCommand implements Callable<Integer> {
     Dataset validation = val != null ? DataSources.load(val, null)
         : DataSources.hasSplit(data, "val") ? DataSources.load(data, "val") : null;
     TrainingRun.Data d = TrainingRun.prepare(s, train, validation);
-    ClipModel clip = ClipLoader.load(model);
-    Path vocabFile = ClipInputs.vocabulary(vocab, model);
-    ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, clip);
+    ClipModel clip = ClipLoader.load(model, modelConfig);
+    ClipVocabulary vocabulary = ClipInputs.vocabulary(vocab, model, clip);
+    ClipTokenizer tokenizer = vocabulary.tokenizer();
+    Path vocabFile = vocabulary.file();
     String description = data + (val != null ? " (val " + val + ")" : "") + ", " + s.subsample + " classes, "
         + (s.shots == 0 ? "all" : s.shots) + " shots";
-    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.identity(model, cache), tokenizer, vocabFile,
+    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, ClipInputs.modelConfig(modelConfig),
+        ClipInputs.identity(model, cache), tokenizer, vocabFile,
         d.train(), d.validation(), data, val != null ? val : validation == null ? null : data, description,
         ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
     TrainingRun.Result r = TrainingRun.run(s, in, out, GlobalOptions.progress(), w);

@@ -32,6 +32,9 @@ final class ZeroshotCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "CLIP checkpoint")
   Path model;
 
+  @Option(names = "--model-config", description = ClipInputs.MODEL_CONFIG_HELP)
+  String modelConfig;
+
   @Option(names = "--data", required = true, description = "An image folder (one sub-folder per class, sorted = labels)"
       + " or a dataset config .yaml/.json (layouts imagefolder, coop, mtil, csv)")
   Path data;
@@ -44,7 +47,8 @@ final class ZeroshotCommand implements Callable<Integer> {
           + " (default '${DEFAULT-VALUE}')")
   String templates;
 
-  @Option(names = "--vocab", description = "CLIP BPE merges; default $MERGETUNE_CLIP_VOCAB or beside the model")
+  @Option(names = "--vocab", description = "CLIP BPE merges (.txt.gz) or a Hugging Face vocab.json; default: the"
+      + " snapshot's own, $MERGETUNE_CLIP_VOCAB, one beside the model, or the bundled CLIP vocabulary")
   Path vocab;
 
   @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE})")
@@ -64,12 +68,13 @@ final class ZeroshotCommand implements Callable<Integer> {
       throw new IllegalArgumentException((classes != null ? classes.toString() : "the class names") + " has "
           + names.size() + " names for the " + ds.numClasses() + " classes of " + data);
     }
-    ClipModel clip = ClipLoader.load(model);
+    ClipModel clip = ClipLoader.load(model, modelConfig);
     FeatureExtractor extractor = ClipInputs.extractor(batch, GlobalOptions.progress(), cache);
     String identity = ClipInputs.identity(model, cache);  // the model file's SHA-256 when caching: hash it once
     List<String> prompts = ClipInputs.templates(templates);
     ZeroShotClassifier head = ZeroShotClassifier.build(clip, identity,
-        ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model), clip, true), names, prompts, extractor);
+        ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model, clip).tokenizer(), clip, true), names, prompts,
+        extractor);
     List<Path> files = new ArrayList<>();
     int[] labels = new int[ds.size()];
     int i = 0;

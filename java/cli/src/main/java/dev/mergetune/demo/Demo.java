@@ -109,7 +109,7 @@ public final class Demo {
       Dataset train = ImageFolderSource.read(d.train(), d.name());
       Dataset val = ImageFolderSource.read(d.val(), d.name());
       Dataset test = ImageFolderSource.read(d.test(), d.name());
-      TrainingRun.Inputs in = new TrainingRun.Inputs(model, o.model(), "demo-tiny-clip", tokenizer, vocab, train, val,
+      TrainingRun.Inputs in = new TrainingRun.Inputs(model, o.model(), null, "demo-tiny-clip", tokenizer, vocab, train, val,
           d.train(), d.val(), "world dataset " + d.name(), new FeatureExtractor(64, false, null));
       List<Dataset> domains = new ArrayList<>();
       for (World.DomainEntry e : world.domains()) {

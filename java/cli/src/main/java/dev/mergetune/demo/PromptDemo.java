@@ -85,7 +85,7 @@ public final class PromptDemo {
     s.ctxInit = o.ctxInit();
     s.validate();
     TrainingRun.Data data = TrainingRun.prepare(s, in.train(), in.validation());
-    TrainingRun.Inputs base = new TrainingRun.Inputs(in.model(), in.modelPath(), in.modelIdentity(), in.tokenizer(),
+    TrainingRun.Inputs base = new TrainingRun.Inputs(in.model(), in.modelPath(), in.modelConfig(), in.modelIdentity(), in.tokenizer(),
         in.vocabPath(), data.train(), data.validation(), in.dataPath(), in.validationPath(), in.dataDescription()
             + ", base classes, " + o.shots() + " shots", in.extractor());
     Path coopDir = out.resolve("coop");

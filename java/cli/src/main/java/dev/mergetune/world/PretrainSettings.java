@@ -7,7 +7,7 @@ package dev.mergetune.world;
  * by the one parameter group used here).
  */
 public record PretrainSettings(int epochs, int batchSize, double lr, long warmup, double weightDecay, long seed,
-    int embedDim, int width, int layers, int heads, int patch, int threads) {
+    int embedDim, int width, int layers, int heads, int patch, int threads, dev.mergetune.clip.Activation activation) {
   public PretrainSettings {
     if (epochs < 1) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
     if (batchSize < 2) throw new IllegalArgumentException("--batch must be at least 2 (in-batch negatives), got " + batchSize);
@@ -19,6 +19,7 @@ public record PretrainSettings(int epochs, int batchSize, double lr, long warmup
     }
     if (width % heads != 0) throw new IllegalArgumentException("--width " + width + " is not divisible by --heads " + heads);
     if (threads < 1) throw new IllegalArgumentException("--threads must be positive, got " + threads);
+    if (activation == null) throw new IllegalArgumentException("--activation is quick_gelu or gelu");
   }
 
   public static final int DEFAULT_EPOCHS = 40;

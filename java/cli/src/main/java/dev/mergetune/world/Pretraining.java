@@ -36,8 +36,8 @@ public final class Pretraining {
 
   /** The tiny CLIP of {@code s} for {@code world}. */
   public static ClipConfig config(PretrainSettings s, World world) {
-    return new ClipConfig(s.embedDim(), world.imageSize(), s.layers(), s.width(), s.patch(), s.heads(),
-        world.contextLength(), world.vocabSize(), s.width(), s.heads(), s.layers());
+    return ClipConfig.of(s.embedDim(), world.imageSize(), s.layers(), s.width(), s.patch(), s.heads(),
+        world.contextLength(), world.vocabSize(), s.width(), s.heads(), s.layers(), s.activation());
   }
 
   /** Trains on {@code s.threads()} LibTorch threads (the previous count is restored afterwards) and saves to {@code out}. */
@@ -64,7 +64,8 @@ public final class Pretraining {
     PretrainPairs pairs = PretrainPairs.read(world);
     Tensor images = ImageBatch.loadTensor(pairs.images(), ClipImageTransform.of(world.imageSize()), s.threads());
     Tensor tokens = ClipTokenTensors.tokenize(tokenizer, pairs.captions(), config.contextLength(), Truncation.ERROR);
-    ClipModel model = new ClipModel(config).initialize(s.seed());
+    ClipModel model = new ClipModel(config).initialize(s.seed()).setOrigin("mergetune (pretrain on the world "
+        + world.sha256().substring(0, 12) + "…)");
     ContrastivePretraining method = new ContrastivePretraining(model, images, tokens);
     Optimizers.Named opt = Optimizers.adamW(Map.of("all", new ArrayList<>(method.trainable().values())),
         new Optimizers.AdamWConfig(s.lr(), 0.9, 0.98, 1e-6, s.weightDecay()));
@@ -89,7 +90,6 @@ public final class Pretraining {
     meta.put("mergetune.world.seed", Long.toString(world.seed()));
     meta.put("mergetune.pretrain.seed", Long.toString(s.seed()));
     meta.put("mergetune.pretrain.settings", s.toString());
-    meta.put("mergetune.clip.config", config.toString());
     meta.putAll(extraMetadata);
     ProcessGroupContext ctx = ProcessGroupContext.current();
     ctx.barrier("the end of pre-training");

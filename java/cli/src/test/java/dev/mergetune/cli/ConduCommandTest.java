@@ -189,7 +189,8 @@ class ConduCommandTest {
     dev.mergetune.world.World world = dev.mergetune.world.WorldGenerator.generate(spec, dir.resolve("world"));
     Path small = dir.resolve("world-clip.safetensors");
     dev.mergetune.clip.ClipCheckpoints.save(new ClipModel(dev.mergetune.world.Pretraining.config(
-        new dev.mergetune.world.PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1), world)).initialize(3), small,
+        new dev.mergetune.world.PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1,
+        dev.mergetune.clip.Activation.QUICK_GELU), world)).initialize(3), small,
         Map.of());
     Path store = dir.resolve("world-store");
     Path colours = world.dataset("colours").train();

@@ -1,5 +1,6 @@
 package dev.mergetune.cli;
 
+import dev.mergetune.clip.Activation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,7 +81,7 @@ class EmbedCommandTest {
 
   @Test
   void anImageFolderOnATinyModelEqualsTheApiAndBadImagesAreNamed() throws Exception {
-    ClipConfig cfg = new ClipConfig(32, 32, 2, 64, 16, 1, 16, 300, 64, 1, 2);
+    ClipConfig cfg = ClipConfig.of(32, 32, 2, 64, 16, 1, 16, 300, 64, 1, 2, Activation.QUICK_GELU);
     ClipModel m = new ClipModel(cfg).initialize(21);
     Path model = dir.resolve("tiny.safetensors");
     ClipCheckpoints.save(m, model, Map.of());

@@ -85,7 +85,8 @@ class LaunchCommandTest {
     Map<String, float[]> b = read(dir.resolve("p2/clip.safetensors"));
     PretrainSettings s = new PretrainSettings(2, 8, PretrainSettings.DEFAULT_LR, 1, PretrainSettings.DEFAULT_WEIGHT_DECAY,
         PretrainSettings.DEFAULT_SEED, PretrainSettings.DEFAULT_EMBED, PretrainSettings.DEFAULT_WIDTH,
-        PretrainSettings.DEFAULT_LAYERS, PretrainSettings.DEFAULT_HEADS, PretrainSettings.DEFAULT_PATCH, 1);
+        PretrainSettings.DEFAULT_LAYERS, PretrainSettings.DEFAULT_HEADS, PretrainSettings.DEFAULT_PATCH, 1,
+        dev.mergetune.clip.Activation.QUICK_GELU);
     Map<String, Tensor> init = new ClipModel(Pretraining.config(s, World.read(world))).initialize(s.seed()).stateDict();
     assertEquals(a.keySet(), b.keySet());
     for (String k : a.keySet()) {

@@ -44,7 +44,7 @@ class PathCommandTest {
   /** [top-1, loss] of a model's own zero-shot head, through the protocol classifier. */
   private static double[] zeroShot(Path model, Path vocab, List<Image> images) {
     ClipModel clip = ClipLoader.load(model);
-    ZeroShotClip c = new ZeroShotClip(clip, null, ClipInputs.tokenizer(vocab, clip, true),
+    ZeroShotClip c = new ZeroShotClip(clip, null, ClipInputs.tokenizer(ClipInputs.vocabulary(vocab, model, clip).tokenizer(), clip, true),
         new FeatureExtractor(4, false, null));
     float[][] logits = c.logits(new ClassificationTask("shapes", CLASSES, List.of(TEMPLATE),
         images.stream().map(Image::file).toList()));

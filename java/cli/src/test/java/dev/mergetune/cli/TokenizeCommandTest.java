@@ -52,6 +52,9 @@ class TokenizeCommandTest {
     JsonNode fromArgs = json(run(args.toArray(new String[0])));
     assertEquals(fixture.get("texts"), fromArgs.get("texts"));
     assertIdsEqual(fixture.get("ids"), fromArgs.get("ids"));
+
+    JsonNode bundled = json(run("tokenize", "--file", tokens.toString()));  // no --vocab: the bundled vocabulary
+    assertIdsEqual(fixture.get("ids"), bundled.get("ids"));
   }
 
   @Test
@@ -85,8 +88,11 @@ class TokenizeCommandTest {
 
     Path missing = dir.resolve("missing.txt.gz");
     assertOneLineError(run("tokenize", "--vocab", missing.toString(), "x"), "mergetune: " + missing + ": no such file");
-    Path notGzip = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\ni n\n");
+    Path notGzip = Files.writeString(dir.resolve("merges-plain.txt.gz"), "#version: 0.2\ni n\n");
     assertOneLineError(run("tokenize", "--vocab", notGzip.toString(), "x"), "mergetune: " + notGzip + ": not a gzip file");
+    Path hfMerges = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\ni n\n");
+    assertOneLineError(run("tokenize", "--vocab", hfMerges.toString(), "x"), "mergetune: " + hfMerges
+        + ": a Hugging Face tokenizer is vocab.json and merges.txt side by side");
     Path small = SyntheticMerges.write(dir);
     assertOneLineError(run("tokenize", "--vocab", small.toString(), "x"), "mergetune: " + small + ": has 7 merges");
     assertOneLineError(run("tokenize", "--vocab", vocab.toString()), "mergetune: no texts");

@@ -54,12 +54,13 @@ class ZeroshotCommandTest {
         labels[c * 3 + k] = c;
       }
     }
-    CliRunner.Result r = CliRunner.run("zeroshot", "--model", model.toString(), "--vocab", vocab.toString(),
+    CliRunner.Result r = CliRunner.run("zeroshot", "--model", model.toString(), "--model-config", "openai",
+        "--vocab", vocab.toString(),
         "--data", dir.resolve("data").toString(), "--no-progress", "--batch", "4");
     assertEquals(0, r.exitCode(), r.out());
 
     // The same through the model alone: logits_per_image of the images against "a photo of a <name>." texts.
-    ClipModel clip = ClipLoader.load(model);
+    ClipModel clip = ClipLoader.load(model, "openai");
     List<String> prompts = List.of("a photo of a red square.", "a photo of a green circle.", "a photo of a blue stripes.");
     int hits = 0;
     try (NoGradGuard g = new NoGradGuard()) {

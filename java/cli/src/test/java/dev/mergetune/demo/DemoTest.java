@@ -36,7 +36,7 @@ class DemoTest {
     WorldSpec spec = new WorldSpec(3, 32, 16, 1, 3, 1, 2, 20);
     World world = WorldGenerator.generate(spec, dir.resolve("out/world"));
     Path model = dir.resolve("tiny.safetensors");
-    PretrainSettings ps = new PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1);
+    PretrainSettings ps = new PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1, dev.mergetune.clip.Activation.QUICK_GELU);
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
         new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a"),

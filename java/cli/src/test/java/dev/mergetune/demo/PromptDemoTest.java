@@ -42,7 +42,7 @@ class PromptDemoTest {
     Dataset test = ImageFolderSource.read(dir.resolve("test"));
     StringWriter log = new StringWriter();
     try (ClipModel clip = ClipLoader.load(model)) {
-      TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, "tiny", ClipTokenizer.load(vocab), vocab, train, null,
+      TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, null, "tiny", ClipTokenizer.load(vocab), vocab, train, null,
           dir.resolve("train"), null, "colours", new FeatureExtractor(8, false, null));
       PromptDemo.Result r = PromptDemo.run(in, test, new PromptDemo.Options(4, 8, 0.002, 3, 2, 1, 1, 1.0, 1f, 3, "a photo of a {}.", "a photo of a"), dir.resolve("out"),
           false, new PrintWriter(log));

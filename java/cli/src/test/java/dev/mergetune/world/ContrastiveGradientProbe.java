@@ -26,7 +26,8 @@ public final class ContrastiveGradientProbe {
   private ContrastiveGradientProbe() {}
 
   static ClipModel model() {
-    return new ClipModel(new ClipConfig(16, 32, 1, 32, 16, 1, 12, 64, 32, 1, 1)).initialize(4);
+    return new ClipModel(ClipConfig.of(16, 32, 1, 32, 16, 1, 12, 64, 32, 1, 1, dev.mergetune.clip.Activation.QUICK_GELU))
+        .initialize(4);
   }
 
   static Map<String, Tensor> gradient(ProcessGroupContext ctx, Path out) throws Exception {

@@ -36,7 +36,7 @@ class PretrainingTest {
   }
 
   static PretrainSettings tiny(int epochs) {
-    return new PretrainSettings(epochs, 16, 2e-3, 5, 0.0, 3, 32, 32, 1, 1, 8, 1);
+    return new PretrainSettings(epochs, 16, 2e-3, 5, 0.0, 3, 32, 32, 1, 1, 8, 1, dev.mergetune.clip.Activation.QUICK_GELU);
   }
 
   private static double fixedBatchLoss(ContrastivePretraining m, int[] batch) {

@@ -71,15 +71,17 @@ public final class TrainingRun {
   /**
    * What the run needs besides its settings. {@code validation} may be null; {@code dataPath} / {@code validationPath}
    * (the files or folders the datasets came from, recorded so that a later {@code continue} can load them again) and
-   * {@code vocabPath} may be null for datasets and tokenizers built in code.
+   * {@code vocabPath} may be null for datasets and tokenizers built in code (and for the bundled vocabulary, which
+   * is found again without it). {@code modelConfig} is the {@code --model-config} the model was loaded with (null:
+   * the one its checkpoint records), kept in run.json so that a continuation loads the same model.
    */
-  public record Inputs(ClipModel model, Path modelPath, String modelIdentity, ClipTokenizer tokenizer, Path vocabPath,
-      Dataset train, Dataset validation, Path dataPath, Path validationPath, String dataDescription,
-      FeatureExtractor extractor) {
+  public record Inputs(ClipModel model, Path modelPath, String modelConfig, String modelIdentity,
+      ClipTokenizer tokenizer, Path vocabPath, Dataset train, Dataset validation, Path dataPath, Path validationPath,
+      String dataDescription, FeatureExtractor extractor) {
     /** The same inputs with another model object (e.g. loaded only once a run is known to be needed). */
     public Inputs withModel(ClipModel m) {
-      return new Inputs(m, modelPath, modelIdentity, tokenizer, vocabPath, train, validation, dataPath, validationPath,
-          dataDescription, extractor);
+      return new Inputs(m, modelPath, modelConfig, modelIdentity, tokenizer, vocabPath, train, validation, dataPath,
+          validationPath, dataDescription, extractor);
     }
 
     /** A builder over the three inputs every run needs; the rest are optional (see {@link Builder}). */
@@ -99,6 +101,7 @@ public final class TrainingRun {
     private final ClipTokenizer tokenizer;
     private final Dataset train;
     private Path modelPath;
+    private String modelConfig;
     private String modelIdentity;
     private Path vocabPath;
     private Dataset validation;
@@ -119,6 +122,12 @@ public final class TrainingRun {
     /** The checkpoint the model was loaded from (recorded in run.json, so {@code continue} can load it again). */
     public Builder modelPath(Path p) {
       modelPath = p;
+      return this;
+    }
+
+    /** The model's configuration as given (a {@code --model-config} value); null: the checkpoint's own record. */
+    public Builder modelConfig(String spec) {
+      modelConfig = spec;
       return this;
     }
 
@@ -168,7 +177,8 @@ public final class TrainingRun {
         }
         id = InputHashes.sha256(modelPath);
       }
-      return new Inputs(model, modelPath, id, tokenizer, vocabPath, train, validation, dataPath, validationPath,
+      return new Inputs(model, modelPath, modelConfig, id, tokenizer, vocabPath, train, validation, dataPath,
+          validationPath,
           dataDescription != null ? dataDescription : train.name(),
           extractor != null ? extractor : new FeatureExtractor(64, false, null));
     }
@@ -300,6 +310,7 @@ public final class TrainingRun {
   public static ObjectNode manifest(TrainSettings s, Inputs in) {
     ObjectNode j = manifest(s, in.train(), in.validation());
     j.put("model", in.modelPath() == null ? null : in.modelPath().toAbsolutePath().toString());
+    if (in.modelConfig() != null) j.put("model_config", in.modelConfig());  // absent: the checkpoint records it
     j.put("model_identity", in.modelIdentity());
     j.put("data", in.dataDescription());
     j.put("vocab", absolute(in.vocabPath()));

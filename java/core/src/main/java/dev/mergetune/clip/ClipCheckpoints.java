@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Writes a {@link ClipModel}'s weights as a safetensors state dict with OpenAI names (atomically, with metadata,
- * including the head counts so that {@link ClipLoader} rebuilds the same model).
+ * including the model configuration — heads, activation, MLP width, ε, LayerScale — so that {@link ClipLoader}
+ * rebuilds the same model).
  */
 public final class ClipCheckpoints {
   private ClipCheckpoints() {}
@@ -36,8 +37,7 @@ public final class ClipCheckpoints {
       }));
     }
     Map<String, String> meta = new java.util.LinkedHashMap<>(metadata);
-    meta.put(ClipLoader.VISION_HEADS, Integer.toString(model.config().visionHeads()));
-    meta.put(ClipLoader.TEXT_HEADS, Integer.toString(model.config().textHeads()));
+    meta.putAll(ClipConfigCarry.metadata(model.config(), model.origin()));
     SafetensorsWriter.write(path, tensors, meta);
   }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,89 +20,127 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Builds a {@link ClipModel} from a checkpoint in any supported file format (safetensors, sharded safetensors,
- * OpenAI TorchScript archive, torch.save dict — through {@link Checkpoints}) and key layout ({@link ClipLayout}:
- * OpenAI / open_clip, Hugging Face). The configuration is inferred from the shapes as OpenAI's loader does; every
- * parameter must be found with its exact shape, and every checkpoint tensor must be used — otherwise a
- * {@link ClipLayoutException} lists all missing, unexpected and mis-shaped keys. Weights are copied as float32
- * (fp16/bf16 checkpoints are widened, as {@code clip.load(…, device="cpu")} does).
- *
- * <p>Attention head counts are not in a state dict: they are width / 64 (every released CLIP), unless the
- * checkpoint's metadata records them ({@value #VISION_HEADS} / {@value #TEXT_HEADS}, written by
- * {@link ClipCheckpoints#save}) or the caller gives them.
+ * OpenAI TorchScript archive, torch.save dict — through {@link Checkpoints}), key layout ({@link ClipLayout}:
+ * OpenAI / open_clip, Hugging Face) and place (a file, or a Hugging Face / open_clip snapshot folder:
+ * {@link ClipModelFiles}). The configuration — heads, activation, MLP width, LayerNorm ε, LayerScale included — is
+ * the one the checkpoint records or the caller names ({@link ClipConfigResolver}); where neither says it, loading
+ * fails with a {@link ClipConfigUnknownException} saying what to pass. Every parameter must be found with its exact
+ * shape, and every checkpoint tensor must be used — otherwise a {@link ClipLayoutException} lists all missing,
+ * unexpected and mis-shaped keys. Weights are copied as float32 (fp16/bf16 checkpoints are widened, as
+ * {@code clip.load(…, device="cpu")} does).
  */
 public final class ClipLoader {
-  /** Metadata keys recording the head counts. */
-  public static final String VISION_HEADS = "mergetune.clip.vision_heads";
-
-  public static final String TEXT_HEADS = "mergetune.clip.text_heads";
-
   private ClipLoader() {}
 
-  /** Opens and loads a checkpoint file. */
+  /** Opens and loads a checkpoint file or snapshot folder whose configuration it records. */
   public static ClipModel load(Path path) {
-    return load(path, 0, 0);
+    return load(path, null);
   }
 
-  /** Same, with explicit head counts (0 = from metadata, else width / 64). */
-  public static ClipModel load(Path path, int visionHeads, int textHeads) {
-    try (Checkpoint ckpt = Checkpoints.open(path)) {
-      return load(ckpt, visionHeads, textHeads);
+  /**
+   * Same, with a {@code --model-config} value (null: the recorded one) — see {@link ClipConfigResolver#parseSpec}.
+   */
+  public static ClipModel load(Path path, String modelConfig) {
+    ClipModelFiles files = ClipModelFiles.of(path);
+    try (Checkpoint ckpt = Checkpoints.open(files.weights())) {
+      ClipShapes shapes = ClipShapes.of(ckpt);
+      ResolvedClipConfig resolved = ClipConfigResolver.resolve(files, ckpt, shapes, modelConfig);
+      return load(ckpt, shapes, resolved);
     }
   }
 
+  /** An opened checkpoint, its configuration as it records it. */
   public static ClipModel load(Checkpoint ckpt) {
-    return load(ckpt, 0, 0);
+    ClipShapes shapes = ClipShapes.of(ckpt);
+    return load(ckpt, shapes, ClipConfigResolver.resolve(ClipModelFiles.of(ckpt.path()), ckpt, shapes, null));
   }
 
-  public static ClipModel load(Checkpoint ckpt, int visionHeads, int textHeads) {
-    Map<String, TensorInfo> tensors = ckpt.tensors();
-    String file = ckpt.path().toString();
-    ClipLayout layout = ClipLayout.detect(tensors.keySet());
-    if (layout == null) {
-      List<String> some = new ArrayList<>(tensors.keySet()).subList(0, Math.min(8, tensors.size()));
-      throw new ClipLayoutException(file + ": not a CLIP checkpoint — expected OpenAI/open_clip keys (visual.*, "
-          + "token_embedding.weight, …) or Hugging Face CLIPModel keys (vision_model.*, text_model.*); found "
-          + some + (tensors.size() > 8 ? " and " + (tensors.size() - 8) + " more" : ""),
-          List.of("visual.conv1.weight", "token_embedding.weight"), some);
-    }
-    for (String k : tensors.keySet()) {
-      if (ClipLayout.stripPrefix(k).startsWith("visual.layer1.")) {
-        throw new ClipLayoutException(file + ": a ResNet image tower (" + k + "); only ViT CLIP models are supported",
-            List.of("visual.conv1.weight"), List.of(k));
-      }
-    }
-    Map<String, ClipLayout.Source> sources = layout.sources(tensors.keySet());
-    Map<String, long[]> checkpointShapes = new LinkedHashMap<>();
-    for (TensorInfo t : tensors.values()) checkpointShapes.put(t.name(), t.shape());
-    Map<String, long[]> targetShapes = ClipLayout.shapes(sources, checkpointShapes);
-    ClipConfig config;
+  /**
+   * A checkpoint that must be the same model as {@code other} (the end of an interpolation path, a ConDU expert of
+   * θ0): loaded with its recorded configuration (or {@code modelConfig}), which must equal {@code other}'s; one that
+   * records none takes {@code other}'s — the only configuration it can have for the operation to make sense — and
+   * its {@link ClipModel#origin()} says so.
+   */
+  public static ClipModel loadSameModelAs(Path path, String modelConfig, ClipModel other) {
+    ClipModel m;
     try {
-      config = ClipConfig.infer(targetShapes, 1);
-      int vh = visionHeads > 0 ? visionHeads : heads(ckpt, VISION_HEADS, config.visionWidth());
-      int th = textHeads > 0 ? textHeads : heads(ckpt, TEXT_HEADS, config.textWidth());
-      config = config.withHeads(vh, th);
-    } catch (IllegalArgumentException e) {
-      throw new ClipLayoutException(file + " (" + layout + " layout): " + e.getMessage(), List.of(), List.of());
+      m = load(path, modelConfig);
+    } catch (ClipConfigUnknownException e) {
+      m = load(path, ClipConfigJson.write(other.config()));
+      return m.setOrigin(other.origin() + ", taken for " + path.getFileName() + ", which records none");
     }
-    ClipModel model = new ClipModel(config);
-    copyWeights(model, ckpt, layout, sources, checkpointShapes, targetShapes, file);
+    if (!m.config().equals(other.config())) {
+      String d = String.join("; ", m.config().differences(other.config()));
+      m.close();
+      throw new IllegalArgumentException(path + " is a different model from " + other.origin() + ": " + d);
+    }
+    return m;
+  }
 
+  /**
+   * The configuration {@code path} would load with (null {@code modelConfig}: the recorded one), checked against the
+   * tensors' dimensions, without loading the weights.
+   */
+  public static ResolvedClipConfig resolve(Path path, String modelConfig) {
+    try (Checkpoint ckpt = Checkpoints.open(ClipModelFiles.of(path).weights())) {
+      return resolve(ckpt, modelConfig);
+    }
+  }
+
+  /** The same for an opened checkpoint. */
+  public static ResolvedClipConfig resolve(Checkpoint ckpt, String modelConfig) {
+    ClipShapes shapes = ClipShapes.of(ckpt);
+    ResolvedClipConfig r = ClipConfigResolver.resolve(ClipModelFiles.of(ckpt.path()), ckpt, shapes, modelConfig);
+    checkDimensions(r, shapes, ckpt.path().toString());
+    return r;
+  }
+
+  private static ClipModel load(Checkpoint ckpt, ClipShapes shapes, ResolvedClipConfig resolved) {
+    checkDimensions(resolved, shapes, ckpt.path().toString());
+    ClipModel model = new ClipModel(resolved.config());
+    try {
+      copyWeights(model, ckpt, shapes.layout(), shapes.sources(), shapes.checkpointShapes(), shapes.targetShapes(),
+          ckpt.path() + " (" + shapes.layout() + " layout, configuration from " + resolved.source() + ")");
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    model.setOrigin(resolved.origin());
     return model;
   }
 
-  private static int heads(Checkpoint ckpt, String key, int width) {
-    String recorded = ckpt.metadata().get(key);
-    if (recorded != null) {
-      try {
-        return Integer.parseInt(recorded.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(ckpt.path() + ": metadata " + key + " is not a number: " + recorded);
-      }
+  /**
+   * The dimensions the shapes show (widths, layers, MLP widths, patch, grid, context, vocabulary, embedding) against
+   * the configuration, each difference named: a clearer message than the per-tensor shape list that follows.
+   */
+  private static void checkDimensions(ResolvedClipConfig r, ClipShapes shapes, String file) {
+    ClipConfig d;
+    try {
+      d = OpenAiBuildModel.dimensions(shapes.targetShapes());
+    } catch (IllegalArgumentException e) {
+      throw new ClipLayoutException(file + " (" + shapes.layout() + " layout): " + e.getMessage(), List.of(), List.of());
     }
-    if (width % 64 != 0) {
-      throw new IllegalArgumentException("width " + width + " is not a multiple of 64: give the head count explicitly");
+    ClipConfig c = r.config();
+    List<String> diffs = new ArrayList<>();
+    dim(diffs, "embed_dim", c.embedDim(), d.embedDim());
+    dim(diffs, "image_size", c.imageResolution(), d.imageResolution());
+    dim(diffs, "patch_size", c.visionPatchSize(), d.visionPatchSize());
+    dim(diffs, "context_length", c.contextLength(), d.contextLength());
+    dim(diffs, "vocab_size", c.vocabSize(), d.vocabSize());
+    dim(diffs, "vision.width", c.visionWidth(), d.visionWidth());
+    dim(diffs, "vision.layers", c.visionLayers(), d.visionLayers());
+    dim(diffs, "vision.mlp_width", c.vision().mlpWidth(), d.vision().mlpWidth());
+    dim(diffs, "text.width", c.textWidth(), d.textWidth());
+    dim(diffs, "text.layers", c.textLayers(), d.textLayers());
+    dim(diffs, "text.mlp_width", c.text().mlpWidth(), d.text().mlpWidth());
+    if (!diffs.isEmpty()) {
+      throw new ClipLayoutException(file + ": the tensors do not fit the configuration from " + r.source()
+          + " (configuration vs tensors): " + String.join("; ", diffs), List.of(), List.of());
     }
-    return width / 64;
+  }
+
+  private static void dim(List<String> diffs, String name, int config, int tensors) {
+    if (config != tensors) diffs.add(name + ": " + config + " vs " + tensors);
   }
 
   private static void copyWeights(ClipModel model, Checkpoint ckpt, ClipLayout layout,

@@ -33,23 +33,38 @@ public final class ClipModel extends Module {
   private final LayerNorm lnFinal;
   private final Tensor textProjection;
   private final Tensor logitScale;
+  private String origin = "built in code";
 
   public ClipModel(ClipConfig c) {
     NativeRuntime.ensureTorch();
     this.config = c;
-    visual = register_module("visual", new VisionTransformer(c.imageResolution(), c.visionPatchSize(), c.visionWidth(),
-        c.visionLayers(), c.visionHeads(), c.embedDim()));
-    transformer = register_module("transformer", new Transformer(c.textWidth(), c.textLayers(), c.textHeads()));
+    visual = register_module("visual", new VisionTransformer(c.imageResolution(), c.visionPatchSize(), c.vision(),
+        c.embedDim()));
+    transformer = register_module("transformer", new Transformer(c.text()));
     Module tok = register_module("token_embedding", new Module());
     tokenEmbedding = Params.register(tok, "weight", torch.zeros(c.vocabSize(), c.textWidth()));
     positionalEmbedding = Params.register(this, "positional_embedding", torch.zeros(c.contextLength(), c.textWidth()));
-    lnFinal = register_module("ln_final", new LayerNorm(c.textWidth()));
+    lnFinal = register_module("ln_final", new LayerNorm(c.textWidth(), c.text().layerNormEps()));
     textProjection = Params.register(this, "text_projection", torch.zeros(c.textWidth(), c.embedDim()));
     logitScale = Params.register(this, "logit_scale", torch.full(new long[] {}, new Scalar(Math.log(1 / 0.07))));
   }
 
   public ClipConfig config() {
     return config;
+  }
+
+  /**
+   * Where the configuration came from, "family (source)" — set by {@link ClipLoader}, recorded by
+   * {@link ClipCheckpoints#save} in {@value ClipConfigJson#ORIGIN_KEY}.
+   */
+  public String origin() {
+    return origin;
+  }
+
+  /** Sets {@link #origin()} (a loader, or code that builds a model from a known configuration). */
+  public ClipModel setOrigin(String origin) {
+    this.origin = origin;
+    return this;
   }
 
   /** Every parameter by its OpenAI name, in registration order (the handles share the model's storage). */
@@ -85,6 +100,9 @@ public final class ClipModel extends Module {
           t.zero_();
           continue;
         } else if (n.contains("ln_") && n.endsWith(".weight")) {
+          t.fill_(new Scalar(1.0));
+          continue;
+        } else if (n.endsWith(".gamma")) {  // LayerScale: 1 (the identity; open_clip's ls_init_value is not recorded)
           t.fill_(new Scalar(1.0));
           continue;
         } else if (n.equals("logit_scale")) {

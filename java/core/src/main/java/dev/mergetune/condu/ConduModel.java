@@ -1,6 +1,5 @@
 package dev.mergetune.condu;
 
-import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureExtractor;
 import dev.mergetune.clip.TextTokenizer;
@@ -97,16 +96,15 @@ public final class ConduModel implements AutoCloseable {
     NativeRuntime.ensureTorch();
     StoredSession s = SessionStore.load(store);
     try {
-      Theta0Ref ref = theta0Path == null ? s.theta0() : new Theta0Ref(theta0Path.toAbsolutePath().normalize(),
-          s.theta0().sha256());
+      Theta0Ref ref = theta0Path == null ? s.theta0() : s.theta0().at(theta0Path);
       ref.verify();
-      ClipModel t0 = ClipLoader.load(ref.path());
+      ClipModel t0 = ref.load();
       if (tokenizer.vocabSize() > t0.config().vocabSize()) {
         t0.close();
         throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens but θ0's token"
             + " embedding has " + t0.config().vocabSize() + " rows: not this model's vocabulary");
       }
-      ClipModel buffer = ClipLoader.load(ref.path());
+      ClipModel buffer = ref.load();
       for (ClipModel m : List.of(t0, buffer)) for (Tensor p : m.stateDict().values()) p.set_requires_grad(false);
       TextTokenizer tok = TextTokenizer.of(tokenizer, t0.config().contextLength(), Truncation.TRUNCATE);
       return new ConduModel(s, t0, buffer, tok, batchSize);

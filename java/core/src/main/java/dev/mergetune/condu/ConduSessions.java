@@ -1,5 +1,6 @@
 package dev.mergetune.condu;
 
+import dev.mergetune.clip.ClipModel;
 import dev.mergetune.kernels.DeviceKind;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.TaskMasks;
@@ -22,6 +23,20 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class ConduSessions {
   private ConduSessions() {}
+
+  /**
+   * {@link #addTaskFromExpert(Path, Theta0Ref, String, Map, Map, Prototypes)} from the two models, which must be
+   * the same model (configuration: heads, activation, widths, …); an expert of another model is refused.
+   */
+  public static void addTaskFromExpert(Path store, Theta0Ref theta0Ref, String taskName, ClipModel theta0,
+      ClipModel expert, Prototypes prototypes) throws IOException {
+    if (!theta0.config().equals(expert.config())) {
+      throw new IllegalArgumentException("expert '" + taskName + "' (configuration from " + expert.origin()
+          + ") is not a fine-tuned θ0 (from " + theta0.origin() + "): "
+          + String.join("; ", expert.config().differences(theta0.config())));
+    }
+    addTaskFromExpert(store, theta0Ref, taskName, theta0.stateDict(), expert.stateDict(), prototypes);
+  }
 
   /**
    * Adds a task from its fine-tuned expert: δ = expert − θ0 in fp32, by name (both maps must hold the same names
@@ -71,6 +86,10 @@ public final class ConduSessions {
         if (!previous.theta0().sha256().equals(theta0Ref.sha256())) {
           throw new IllegalArgumentException("store " + store + " was built on θ0 " + previous.theta0().path()
               + " (SHA-256 " + previous.theta0().sha256() + "), not on " + theta0Ref.path());
+        }
+        if (!java.util.Objects.equals(previous.theta0().modelConfig(), theta0Ref.modelConfig())) {
+          throw new IllegalArgumentException("store " + store + " loads θ0 with --model-config "
+              + previous.theta0().modelConfig() + ", not " + theta0Ref.modelConfig());
         }
         if (previous.taskNames().contains(taskName)) {
           throw new IllegalArgumentException("store " + store + " already holds task '" + taskName + "'");

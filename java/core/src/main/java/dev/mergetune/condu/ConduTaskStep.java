@@ -68,10 +68,13 @@ public final class ConduTaskStep {
   /**
    * Runs the step: the expert is trained in {@code runDir} (e2e or lora settings), then added to {@code store}.
    *
+   * @param modelConfig the {@code --model-config} θ0 is loaded with (null: the one the store records, else the one
+   *     θ0's checkpoint records)
    * @param batchSize batch of the prototypes' feature extraction
    */
-  public static Result run(Path store, Path theta0Path, ClipTokenizer tokenizer, Path vocabPath, TrainSettings settings,
-      Task task, Path runDir, int batchSize, boolean progress, PrintWriter log) throws IOException {
+  public static Result run(Path store, Path theta0Path, String modelConfig, ClipTokenizer tokenizer, Path vocabPath,
+      TrainSettings settings, Task task, Path runDir, int batchSize, boolean progress, PrintWriter log)
+      throws IOException {
     TrainSettings.Method method = settings.validate().parsedMethod();
     if (method != TrainSettings.Method.E2E && method != TrainSettings.Method.LORA) {
       throw new IllegalArgumentException("a ConDU expert is fine-tuned end to end or with LoRA (e2e, lora), not "
@@ -80,12 +83,13 @@ public final class ConduTaskStep {
     // A data-parallel step: every rank trains the expert (TrainingRun), rank 0 alone reads and writes the store.
     ProcessGroupContext ctx = ProcessGroupContext.current();
     ctx.mainOnly("check the session store " + store, () -> refuseKnownTask(store, task.name()));
-    Theta0Ref theta0 = Theta0Ref.of(theta0Path);
+    if (modelConfig == null && SessionStore.exists(store)) modelConfig = SessionStore.summary(store).theta0().modelConfig();
+    Theta0Ref theta0 = Theta0Ref.of(theta0Path, modelConfig);
     TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
     settings.checkSchedule(data.train().size());
 
     long t0 = System.nanoTime();
-    TrainingRun.Inputs in = new TrainingRun.Inputs(null, theta0.path(), "sha256:" + theta0.sha256(), tokenizer,
+    TrainingRun.Inputs in = new TrainingRun.Inputs(null, theta0.path(), modelConfig, "sha256:" + theta0.sha256(), tokenizer,
         vocabPath, data.train(), null, task.dataPath(), null, task.name() + " (" + data.train().size() + " images, "
             + data.train().numClasses() + " classes)", new FeatureExtractor(batchSize, progress, null));
     Path expertFile = runDir.resolve(TrainingRun.MODEL_FILE);
@@ -94,7 +98,7 @@ public final class ConduTaskStep {
     if (reused) {
       log.printf("task %s: the expert in %s is already trained; reusing it%n", task.name(), runDir);
     } else {
-      try (ClipModel model = ClipLoader.load(theta0.path())) {
+      try (ClipModel model = theta0.load()) {
         TrainingRun.run(settings, in.withModel(model), runDir, progress, log);
       }
     }
@@ -102,13 +106,13 @@ public final class ConduTaskStep {
 
     byte[] done = ctx.onMain("unify the experts and commit the session", () -> {
       long t1 = System.nanoTime();
-      try (ClipModel base = ClipLoader.load(theta0.path())) {
+      try (ClipModel base = theta0.load()) {
         Prototypes prototypes = prototypes(base, tokenizer, data.train(), task.classNames(), task.templates(),
             batchSize);
         double prototypeSeconds = (System.nanoTime() - t1) / 1e9;
         long t2 = System.nanoTime();
         try (ClipModel expert = ClipLoader.load(expertFile)) {
-          ConduSessions.addTaskFromExpert(store, theta0, task.name(), base.stateDict(), expert.stateDict(), prototypes);
+          ConduSessions.addTaskFromExpert(store, theta0, task.name(), base, expert, prototypes);
         }
         double unifySeconds = (System.nanoTime() - t2) / 1e9;
         long session = SessionStore.summary(store).session();

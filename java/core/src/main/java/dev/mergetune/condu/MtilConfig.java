@@ -25,6 +25,7 @@ import java.util.Set;
  *
  * <pre>
  * model: ViT-B-16.pt               # θ0
+ * model_config: ViT-B-16           # optional: where θ0 does not record its configuration (--model-config values)
  * vocab: bpe_simple_vocab_16e6.txt.gz   # optional ($MERGETUNE_CLIP_VOCAB, or beside the model)
  * method: e2e                      # e2e (default) | lora
  * train: {iterations: 1000, lr: 1.0e-5, batch_size: 64, shots: 0, seed: 42}   # optional: any train setting (run.json keys)
@@ -42,10 +43,11 @@ import java.util.Set;
  *     train_settings: {lr: 5.0e-5} # optional per-task overrides of 'train'
  * </pre>
  */
-public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method method, JsonNode train,
+public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, TrainSettings.Method method,
+    JsonNode train,
     JsonNode templates, int topK, SemanticAggregation aggregation, boolean taskId, boolean taskAgnostic, int batchSize,
     boolean sequential, List<TaskEntry> tasks) {
-  private static final Set<String> KNOWN = Set.of("model", "vocab", "method", "train", "templates", "top_k",
+  private static final Set<String> KNOWN = Set.of("model", "model_config", "vocab", "method", "train", "templates", "top_k",
       "aggregation", "weight_scale", "variants", "batch_size", "sequential", "tasks");
   private static final Set<String> TASK_KEYS = Set.of("name", "train", "test", "train_settings", "templates");
 
@@ -70,6 +72,8 @@ public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method
     keys(file, root, KNOWN, "");
     Path model = path(file, root, "model", true);
     Path vocab = path(file, root, "vocab", false);
+    Path dir = file.toAbsolutePath().getParent();
+    String modelConfig = dev.mergetune.clip.ClipConfigResolver.canonicalSpec(text(root, "model_config", null), dir);
     TrainSettings.Method method = TrainSettings.Method.parse(text(root, "method", "e2e"));
     if (method != TrainSettings.Method.E2E && method != TrainSettings.Method.LORA) {
       throw fail(file, "'method' is e2e or lora, not " + method.key());
@@ -123,7 +127,7 @@ public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method
       if (tt != null) ProtocolConfig.checkTemplates(file, tt);
       tasks.add(new TaskEntry(name, path(file, n, "train", true), path(file, n, "test", true), ts, tt));
     }
-    MtilConfig c = new MtilConfig(file, model, vocab, method, train, templates, topK, aggregation, taskId, agnostic,
+    MtilConfig c = new MtilConfig(file, model, modelConfig, vocab, method, train, templates, topK, aggregation, taskId, agnostic,
         batch, seq.asBoolean(false), tasks);
     for (TaskEntry e : tasks) c.settings(e);  // fail now, not after hours of training, on a bad setting
     return c;
@@ -189,6 +193,7 @@ public record MtilConfig(Path file, Path model, Path vocab, TrainSettings.Method
     ObjectNode j = new ObjectMapper().createObjectNode();
     j.put("config", file.toAbsolutePath().toString());
     j.put("model", model.toString());
+    if (modelConfig != null) j.put("model_config", modelConfig);
     j.put("method", method.key());
     j.put("top_k", topK);
     j.put("aggregation", aggregation.isWeighted() ? "weighted" : "unweighted");

@@ -91,7 +91,7 @@ public final class MtilRunner {
       int held = storedTasks(store, names);
       if (held < s) throw new IllegalStateException(store + " holds " + held + " tasks before session " + (s + 1));
       if (held == s) {
-        ConduTaskStep.run(store, c.model(), tokenizer, vocabPath, c.settings(e), steps.get(s),
+        ConduTaskStep.run(store, c.model(), c.modelConfig(), tokenizer, vocabPath, c.settings(e), steps.get(s),
             out.resolve("runs").resolve(String.format(Locale.ROOT, "%02d-%s", s + 1, ConduTaskStep.folderName(e.name()))), c.batchSize(),
             progress, log);
       }
@@ -169,18 +169,19 @@ public final class MtilRunner {
 
   private static double[] zeroShot(MtilConfig c, ClipTokenizer tokenizer, List<EvalDataset> tests, Path file,
       PrintWriter log) throws IOException {
-    return zeroShotRow(c.model(), tokenizer, tests, c.batchSize(), file, JSON.createObjectNode(), "zero-shot θ0", log);
+    return zeroShotRow(c.model(), c.modelConfig(), tokenizer, tests, c.batchSize(), file, JSON.createObjectNode(),
+        "zero-shot θ0", log);
   }
 
   /**
    * The top-1 of one checkpoint's zero-shot head on every test set, recorded in {@code file} as {@code record} plus
    * {@code "top1"} (read back instead when the file is there); each result is logged after {@code label}.
    */
-  static double[] zeroShotRow(Path checkpoint, ClipTokenizer tokenizer, List<EvalDataset> tests, int batchSize,
+  static double[] zeroShotRow(Path checkpoint, String modelConfig, ClipTokenizer tokenizer, List<EvalDataset> tests, int batchSize,
       Path file, ObjectNode record, String label, PrintWriter log) throws IOException {
     if (Files.isRegularFile(file)) return doubles(RunDirectory.readJson(file).get("top1"));
     double[] acc = new double[tests.size()];
-    try (ClipModel m = ClipLoader.load(checkpoint)) {
+    try (ClipModel m = ClipLoader.load(checkpoint, modelConfig)) {
       ZeroShotClip zs = new ZeroShotClip(m, null, TextTokenizer.of(tokenizer, m.config().contextLength(),
           Truncation.TRUNCATE), new FeatureExtractor(batchSize, false, null));
       for (int d = 0; d < tests.size(); d++) {

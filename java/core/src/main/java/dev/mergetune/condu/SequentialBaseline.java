@@ -29,6 +29,7 @@ final class SequentialBaseline {
     int t = steps.size();
     double[][] a = new double[t][];
     Path previous = c.model();
+    String previousConfig = c.modelConfig();  // later sessions' models record theirs
     for (int s = 0; s < t; s++) {
       ConduTaskStep.Task task = steps.get(s);
       Path runDir = out.resolve("runs").resolve(String.format(Locale.ROOT, "seq-%02d-%s", s + 1,
@@ -37,18 +38,20 @@ final class SequentialBaseline {
       Path model = runDir.resolve(TrainingRun.MODEL_FILE);
       TrainSettings settings = c.settings(c.tasks().get(s));
       TrainingRun.Data data = TrainingRun.prepare(settings, task.train(), null);
-      TrainingRun.Inputs in = new TrainingRun.Inputs(null, previous, "sha256:" + Theta0Ref.of(previous).sha256(),
+      TrainingRun.Inputs in = new TrainingRun.Inputs(null, previous, previousConfig,
+          "sha256:" + Theta0Ref.of(previous).sha256(),
           tokenizer, vocabPath, data.train(), null, task.dataPath(), null, "sequential " + task.name(),
           new FeatureExtractor(c.batchSize(), progress, null));
       if (RunDirectory.finished(runDir, TrainingRun.manifest(settings, in)).isEmpty()) {
-        try (ClipModel m = ClipLoader.load(previous)) {
+        try (ClipModel m = ClipLoader.load(previous, previousConfig)) {
           TrainingRun.run(settings, in.withModel(m), runDir, progress, log);
         }
       }
       ObjectNode record = new ObjectMapper().createObjectNode().put("session", s + 1);
-      a[s] = MtilRunner.zeroShotRow(model, tokenizer, tests, c.batchSize(), rowFile, record,
+      a[s] = MtilRunner.zeroShotRow(model, null, tokenizer, tests, c.batchSize(), rowFile, record,
           "sequential session " + (s + 1), log);
       previous = model;
+      previousConfig = null;
     }
     return a;
   }

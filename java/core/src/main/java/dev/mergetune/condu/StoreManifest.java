@@ -62,6 +62,7 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
     ObjectNode th = root.putObject("theta0");
     th.put("path", theta0.path().toString());
     th.put("sha256", theta0.sha256());
+    if (theta0.modelConfig() != null) th.put("model_config", theta0.modelConfig());
     ArrayNode tensors = root.putArray("tensors");
     for (int s = 0; s < names.size(); s++) {
       ObjectNode t = tensors.addObject();
@@ -98,7 +99,9 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
       throw new CheckpointFormatException(file, "not a " + FORMAT + " manifest");
     }
     try {
-      Theta0Ref theta0 = new Theta0Ref(Path.of(text(root.path("theta0"), "path")), text(root.path("theta0"), "sha256"));
+      JsonNode th = root.path("theta0");
+      Theta0Ref theta0 = new Theta0Ref(Path.of(text(th, "path")), text(th, "sha256"),
+          th.hasNonNull("model_config") ? th.get("model_config").asText() : null);
       List<String> names = new ArrayList<>();
       List<long[]> shapes = new ArrayList<>();
       for (JsonNode t : root.path("tensors")) {

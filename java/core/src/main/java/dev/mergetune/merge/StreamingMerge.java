@@ -1,5 +1,6 @@
 package dev.mergetune.merge;
 
+import dev.mergetune.clip.ClipConfigCarry;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.NonFiniteException;
 import dev.mergetune.tensors.DType;
@@ -33,7 +34,8 @@ import org.bytedeco.javacpp.BytePointer;
  * F32); the others, and integer tensors, are copied from the reference (the base, else the first model). A method
  * with statistics passes (global TIES) sees every merged tensor once per pass, one tensor mapped at a time, before
  * the outputs are written. A NaN/Inf in any input stops the merge, naming the file, tensor and element, and no
- * output file is written. Each output carries metadata: method, parameters, selection, inputs and their SHA-256.
+ * output file is written. Each output carries metadata: method, parameters, selection, inputs and their SHA-256, and
+ * the inputs' CLIP model configuration where they record one ({@link #carriedModelConfig}).
  */
 public final class StreamingMerge {
   private StreamingMerge() {}
@@ -80,6 +82,7 @@ public final class StreamingMerge {
       for (int i = 0; i < models.size(); i++) {
         common.put("mergetune.model." + i, models.get(i).getFileName() + " sha256:" + InputHashes.sha256(models.get(i)));
       }
+      common.putAll(carriedModelConfig(inputPaths, inputs));
       Set<String> merged = selection.merged(reference);
       if (merged.isEmpty()) throw new IllegalArgumentException("no floating tensor is selected for merging " + selection);
       common.putAll(selection.metadata(merged.size()));
@@ -109,6 +112,14 @@ public final class StreamingMerge {
     } finally {
       for (Checkpoint c : inputs) c.close();
     }
+  }
+
+  /**
+   * The hook that keeps a merged CLIP model loadable: the model configuration the inputs record (heads,
+   * activation, …; {@link ClipConfigCarry#carried}), refused when the inputs record different ones.
+   */
+  private static Map<String, String> carriedModelConfig(List<Path> paths, List<Checkpoint> inputs) {
+    return ClipConfigCarry.carried(paths, inputs);
   }
 
   /** Reusable direct buffers: one float scratch per input (non-F32 inputs) and per output. */

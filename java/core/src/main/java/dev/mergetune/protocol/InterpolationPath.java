@@ -64,7 +64,8 @@ public final class InterpolationPath {
   public static List<Point> sweep(ClipModel a, ClipModel b, double[] alphas, ClassificationTask task, int[] labels,
       TextTokenizer tokenizer, FeatureExtractor extractor, PrintWriter log) {
     if (!a.config().equals(b.config())) {
-      throw new IllegalArgumentException("the two models differ in shape: " + a.config() + " vs " + b.config());
+      throw new IllegalArgumentException("the two models are different models (configurations from " + a.origin()
+          + " and " + b.origin() + "): " + String.join("; ", a.config().differences(b.config())));
     }
     if (labels.length != task.images().size()) {
       throw new IllegalArgumentException(labels.length + " labels for " + task.images().size() + " images");

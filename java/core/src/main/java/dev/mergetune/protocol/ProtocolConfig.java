@@ -30,6 +30,7 @@ import java.util.Map;
  * title: CLIP ViT-B/16      # optional: the report's title
  * model: ViT-B-16.pt        # the checkpoint evaluated (mtil: the same one in every session = zero-shot)
  * checkpoints: [s1.safetensors, ...]  # mtil only, instead of model: one checkpoint per session, in order
+ * model_config: ViT-B-16    # optional: for checkpoints that do not record their configuration (--model-config values)
  * vocab: bpe_simple_vocab_16e6.txt.gz # optional (default: $MERGETUNE_CLIP_VOCAB, or beside the model)
  * templates: coop           # optional: coop | mtil | imagenet80 | coop:NAME | mtil:NAME | a file | "a {}." | a list
  * source: {name: ImageNet, layout: coop, root: /data, split: test}   # cross-dataset and domain-generalisation only
@@ -79,7 +80,7 @@ public final class ProtocolConfig {
   /** The default template of a dataset CoOp's set does not name, and of one ZSCL's set does not name. */
   public static final String FALLBACK_TEMPLATE = "a photo of a {}.";
 
-  private static final String KNOWN = "protocol, title, model, checkpoints, vocab, templates, source, datasets,"
+  private static final String KNOWN = "protocol, title, model, checkpoints, model_config, vocab, templates, source, datasets,"
       + " batch_size, cache";
   private static final Map<String, String> COOP_TEMPLATE_KEYS = Map.of("Flowers102", "OxfordFlowers",
       "DTD", "DescribableTextures");
@@ -89,6 +90,7 @@ public final class ProtocolConfig {
       @JsonProperty("title") String title,
       @JsonProperty("model") String model,
       @JsonProperty("checkpoints") List<String> checkpoints,
+      @JsonProperty("model_config") String modelConfig,
       @JsonProperty("vocab") String vocab,
       @JsonProperty("templates") JsonNode templates,
       @JsonProperty("source") JsonNode source,
@@ -104,6 +106,7 @@ public final class ProtocolConfig {
   private final String title;
   private final List<Path> checkpoints;
   private final boolean zeroShotSessions;
+  private final String modelConfig;
   private final Path vocab;
   private final JsonNode templates;
   private final List<Entry> sources;
@@ -111,13 +114,15 @@ public final class ProtocolConfig {
   private final int batchSize;
   private final Path cache;
 
-  private ProtocolConfig(Path file, Kind kind, String title, List<Path> checkpoints, boolean zeroShotSessions, Path vocab,
-      JsonNode templates, List<Entry> sources, List<Entry> datasets, int batchSize, Path cache) {
+  private ProtocolConfig(Path file, Kind kind, String title, List<Path> checkpoints, boolean zeroShotSessions,
+      String modelConfig, Path vocab, JsonNode templates, List<Entry> sources, List<Entry> datasets, int batchSize,
+      Path cache) {
     this.file = file;
     this.kind = kind;
     this.title = title;
     this.checkpoints = checkpoints;
     this.zeroShotSessions = zeroShotSessions;
+    this.modelConfig = modelConfig;
     this.vocab = vocab;
     this.templates = templates;
     this.sources = sources;
@@ -197,7 +202,10 @@ public final class ProtocolConfig {
     JsonNode t = raw.templates();
     if (t != null && !t.isNull()) checkTemplates(file, t);
     String title = raw.title() == null || raw.title().isBlank() ? null : raw.title().strip();
-    return new ProtocolConfig(file, kind, title, List.copyOf(checkpoints), zeroShot, raw.vocab() == null ? null
+    String modelConfig = dev.mergetune.clip.ClipConfigResolver.canonicalSpec(raw.modelConfig(),
+        file.toAbsolutePath().getParent());
+    return new ProtocolConfig(file, kind, title, List.copyOf(checkpoints), zeroShot, modelConfig,
+        raw.vocab() == null ? null
         : resolve(file, raw.vocab()), t == null || t.isNull() ? null : t, sources, datasets, batch,
         raw.cache() == null ? null : resolve(file, raw.cache()));
   }
@@ -296,6 +304,11 @@ public final class ProtocolConfig {
   /** The distinct checkpoints the protocol evaluates. */
   public List<Path> checkpoints() {
     return checkpoints;
+  }
+
+  /** The {@code model_config} given in the config (a --model-config value, paths absolute), or null. */
+  public String modelConfig() {
+    return modelConfig;
   }
 
   /** The vocabulary given in the config, or null. */

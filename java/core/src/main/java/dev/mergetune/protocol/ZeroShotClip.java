@@ -33,13 +33,14 @@ public final class ZeroShotClip implements Classifier {
   }
 
   /**
-   * Opens CLIP checkpoints with {@link ClipLoader}; the tokenizer is made for each model (its context length), and
+   * Opens CLIP checkpoints with {@link ClipLoader} ({@code modelConfig}: a --model-config value for checkpoints that
+   * do not record theirs, or null); the tokenizer is made for each model (its context length), and
    * {@code identity} gives a checkpoint's cache identity (null: no caching).
    */
-  public static ClassifierProvider provider(Function<ClipModel, TextTokenizer> tokenizer, FeatureExtractor extractor,
-      Function<java.nio.file.Path, String> identity) {
+  public static ClassifierProvider provider(String modelConfig, Function<ClipModel, TextTokenizer> tokenizer,
+      FeatureExtractor extractor, Function<java.nio.file.Path, String> identity) {
     return checkpoint -> {
-      ClipModel m = ClipLoader.load(checkpoint);
+      ClipModel m = ClipLoader.load(checkpoint, modelConfig);
       return new ZeroShotClip(m, identity.apply(checkpoint), tokenizer.apply(m), extractor);
     };
   }

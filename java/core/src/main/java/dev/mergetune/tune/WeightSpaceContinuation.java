@@ -78,7 +78,13 @@ final class WeightSpaceContinuation {
       if (test != null) testFeatures = TrainingRun.features(in, test, eval, 1, log);
     } else {
       w1 = withoutLogitScale(model.stateDict());
-      w2 = withoutLogitScale(ClipLoader.load(baselineState).stateDict());
+      try (ClipModel baseline = ClipLoader.load(baselineState)) {
+        if (!baseline.config().equals(model.config())) {
+          throw new IllegalArgumentException(baselineState + " is a different model from " + model.origin() + ": "
+              + String.join("; ", baseline.config().differences(model.config())));
+        }
+        w2 = withoutLogitScale(baseline.stateDict());  // copies: valid after the model is closed
+      }
       tokens = TrainingRun.trainingPrompts(s, in);
       inner = ClipFineTuneMethod.endToEnd(model, tokens, in.train(), TrainingRun.trainTransform(s, size),
           in.validation(), eval, s.labelSmoothing, ImageBatch.defaultThreads(), in.extractor().batchSize());

@@ -1,5 +1,6 @@
 package dev.mergetune.adapt;
 
+import dev.mergetune.clip.Activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,7 +26,7 @@ class CachedCoopMethodTest {
   static final int PER_CLASS = 8;
 
   static ClipModel tinyClip() {
-    return new ClipModel(new ClipConfig(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2)).initialize(3);
+    return new ClipModel(ClipConfig.of(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2, Activation.QUICK_GELU)).initialize(3);
   }
 
   /** Separable synthetic "image features" [C·PER_CLASS, 32]: a random direction per class plus small noise. */

@@ -1,5 +1,6 @@
 package dev.mergetune.adapt;
 
+import dev.mergetune.clip.Activation;
 import dev.mergetune.clip.ClipConfig;
 import dev.mergetune.clip.ClipModel;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -16,7 +17,7 @@ public final class CoopFixtures {
   public static final long[] A_PHOTO_OF_A = {320, 1125, 539, 320};  // stand-ins; any four ids do
 
   public static ClipModel tinyClip() {
-    return new ClipModel(new ClipConfig(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2)).initialize(3);
+    return new ClipModel(ClipConfig.of(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2, Activation.QUICK_GELU)).initialize(3);
   }
 
   public static float[] values(Tensor t) {

@@ -1,5 +1,6 @@
 package dev.mergetune.adapt;
 
+import dev.mergetune.clip.Activation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LoraTest {
-  static final ClipConfig TINY = new ClipConfig(32, 32, 2, 64, 16, 1, 16, 300, 64, 1, 2);
+  /** A GELU model with 2 heads of width 32, MLP ratio 3 and ε 1e-6 (open_clip-style towers, not OpenAI's). */
+  static final ClipConfig TINY = new ClipConfig(32, 32, 16, 16, 300,
+      new dev.mergetune.clip.ClipTower(64, 2, 2, 192, Activation.GELU, 1e-6, false),
+      new dev.mergetune.clip.ClipTower(64, 2, 2, 192, Activation.GELU, 1e-6, false));
 
   @BeforeAll
   static void load() {
@@ -90,7 +94,7 @@ class LoraTest {
     assertEquals(List.of(4L, 64L), List.of(p.get("visual.transformer.resblocks.0.mlp.c_fc.lora_A").sizes().vec().get()[0],
         p.get("visual.transformer.resblocks.0.mlp.c_fc.lora_A").sizes().vec().get()[1]));
     long[] bShape = p.get("visual.transformer.resblocks.0.mlp.c_fc.lora_B").sizes().vec().get();
-    assertEquals(256L, bShape[0]);
+    assertEquals((long) TINY.vision().mlpWidth(), bShape[0]);  // the MLP width (192 here, not 4·width)
     assertEquals(4L, bShape[1]);
     assertEquals(baseKeys, new ArrayList<>(m.stateDict().keySet()), "adapters are not in the model's state dict");
     // both A and B drawn from N(0, 0.01²): B is not zero, and the spread is about 0.01

@@ -16,7 +16,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The clip-tiny fixture made by the original CLIP code: each of its three files loads and reproduces the reference
- * implementation's features and logits to 1e-4 relative.
+ * implementation's features and logits to 1e-4 relative — the TorchScript archive by OpenAI's build_model rules
+ * without flags, the two state dicts (which do not say whose model they are) with {@code --model-config openai},
+ * and without it they are refused with a message naming what to pass.
  */
 class ClipFixtureTest {
   @BeforeAll
@@ -45,9 +47,10 @@ class ClipFixtureTest {
   @ParameterizedTest
   @ValueSource(strings = {"model.safetensors", "model.jit.pt", "state_dict.pt"})
   void everyFileReproducesTheReferenceOutputs(String file) {
-    ClipModel model = ClipLoader.load(SharedFixtures.clipTiny(file));
+    Path path = SharedFixtures.clipTiny(file);
+    ClipModel model = file.endsWith(".jit.pt") ? ClipLoader.load(path) : ClipLoader.load(path, "openai");
     ClipConfig c = model.config();
-    assertEquals(new ClipConfig(64, 32, 2, 128, 8, 2, 77, 49408, 64, 1, 2), c);
+    assertEquals(ClipConfig.of(64, 32, 2, 128, 8, 2, 77, 49408, 64, 1, 2, Activation.QUICK_GELU), c);
     Path inputs = SharedFixtures.clipTiny("inputs.safetensors");
     Path expected = SharedFixtures.clipTiny("expected.safetensors");
     try (SafetensorsFile in = SafetensorsFile.open(inputs); SafetensorsFile want = SafetensorsFile.open(expected);
@@ -69,5 +72,15 @@ class ClipFixtureTest {
       assertTrue(eTxt < 1e-4, file + ": text features off by " + eTxt);
       assertTrue(eLogits < 1e-4, file + ": logits off by " + eLogits);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"model.safetensors", "state_dict.pt"})
+  void aStateDictWithoutItsConfigurationIsRefusedNamingWhatToPass(String file) {
+    Path path = SharedFixtures.clipTiny(file);  // outside the lambda: its skip must not look like a wrong exception
+    ClipConfigUnknownException e = org.junit.jupiter.api.Assertions.assertThrows(ClipConfigUnknownException.class,
+        () -> ClipLoader.load(path));
+    assertTrue(e.getMessage().contains(file) && e.getMessage().contains("--model-config")
+        && e.getMessage().contains("openai") && e.getMessage().contains("ViT-B-16-quickgelu"), e.getMessage());
   }
 }

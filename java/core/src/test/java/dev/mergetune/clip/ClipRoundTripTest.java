@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClipRoundTripTest {
   @TempDir Path dir;
 
-  static final ClipConfig TINY = new ClipConfig(32, 32, 2, 64, 16, 2, 16, 300, 64, 1, 2);
+  static final ClipConfig TINY = ClipConfig.of(32, 32, 2, 64, 16, 2, 16, 300, 64, 1, 2, Activation.QUICK_GELU);
 
   @BeforeAll
   static void load() {

@@ -19,7 +19,7 @@ class ClipTextEmbeddingsTest {
 
   @Test
   void encodeTextIsTheEmbeddingPath() {
-    ClipModel m = new ClipModel(new ClipConfig(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2)).initialize(3);
+    ClipModel m = new ClipModel(ClipConfig.of(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2, Activation.QUICK_GELU)).initialize(3);
     long[] ids = new long[3 * 77];
     for (int r = 0; r < 3; r++) {
       ids[r * 77] = 49406;

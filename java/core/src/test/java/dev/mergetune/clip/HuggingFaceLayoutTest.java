@@ -15,11 +15,8 @@ import dev.mergetune.tensors.TensorSource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,9 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A Hugging Face CLIPModel-layout file made here from the fixture's OpenAI weights (the mapping written out
- * independently of ClipLayout: q/k/v split from in_proj, projections transposed, HF names) loads into the same
- * model; and layouts that are not CLIP fail naming their keys.
+ * A Hugging Face CLIPModel-layout snapshot made here from the fixture's OpenAI weights (the mapping written out
+ * independently of ClipLayout: q/k/v split from in_proj, projections transposed, HF names; a config.json with the
+ * fixture's heads and QuickGELU) loads into the same model; the same weights without their config.json are refused,
+ * naming it; and layouts that are not CLIP fail naming their keys.
  */
 class HuggingFaceLayoutTest {
   @TempDir Path dir;
@@ -39,62 +37,15 @@ class HuggingFaceLayoutTest {
     NativeRuntime.ensureTorch();
   }
 
-  private static final Pattern BLOCK = Pattern.compile("(visual\\.)?transformer\\.resblocks\\.(\\d+)\\.(.+)");
-
-  /** OpenAI name → HF tensors (name, shape, values). */
   private static void toHf(String name, long[] shape, float[] v, List<TensorSource> out) {
-    Matcher m = BLOCK.matcher(name);
-    if (m.matches()) {
-      String p = (m.group(1) != null ? "vision_model" : "text_model") + ".encoder.layers." + m.group(2) + ".";
-      String rest = m.group(3);
-      if (rest.equals("attn.in_proj_weight") || rest.equals("attn.in_proj_bias")) {
-        int third = v.length / 3;
-        String[] qkv = {"q_proj", "k_proj", "v_proj"};
-        for (int i = 0; i < 3; i++) {
-          long[] s = shape.clone();
-          s[0] /= 3;
-          out.add(TensorSource.ofFloats(p + "self_attn." + qkv[i] + (rest.endsWith("weight") ? ".weight" : ".bias"), s,
-              Arrays.copyOfRange(v, i * third, (i + 1) * third), DType.F32));
-        }
-        return;
-      }
-      String hf = rest.replace("attn.out_proj", "self_attn.out_proj").replace("ln_1", "layer_norm1")
-          .replace("ln_2", "layer_norm2").replace("mlp.c_fc", "mlp.fc1").replace("mlp.c_proj", "mlp.fc2");
-      out.add(TensorSource.ofFloats(p + hf, shape, v, DType.F32));
-      return;
-    }
-    switch (name) {
-      case "text_projection", "visual.proj" -> {
-        float[] t = new float[v.length];
-        int rows = (int) shape[0], cols = (int) shape[1];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = v[r * cols + c];
-        String hf = name.equals("visual.proj") ? "visual_projection.weight" : "text_projection.weight";
-        out.add(TensorSource.ofFloats(hf, new long[] {cols, rows}, t, DType.F32));
-      }
-      default -> {
-        String hf = Map.ofEntries(
-            Map.entry("token_embedding.weight", "text_model.embeddings.token_embedding.weight"),
-            Map.entry("positional_embedding", "text_model.embeddings.position_embedding.weight"),
-            Map.entry("ln_final.weight", "text_model.final_layer_norm.weight"),
-            Map.entry("ln_final.bias", "text_model.final_layer_norm.bias"),
-            Map.entry("visual.class_embedding", "vision_model.embeddings.class_embedding"),
-            Map.entry("visual.conv1.weight", "vision_model.embeddings.patch_embedding.weight"),
-            Map.entry("visual.positional_embedding", "vision_model.embeddings.position_embedding.weight"),
-            Map.entry("visual.ln_pre.weight", "vision_model.pre_layrnorm.weight"),
-            Map.entry("visual.ln_pre.bias", "vision_model.pre_layrnorm.bias"),
-            Map.entry("visual.ln_post.weight", "vision_model.post_layernorm.weight"),
-            Map.entry("visual.ln_post.bias", "vision_model.post_layernorm.bias"),
-            Map.entry("logit_scale", "logit_scale")).get(name);
-        if (hf == null) throw new IllegalStateException("no HF name for " + name);
-        out.add(TensorSource.ofFloats(hf, shape, v, DType.F32));
-      }
-    }
+    TinyClipFiles.toHf(name, shape, v, out);
   }
 
   @Test
   void anHfFileOfTheSameWeightsGivesTheSameFeatures() throws Exception {
     Path openai = SharedFixtures.clipTiny("model.safetensors");
-    Path hf = dir.resolve("hf.safetensors");
+    Path snapshot = java.nio.file.Files.createDirectories(dir.resolve("snapshot"));
+    Path hf = snapshot.resolve("model.safetensors");
     List<TensorSource> tensors = new ArrayList<>();
     try (SafetensorsFile f = SafetensorsFile.open(openai)) {
       for (TensorInfo t : f.tensors().values()) toHf(t.name(), t.shape(), f.readFloats(t.name()), tensors);
@@ -104,10 +55,20 @@ class HuggingFaceLayoutTest {
     for (int i = 0; i < 77; i++) b.putLong(i * 8, i);
     tensors.add(TensorSource.ofBytes("text_model.embeddings.position_ids", DType.I64, new long[] {1, 77}, b));
     SafetensorsWriter.write(hf, tensors, Map.of());
+    Path loose = dir.resolve("hf.safetensors");
+    java.nio.file.Files.copy(hf, loose);
+    java.nio.file.Files.writeString(snapshot.resolve("config.json"), "{\"model_type\": \"clip\", \"projection_dim\": 64,"
+        + " \"text_config\": {\"hidden_size\": 64, \"intermediate_size\": 256, \"num_hidden_layers\": 2,"
+        + " \"num_attention_heads\": 1, \"max_position_embeddings\": 77, \"vocab_size\": 49408, \"hidden_act\": \"quick_gelu\"},"
+        + " \"vision_config\": {\"hidden_size\": 128, \"intermediate_size\": 512, \"num_hidden_layers\": 2,"
+        + " \"num_attention_heads\": 2, \"image_size\": 32, \"patch_size\": 8, \"hidden_act\": \"quick_gelu\","
+        + " \"layer_norm_eps\": 1e-05}}");
 
-    ClipModel a = ClipLoader.load(openai);
-    ClipModel h = ClipLoader.load(hf);
+    ClipModel a = ClipLoader.load(openai, "openai");
+    ClipModel h = ClipLoader.load(snapshot);
     assertEquals(a.config(), h.config());
+    ClipConfigUnknownException refused = assertThrows(ClipConfigUnknownException.class, () -> ClipLoader.load(loose));
+    assertTrue(refused.getMessage().contains("config.json"), refused.getMessage());
     try (SafetensorsFile in = SafetensorsFile.open(SharedFixtures.clipTiny("inputs.safetensors"));
         NoGradGuard g = new NoGradGuard()) {
       Tensor images = Tensor.create(in.readFloats("images"), 5, 3, 32, 32);
@@ -136,7 +97,7 @@ class HuggingFaceLayoutTest {
     }
     tensors.add(TensorSource.ofFloats("visual.extra_head.weight", new long[] {3}, new float[3], DType.F32));
     SafetensorsWriter.write(broken, tensors, Map.of());
-    ClipLayoutException b = assertThrows(ClipLayoutException.class, () -> ClipLoader.load(broken));
+    ClipLayoutException b = assertThrows(ClipLayoutException.class, () -> ClipLoader.load(broken, "openai"));
     assertEquals(List.of("visual.ln_post.bias"), b.missing());
     assertEquals(List.of("visual.extra_head.weight"), b.unexpected());
     assertTrue(b.getMessage().contains("broken.safetensors"), b.getMessage());

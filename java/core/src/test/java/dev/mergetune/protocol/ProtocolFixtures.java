@@ -1,5 +1,6 @@
 package dev.mergetune.protocol;
 
+import dev.mergetune.clip.Activation;
 import dev.mergetune.clip.ClipCheckpoints;
 import dev.mergetune.clip.ClipConfig;
 import dev.mergetune.clip.ClipModel;
@@ -25,7 +26,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class ProtocolFixtures {
   /** embed 32, 32 px images in 16 px patches, 2 + 2 layers of width 64, the real vocabulary size. */
-  public static final ClipConfig TINY = new ClipConfig(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2);
+  public static final ClipConfig TINY = ClipConfig.of(32, 32, 2, 64, 16, 1, 77, 49408, 64, 1, 2, Activation.QUICK_GELU);
 
   private ProtocolFixtures() {}
 

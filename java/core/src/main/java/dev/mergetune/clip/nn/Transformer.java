@@ -1,5 +1,6 @@
 package dev.mergetune.clip.nn;
 
+import dev.mergetune.clip.ClipTower;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Module;
@@ -9,9 +10,11 @@ import org.bytedeco.pytorch.Tensor;
 public final class Transformer extends Module {
   private final List<ResidualBlock> blocks = new ArrayList<>();
 
-  public Transformer(long width, int layers, long heads) {
+  public Transformer(ClipTower tower) {
     Module resblocks = register_module("resblocks", new Module());
-    for (int i = 0; i < layers; i++) blocks.add(resblocks.register_module(Integer.toString(i), new ResidualBlock(width, heads)));
+    for (int i = 0; i < tower.layers(); i++) {
+      blocks.add(resblocks.register_module(Integer.toString(i), new ResidualBlock(tower)));
+    }
   }
 
   /**

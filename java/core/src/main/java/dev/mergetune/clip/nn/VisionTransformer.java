@@ -1,5 +1,6 @@
 package dev.mergetune.clip.nn;
 
+import dev.mergetune.clip.ClipTower;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -22,7 +23,8 @@ public final class VisionTransformer extends Module {
   private final LayerNorm lnPost;
   private final Tensor proj;
 
-  public VisionTransformer(int resolution, int patch, int width, int layers, int heads, int embedDim) {
+  public VisionTransformer(int resolution, int patch, ClipTower tower, int embedDim) {
+    int width = tower.width();
     this.width = width;
     this.patch = patch;
     long grid = resolution / patch;
@@ -30,9 +32,9 @@ public final class VisionTransformer extends Module {
     conv1 = Params.register(conv, "weight", Params.empty(width, 3, patch, patch));
     classEmbedding = Params.register(this, "class_embedding", Params.empty(width));
     positionalEmbedding = Params.register(this, "positional_embedding", Params.empty(grid * grid + 1, width));
-    lnPre = register_module("ln_pre", new LayerNorm(width));
-    transformer = register_module("transformer", new Transformer(width, layers, heads));
-    lnPost = register_module("ln_post", new LayerNorm(width));
+    lnPre = register_module("ln_pre", new LayerNorm(width, tower.layerNormEps()));
+    transformer = register_module("transformer", new Transformer(tower));
+    lnPost = register_module("ln_post", new LayerNorm(width, tower.layerNormEps()));
     proj = Params.register(this, "proj", Params.empty(width, embedDim));
   }
 

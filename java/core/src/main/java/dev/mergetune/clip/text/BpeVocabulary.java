@@ -59,6 +59,7 @@ final class BpeVocabulary {
 
   private final Path source;
   private final String[] vocab;
+  private final Map<String, Integer> encoder;
   private final int startOfText;
   private final int endOfText;
   /** (first id, second id) → rank. */
@@ -76,6 +77,7 @@ final class BpeVocabulary {
   private BpeVocabulary(Path source, String[] vocab, Map<String, Integer> encoder, String[][] merges) {
     this.source = source;
     this.vocab = vocab;
+    this.encoder = encoder;
     this.startOfText = encoder.get(START_OF_TEXT);
     this.endOfText = encoder.get(END_OF_TEXT);
     this.ranks = new LongIntMap(merges.length * 2);
@@ -91,8 +93,25 @@ final class BpeVocabulary {
 
   /** Reads lines {@code 1 .. mergeCount} (after the header line) of the gzipped merges file. */
   static BpeVocabulary load(Path file, int mergeCount) {
+    return parse(file, readGzipUtf8(file), mergeCount);
+  }
+
+  /** The same from a plain-text merges file (Hugging Face's {@code merges.txt}, header line {@code #version}). */
+  static BpeVocabulary loadText(Path file, int mergeCount) {
+    return parse(file, readUtf8(file, readBytes(file)), mergeCount);
+  }
+
+  /** The same from gzipped bytes (the bundled vocabulary); {@code source} names them in errors. */
+  static BpeVocabulary loadGzip(Path source, byte[] gzipped, int mergeCount) {
+    try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gzipped), 1 << 16)) {
+      return parse(source, readUtf8(source, in.readAllBytes(), "not UTF-8 text after gunzip"), mergeCount);
+    } catch (IOException e) {
+      throw new ClipVocabularyException(source, "cannot read: " + e, e);
+    }
+  }
+
+  private static BpeVocabulary parse(Path file, String text, int mergeCount) {
     if (mergeCount < 0) throw new IllegalArgumentException("merge count must be >= 0, got " + mergeCount);
-    String text = readGzipUtf8(file);
     String[][] merges = new String[mergeCount][];
     int pos = text.indexOf('\n');  // line 0 is the "#version" header
     int line = 1;
@@ -126,9 +145,17 @@ final class BpeVocabulary {
     return new BpeVocabulary(file, vocab, encoder, merges);
   }
 
-  /** The number of merge lines after the header (non-blank lines 1 …). */
+  /** The number of merge lines after the header (non-blank lines 1 …) of a gzipped merges file. */
   static int countMerges(Path file) {
-    String text = readGzipUtf8(file);
+    return countMergeLines(readGzipUtf8(file));
+  }
+
+  /** The same for a plain-text merges file. */
+  static int countMergesText(Path file) {
+    return countMergeLines(readUtf8(file, readBytes(file)));
+  }
+
+  private static int countMergeLines(String text) {
     int n = 0;
     boolean header = true;
     for (String line : text.split("\n", -1)) {
@@ -156,11 +183,30 @@ final class BpeVocabulary {
     } catch (IOException e) {
       throw new ClipVocabularyException(file, "cannot read: " + e, e);
     }
+    return readUtf8(file, bytes, "not UTF-8 text after gunzip");
+  }
+
+  private static byte[] readBytes(Path file) {
+    if (Files.isDirectory(file)) throw new ClipVocabularyException(file, "is a directory, not a merges file");
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new ClipVocabularyException(file, "no such file");
+    } catch (IOException e) {
+      throw new ClipVocabularyException(file, "cannot read: " + e, e);
+    }
+  }
+
+  private static String readUtf8(Path file, byte[] bytes) {
+    return readUtf8(file, bytes, "not UTF-8 text");
+  }
+
+  private static String readUtf8(Path file, byte[] bytes, String error) {
     try {
       return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
-      throw new ClipVocabularyException(file, "not UTF-8 text after gunzip", e);
+      throw new ClipVocabularyException(file, error, e);
     }
   }
 
@@ -209,6 +255,12 @@ final class BpeVocabulary {
 
   int mergeCount() {
     return merged.length;
+  }
+
+  /** The id of {@code token}, or -1 when the vocabulary has no such token. */
+  int id(String token) {
+    Integer id = encoder.get(token);
+    return id == null ? -1 : id;
   }
 
   /**

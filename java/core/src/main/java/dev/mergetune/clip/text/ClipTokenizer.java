@@ -144,6 +144,79 @@ public final class ClipTokenizer {
     return load(mergesFile, merges);
   }
 
+  /** The bundled copy of CLIP's vocabulary (see {@code bpe_simple_vocab_16e6.SOURCE.md} beside it). */
+  public static final String STANDARD_RESOURCE = "bpe_simple_vocab_16e6.txt.gz";
+  /** How {@link #description()} names the bundled vocabulary. */
+  public static final String STANDARD_DESCRIPTION = "bundled bpe_simple_vocab_16e6.txt.gz (openai/CLIP, SHA-256 924691ac…8d6804a)";
+  private static volatile BpeVocabulary standard;
+
+  /**
+   * CLIP's standard tokenizer from the vocabulary bundled with the library (OpenAI's
+   * {@code bpe_simple_vocab_16e6.txt.gz}, MIT), for models with CLIP's {@value #CLIP_VOCAB_SIZE}-token embedding.
+   */
+  public static ClipTokenizer standard() {
+    BpeVocabulary v = standard;
+    if (v == null) {
+      synchronized (ClipTokenizer.class) {
+        if (standard == null) standard = BpeVocabulary.loadGzip(Path.of(STANDARD_RESOURCE), standardBytes(), CLIP_MERGES);
+        v = standard;
+      }
+    }
+    return new ClipTokenizer(v, DEFAULT_CACHE_CAPACITY);
+  }
+
+  /** The bundled vocabulary file's bytes. */
+  public static byte[] standardBytes() {
+    try (java.io.InputStream in = ClipTokenizer.class.getResourceAsStream(STANDARD_RESOURCE)) {
+      if (in == null) throw new IllegalStateException(STANDARD_RESOURCE + " is missing from the classpath");
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A Hugging Face CLIPTokenizer's files: {@code merges.txt} (header line, then one merge a line; lines 1 to
+   * {@link #CLIP_MERGES} are used, as CLIPTokenizer does) builds the vocabulary as CLIP does, and every entry of
+   * {@code vocab.json} must have the id that construction gives it — otherwise the files are refused, naming the
+   * first token that differs.
+   */
+  public static ClipTokenizer loadHuggingFace(Path vocabJson, Path mergesTxt) {
+    int merges = Math.min(BpeVocabulary.countMergesText(mergesTxt), CLIP_MERGES);
+    BpeVocabulary v = BpeVocabulary.loadText(mergesTxt, merges);
+    java.util.Map<String, Integer> ids;
+    try {
+      ids = new com.fasterxml.jackson.databind.ObjectMapper().readValue(vocabJson.toFile(),
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Integer>>() {});
+    } catch (java.io.IOException e) {
+      throw new ClipVocabularyException(vocabJson, "not a JSON map of token to id (" + e.getMessage().lines()
+          .findFirst().orElse("") + ")", e);
+    }
+    if (ids.size() != v.size()) {
+      throw new ClipVocabularyException(vocabJson, "has " + ids.size() + " tokens but " + mergesTxt.getFileName()
+          + " (" + merges + " merges) makes " + v.size() + ": not a pair of CLIP tokenizer files");
+    }
+    for (java.util.Map.Entry<String, Integer> e : ids.entrySet()) {
+      int id = v.id(e.getKey());
+      if (e.getValue() == null || id != e.getValue()) {
+        throw new ClipVocabularyException(vocabJson, "token \"" + e.getKey() + "\" has id " + e.getValue() + " but "
+            + mergesTxt.getFileName() + " gives it " + (id < 0 ? "none" : id) + ": not CLIP's vocabulary construction");
+      }
+    }
+    return new ClipTokenizer(v, DEFAULT_CACHE_CAPACITY);
+  }
+
+  /** Where the vocabulary came from: its file, or {@link #STANDARD_DESCRIPTION}. */
+  public String description() {
+    return vocab.source().toString().equals(STANDARD_RESOURCE) && vocab == standard ? STANDARD_DESCRIPTION
+        : vocab.source().toString();
+  }
+
+  /** The merge lines (after the header) of a gzipped merges file. */
+  public static int mergeCount(Path mergesFile) {
+    return BpeVocabulary.countMerges(mergesFile);
+  }
+
   /** The same vocabulary with its own piece cache of at most about {@code entries} entries (0: no cache). */
   public ClipTokenizer withCacheCapacity(int entries) {
     return new ClipTokenizer(vocab, entries);
@@ -159,8 +232,9 @@ public final class ClipTokenizer {
     return cache.size();
   }
 
+  /** The merges file the vocabulary was read from, or null for the bundled one ({@link #standard()}). */
   public Path mergesFile() {
-    return vocab.source();
+    return vocab == standard ? null : vocab.source();
   }
 
   public int vocabSize() {
