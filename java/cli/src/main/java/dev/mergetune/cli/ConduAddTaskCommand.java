@@ -1,6 +1,10 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.clip.image.Transform;
+import dev.mergetune.condu.AdapterSpace;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.text.ClipTokenizer;
@@ -49,8 +53,19 @@ final class ConduAddTaskCommand implements Callable<Integer> {
   @Option(names = "--method", defaultValue = "e2e", description = "e2e | lora (default ${DEFAULT-VALUE})")
   String method;
 
-  @Option(names = "--expert", description = "A CLIP checkpoint already fine-tuned from θ0 for this task: no training")
+  @Option(names = "--expert", description = "A CLIP checkpoint already fine-tuned from θ0 for this task: no training"
+      + " (with --lora-space adapters: a LoRA adapter file, lora.safetensors of a lora run)")
   Path expert;
+
+  @Option(names = "--lora-space", defaultValue = AdapterSpace.FOLDED, description = "lora: folded (the expert merged"
+      + " into dense weights, unified against the plain θ0; default) | adapters (the released ConDU code's: each"
+      + " adapter's A and B unified separately against θ0's own random adapters, stored with the first session)")
+  String loraSpace;
+
+  @Option(names = "--prototype-images", defaultValue = ConduTaskStep.Options.EVAL, description = "Prototypes' image"
+      + " features: eval (the evaluation transform; default) | augmented (the training augmentation, as the released"
+      + " code's augmented loader)")
+  String prototypeImages;
 
   @Option(names = "--templates", description = "The task's templates (prototypes; the first is the training text):"
       + " mtil:DATASET | coop:DATASET | imagenet80 | a file | one template (default: mtil:NAME if known, else"
@@ -83,15 +98,30 @@ final class ConduAddTaskCommand implements Callable<Integer> {
     Path vocabFile = ClipInputs.vocabulary(vocab, model);
     ClipTokenizer tokenizer = ClipInputs.clipTokenizer(vocabFile, model);
     ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduTaskStep.promptNames(train), t);
+    ConduTaskStep.Options stepOptions = new ConduTaskStep.Options(loraSpace, prototypeImages);
+    if (stepOptions.adapters() && !s.method.equals("lora")) {
+      throw new IllegalArgumentException("--lora-space adapters unifies LoRA experts: give --method lora");
+    }
     if (expert == null) {
       ConduTaskStep.run(store, model, tokenizer, vocabFile, s, step, runDir != null ? runDir
-          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, !noProgress, w);
+          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, stepOptions, !noProgress, w);
     } else {
       Theta0Ref theta0 = Theta0Ref.of(model);
-      try (ClipModel base = ClipLoader.load(model); ClipModel fineTuned = ClipLoader.load(expert)) {
+      try (ClipModel base = ClipLoader.load(model)) {
+        Transform images = prototypeImages.equals(ConduTaskStep.Options.AUGMENTED)
+            ? TrainingRun.trainTransform(s, base.config().imageResolution())
+            : ClipImageTransform.of(base.config().imageResolution());
+        AdapterSpace space = stepOptions.adapters() ? ConduTaskStep.theta0Adapters(store, base, s) : null;
         Prototypes p = ConduTaskStep.prototypes(base, tokenizer, ConduInputs.shots(s, train), step.classNames(), t,
-            featureBatch);
-        ConduSessions.addTaskFromExpert(store, theta0, task, base.stateDict(), fineTuned.stateDict(), p);
+            featureBatch, images);
+        if (space != null) {
+          ConduSessions.addTaskFromExpert(store, theta0, task, space.theta0(), ConduTaskStep.expertAdapters(expert,
+              space), p, space);
+        } else {
+          try (ClipModel fineTuned = ClipLoader.load(expert)) {
+            ConduSessions.addTaskFromExpert(store, theta0, task, base.stateDict(), fineTuned.stateDict(), p);
+          }
+        }
       }
     }
     try (StoredSession st = SessionStore.load(store)) {

@@ -3,6 +3,7 @@ package dev.mergetune.cli;
 import dev.mergetune.demo.ConduDemo;
 import dev.mergetune.demo.Demo;
 import dev.mergetune.demo.PromptDemo;
+import dev.mergetune.tune.MergeTuneSettings;
 import dev.mergetune.world.WorldSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,6 +41,11 @@ final class DemoCommand implements Callable<Integer> {
       + " ${DEFAULT-VALUE})")
   String dataset;
 
+  @Option(names = "--mergetune-preset", defaultValue = MergeTuneSettings.MERGETUNE_COOP, description = "MergeTune"
+      + " preset of the prompt stage: mergetune-coop (the released recipe) | reference-code | paper (default"
+      + " ${DEFAULT-VALUE})")
+  String mergeTunePreset;
+
   @Option(names = "--progress", description = "Progress bars")
   boolean progress;
 
@@ -48,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
     Demo.Result r = Demo.run(new Demo.Options(WorldSpec.defaults(worldSeed), m, dataset, PromptDemo.Options.demo("a photo of a {}",
-        "a photo of a"), ConduDemo.Options.demo(), progress), out, w);
+        "a photo of a", mergeTunePreset), ConduDemo.Options.demo(), progress), out, w);
     w.printf("report: %s%n", r.report().toAbsolutePath());
     w.flush();
     return 0;
