@@ -71,25 +71,27 @@ public final class ContinueRun {
           + " not a point of the adapters' weight space, so the anchor and the path to it are undefined there; "
           + baselineDir + " is a lora run");
     }
+    boolean weightSpace = method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E;
+    if (weightSpace && (!mt.start.equals("trained") || !mt.augmentation.equals("cached"))) {
+      throw new IllegalArgumentException("start 'last' and fresh augmentation are for CoOp and KgCoOp baselines; "
+          + baselineDir + " is a " + baseline.method + " run");
+    }
     JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
     Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
-    RunDirectory rd = RunDirectory.open(out, manifest(baselineDir, baseline, mt, in, test));
-    if (method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E) {
-      if (!mt.start.equals("trained") || !mt.augmentation.equals("cached")) {
-        throw new IllegalArgumentException("start 'last' and fresh augmentation are for CoOp and KgCoOp baselines; "
-            + baselineDir + " is a " + baseline.method + " run");
-      }
-      return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
-    }
-
     ClipModel model = in.model();
     List<String> classes = in.train().classNames();
-    CoopPromptLearner learner = TrainingRun.initialLearner(baseline, model, in.tokenizer(), classes);
+    CoopPromptLearner learner = weightSpace ? null
+        : TrainingRun.initialLearner(baseline, model, in.tokenizer(), classes);
     if (mt.released() && learner.context().size(0) != RELEASED_CONTEXT_VECTORS) {
       throw new IllegalArgumentException("the " + mt.preset + " preset continues a prompt of "
           + RELEASED_CONTEXT_VECTORS + " context vectors (the released trainer's \"a photo of a\"), but " + baselineDir
           + " trained " + learner.context().size(0));
     }
+    RunDirectory rd = RunDirectory.open(out, manifest(baselineDir, baseline, mt, in, test));
+    if (weightSpace) {
+      return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
+    }
+
     Tensor start;
     try (NoGradGuard g = new NoGradGuard()) {
       start = learner.context().detach().clone();  // ŵ1: the context the baseline started from
