@@ -61,17 +61,18 @@ final class ClipInputs {
   }
 
   /**
-   * A --templates value: imagenet80 | coop:DATASET | mtil:DATASET | a file (one template with {} per line) | one
-   * template with {}.
+   * A --templates value: imagenet80 | coop:DATASET | mtil:DATASET | mergetune:DATASET (MergeTune's anchor template)
+   * | a file (one template with {} per line) | one template with {}.
    */
   static List<String> templates(String spec) {
     if (spec.equals("imagenet80")) return PromptTemplates.imagenet80();
     if (spec.startsWith("coop:")) return List.of(PromptTemplates.coop(spec.substring(5)));
     if (spec.startsWith("mtil:")) return PromptTemplates.mtil(spec.substring(5));
+    if (spec.startsWith("mergetune:")) return List.of(PromptTemplates.mergetune(spec.substring(10)));
     if (!spec.contains("{}") && Files.isRegularFile(Path.of(spec))) return PromptTemplates.load(Path.of(spec));
     if (!spec.contains("{}")) {
       throw new IllegalArgumentException("--templates '" + spec + "' is neither a template with {} nor a set"
-          + " (imagenet80, coop:DATASET, mtil:DATASET) nor a file");
+          + " (imagenet80, coop:DATASET, mtil:DATASET, mergetune:DATASET) nor a file");
     }
     return List.of(spec);
   }

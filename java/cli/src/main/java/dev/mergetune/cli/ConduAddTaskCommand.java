@@ -1,6 +1,10 @@
 package dev.mergetune.cli;
 
 import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.adapt.TrainingRun;
+import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.clip.image.Transform;
+import dev.mergetune.condu.AdapterSpace;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.ClipVocabulary;
@@ -54,8 +58,19 @@ final class ConduAddTaskCommand implements Callable<Integer> {
   @Option(names = "--method", defaultValue = "e2e", description = "e2e | lora (default ${DEFAULT-VALUE})")
   String method;
 
-  @Option(names = "--expert", description = "A CLIP checkpoint already fine-tuned from θ0 for this task: no training")
+  @Option(names = "--expert", description = "A CLIP checkpoint already fine-tuned from θ0 for this task: no training"
+      + " (with --lora-space adapters: a LoRA adapter file, lora.safetensors of a lora run)")
   Path expert;
+
+  @Option(names = "--lora-space", defaultValue = AdapterSpace.FOLDED, description = "lora: folded (the expert merged"
+      + " into dense weights, unified against the plain θ0; default) | adapters (the released ConDU code's: each"
+      + " adapter's A and B unified separately against θ0's own random adapters, stored with the first session)")
+  String loraSpace;
+
+  @Option(names = "--prototype-images", defaultValue = ConduTaskStep.Options.EVAL, description = "Prototypes' image"
+      + " features: eval (the evaluation transform; default) | augmented (the training augmentation, as the released"
+      + " code's augmented loader)")
+  String prototypeImages;
 
   @Option(names = "--templates", description = "The task's templates (prototypes; the first is the training text):"
       + " mtil:DATASET | coop:DATASET | imagenet80 | a file | one template (default: mtil:NAME if known, else"
@@ -90,19 +105,35 @@ final class ConduAddTaskCommand implements Callable<Integer> {
         ClipLoader.resolve(model, config).config().vocabSize());
     ClipTokenizer tokenizer = vocabulary.tokenizer();
     ConduTaskStep.Task step = new ConduTaskStep.Task(task, train, data, ConduTaskStep.promptNames(train), t);
+    ConduTaskStep.Options stepOptions = new ConduTaskStep.Options(loraSpace, prototypeImages);
+    if (stepOptions.adapters() && !s.method.equals("lora")) {
+      throw new IllegalArgumentException("--lora-space adapters unifies LoRA experts: give --method lora");
+    }
     if (expert == null) {
       ConduTaskStep.run(store, model, config, tokenizer, vocabulary.file(), s, step, runDir != null ? runDir
-          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, GlobalOptions.progress(), w);
+          : store.resolve("runs").resolve(ConduTaskStep.folderName(task)), featureBatch, stepOptions,
+          GlobalOptions.progress(), w);
     } else {
       Theta0Ref theta0 = Theta0Ref.of(model, config);
-      try (ClipModel base = theta0.load(); ClipModel fineTuned = ClipLoader.loadSameModelAs(expert, config, base)) {
-        if (fineTuned.origin().endsWith("which records none")) {
-          w.printf("%s records no model configuration: it takes θ0's, as an expert fine-tuned from θ0%n",
-              expert.getFileName());
-        }
+      try (ClipModel base = theta0.load()) {
+        Transform images = prototypeImages.equals(ConduTaskStep.Options.AUGMENTED)
+            ? TrainingRun.trainTransform(s, base.config().imageResolution())
+            : ClipImageTransform.of(base.config().imageResolution());
+        AdapterSpace space = stepOptions.adapters() ? ConduTaskStep.theta0Adapters(store, base, s) : null;
         Prototypes p = ConduTaskStep.prototypes(base, tokenizer, ConduInputs.shots(s, train), step.classNames(), t,
-            featureBatch);
-        ConduSessions.addTaskFromExpert(store, theta0, task, base, fineTuned, p);
+            featureBatch, images);
+        if (space != null) {
+          ConduSessions.addTaskFromExpert(store, theta0, task, space.theta0(), ConduTaskStep.expertAdapters(expert,
+              space), p, space);
+        } else {
+          try (ClipModel fineTuned = ClipLoader.loadSameModelAs(expert, config, base)) {
+            if (fineTuned.origin().endsWith("which records none")) {
+              w.printf("%s records no model configuration: it takes θ0's, as an expert fine-tuned from θ0%n",
+                  expert.getFileName());
+            }
+            ConduSessions.addTaskFromExpert(store, theta0, task, base, fineTuned, p);
+          }
+        }
       }
     }
     try (StoredSession st = SessionStore.load(store)) {

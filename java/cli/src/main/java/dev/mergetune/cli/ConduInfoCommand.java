@@ -25,6 +25,8 @@ final class ConduInfoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     try (StoredSession s = SessionStore.load(store)) {
       w.printf("session %d, θ0 %s (SHA-256 %s)%n", s.session(), s.theta0().path(), s.theta0().sha256());
+      s.adapters().ifPresent(a -> w.printf("LoRA adapters' space: rank %d, scaling %s, θ0's own adapters %s (drawn"
+          + " from seed %d)%n", a.rank(), a.scaling(), a.theta0File().getFileName(), a.theta0Seed()));
       w.printf("U: %d tensors, %d elements, %.1f MB%n", s.tensorNames().size(), s.referenceMaskBytes(),
           s.unifiedBytes() / 1e6);
       for (int t = 0; t < s.tasks(); t++) {

@@ -8,13 +8,16 @@ import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipLoader;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.text.ClipTokenizer;
+import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.data.DataSources;
+import dev.mergetune.data.DatasetConfig;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.train.RunDirectory;
 import dev.mergetune.tune.ContinueRun;
 import dev.mergetune.tune.MergeTuneSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,10 +44,25 @@ final class ContinueCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "The new run directory")
   Path out;
 
-  @Option(names = "--preset", description = "reference-code (tau 1, lambda 10 after CoOp / 8 after KgCoOp, beta 1,"
-      + " N 5; the default for CoOp and KgCoOp) | paper (tau 0.3, lambda 8, beta 0.5; the default for linear-probe and"
-      + " e2e baselines, whose code is not public)")
+  @Option(names = "--preset", description = "mergetune-coop | mergetune-kgcoop (the released recipes exactly: batch"
+      + " 128, 100 epochs, SGD 0.002 with one constant warm-up epoch, lambda 10 after CoOp / 8 after KgCoOp, beta 1, N"
+      + " 5, tau 1, w2 = the baseline's last epoch, fresh crops every step, the dataset's own anchor template) |"
+      + " reference-code (the released loss on the baseline's own recipe and cached views; the default for CoOp and"
+      + " KgCoOp) | paper (tau 0.3, lambda 8, beta 0.5; the default for linear-probe and e2e baselines, whose code"
+      + " is not public)")
   String preset;
+
+  @Option(names = "--anchor-template", description = "The zero-shot anchor's template, or mergetune:DATASET /"
+      + " coop:DATASET (default: the released table's entry for the baseline's dataset with the mergetune-* presets,"
+      + " the baseline's template otherwise)")
+  String anchorTemplate;
+
+  @Option(names = "--start", description = "w2: trained (the state the baseline kept) | last (its last epoch)")
+  String start;
+
+  @Option(names = "--augmentation", description = "cached (the baseline's pre-drawn views) | fresh (a new crop of"
+      + " every image at every step, encoded by the frozen image tower)")
+  String augmentation;
 
   @Option(names = "--ensemble", description = "Also write the weight ensemble (1 - a) w1 + a w (linear probe, e2e)")
   Double ensemble;
@@ -81,13 +99,15 @@ final class ContinueCommand implements Callable<Integer> {
     RunDirectory.readJson(from.resolve(RunDirectory.RESULT_FILE));  // the baseline must have finished
     TrainSettings s = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .treeToValue(run.get("settings"), TrainSettings.class);
+    String p = preset != null ? preset
+        : s.method.equals("coop") || s.method.equals("kgcoop") ? MergeTuneSettings.REFERENCE_CODE
+            : MergeTuneSettings.PAPER;
+    MergeTuneSettings mt = MergeTuneSettings.preset(p, s.method);
+    mt.applyTraining(s);  // the released presets' own recipe; the options below override it
     s.setLength(epochs, iterations);
     if (lr != null) s.lr = lr;
     if (batch != null) s.batchSize = batch;
     if (checkpointEvery != null) s.checkpointEvery = checkpointEvery;
-    String p = preset != null ? preset
-        : s.method.equals("coop") || s.method.equals("kgcoop") ? "reference-code" : "paper";
-    MergeTuneSettings mt = MergeTuneSettings.preset(p, s.method);
     if (ensemble != null) mt.ensembleAlpha = ensemble;
     if (lambda != null) mt.lambda = lambda;
     if (beta != null) mt.beta = beta;
@@ -95,6 +115,14 @@ final class ContinueCommand implements Callable<Integer> {
     if (alphas != null) mt.alphas = alphas;
     if (tau != null) mt.tau = tau;
     if (path != null) mt.path = path;
+    if (start != null) mt.start = start;
+    if (augmentation != null) mt.augmentation = augmentation;
+    Path data = Path.of(text(run, "data_path"));
+    if (anchorTemplate != null) {
+      mt.anchorTemplate = ClipInputs.templates(anchorTemplate).get(0);
+    } else if (mt.released()) {
+      mt.anchorTemplate = releasedAnchor(data);
+    }
     mt.validate();
 
     Path model = Path.of(text(run, "model"));
@@ -124,6 +152,19 @@ final class ContinueCommand implements Callable<Integer> {
     if (r.report() == null && r.accuracies() == null) w.println("no test data: no report");
     w.flush();
     return 0;
+  }
+
+  /**
+   * The released CUSTOM_TEMPLATES entry for the dataset at {@code data} (a dataset config's name, else the folder's
+   * name), or null when it has none (the run then asks for --anchor-template).
+   */
+  static String releasedAnchor(Path data) {
+    String name = Files.isDirectory(data) ? data.getFileName().toString() : DatasetConfig.read(data).name();
+    try {
+      return PromptTemplates.mergetune(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private String text(JsonNode run, String key) {

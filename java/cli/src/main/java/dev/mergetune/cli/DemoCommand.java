@@ -3,6 +3,7 @@ package dev.mergetune.cli;
 import dev.mergetune.demo.ConduDemo;
 import dev.mergetune.demo.Demo;
 import dev.mergetune.demo.PromptDemo;
+import dev.mergetune.tune.MergeTuneSettings;
 import dev.mergetune.world.WorldSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,6 +41,11 @@ final class DemoCommand implements Callable<Integer> {
       + " ${DEFAULT-VALUE})")
   String dataset;
 
+  @Option(names = "--mergetune-preset", defaultValue = MergeTuneSettings.MERGETUNE_COOP, description = "MergeTune"
+      + " preset of the prompt stage: mergetune-coop (the released recipe) | reference-code | paper (default"
+      + " ${DEFAULT-VALUE})")
+  String mergeTunePreset;
+
   @Option(names = "--progress", description = "Progress of every inner stage (training, features); without it the"
       + " demo prints one line per stage, and bars on a terminal")
   boolean progress;
@@ -49,8 +55,8 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
     Demo.Result r = Demo.run(new Demo.Options(WorldSpec.defaults(worldSeed), m, dataset, PromptDemo.Options.demo("a photo of a {}",
-        "a photo of a"), ConduDemo.Options.demo(), progress || (GlobalOptions.progress() && Console.terminal()),
-        GlobalOptions.verbose()), out, w);
+        "a photo of a", mergeTunePreset), ConduDemo.Options.demo(),
+        progress || (GlobalOptions.progress() && Console.terminal()), GlobalOptions.verbose()), out, w);
     w.flush();
     return 0;
   }

@@ -13,6 +13,7 @@ import dev.mergetune.eval.AccuracyTable;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.Decimals;
 import dev.mergetune.eval.Report;
+import dev.mergetune.tune.MergeTuneSettings;
 import dev.mergetune.world.World;
 import dev.mergetune.world.WorldGenerator;
 import dev.mergetune.world.WorldSpec;
@@ -117,12 +118,13 @@ public final class Demo {
       }
       prompts = PromptDemo.run(in, test, domains, o.prompts(), out.resolve("prompts"), o.progress(), inner);
       rows = prompts.rows();
-      log.printf(Locale.ROOT, "prompts on %s (base / novel / HM): zero-shot %s, CoOp %s, CoOp + MergeTune %s%n",
-          d.name(), b2n(rows.get(0)), b2n(rows.get(1)), b2n(rows.get(rows.size() - 1)));
+      log.printf(Locale.ROOT, "prompts on %s (base / novel / HM): zero-shot %s, CoOp %s, CoOp + MergeTune (%s) %s%n",
+          d.name(), b2n(rows.get(0)), b2n(rows.get(1)), o.prompts().mergeTunePreset(), b2n(rows.get(rows.size() - 1)));
       log.flush();
-      report.methods("Base-to-novel on '" + d.name() + "' (CoOp trained on the base classes)", rows);
+      report.methods("Base-to-novel on '" + d.name() + "' (CoOp trained on the base classes; MergeTune preset "
+          + o.prompts().mergeTunePreset() + ")", rows);
       report.path("Accuracy along the straight prompt paths from zero-shot (α = 0)", prompts.curves());
-      report.text("Reading the prompt results", promptReading(rows, d));
+      report.text("Reading the prompt results", promptReading(rows, d, o.prompts().mergeTunePreset()));
       if (prompts.domains() != null) {
         report.accuracyGrid("Domain shift: the same prompts on all " + d.classes().size() + " classes of '" + d.name()
             + "' and its " + domains.size() + " shifted renderings", prompts.domains());
@@ -183,18 +185,21 @@ public final class Demo {
         String.join(" → ", world.taskSequence()));
   }
 
-  private static String promptReading(List<BaseToNovelRow> rows, World.DatasetEntry d) {
+  private static String promptReading(List<BaseToNovelRow> rows, World.DatasetEntry d, String preset) {
     BaseToNovelRow zs = rows.get(0);
     BaseToNovelRow coop = rows.get(1);
     BaseToNovelRow mt = rows.get(rows.size() - 1);
     return String.format(Locale.ROOT, "CoOp learns a prompt context on the base classes (%s) and is tested on them"
         + " and on the novel classes (%s) it never saw. Novel accuracy: zero-shot %s, CoOp %s, CoOp + MergeTune %s"
-        + " — MergeTune %s novel-class accuracy over CoOp here (HM %s → %s). TIES and DARE merge CoOp's context"
+        + " — MergeTune (preset `%s`%s) %s novel-class accuracy over CoOp here (HM %s → %s). TIES and DARE merge"
+        + " CoOp's context"
         + " with the zero-shot one in the prompt's parameter space with the same kernels as checkpoint merges. On the"
         + " paths, α = 0 is CoOp's initial prompt \"a photo of a <class>.\" (CoOp's format ends with a period), not"
         + " quite the zero-shot row's prompt.",
         String.join(", ", d.base()), String.join(", ", d.novel()), Decimals.one(zs.novel()), Decimals.one(coop.novel()),
-        Decimals.one(mt.novel()), mt.novel() > coop.novel() ? "recovers" : "does not recover", Decimals.one(coop.hm()),
+        Decimals.one(mt.novel()), preset, MergeTuneSettings.preset(preset, "coop").released()
+            ? ": the released recipe, anchored to the demo's template" : "", mt.novel() > coop.novel() ? "recovers"
+            : "does not recover", Decimals.one(coop.hm()),
         Decimals.one(mt.hm()));
   }
 

@@ -42,12 +42,18 @@ public final class PromptDemo {
 
   /**
    * Knobs of the stage (defaults sized for the tiny demo CLIP on two cores). {@code template} is the zero-shot prompt
-   * (and MergeTune's anchor), {@code ctxInit} the words CoOp's context starts from.
+   * (and MergeTune's anchor), {@code ctxInit} the words CoOp's context starts from. {@code mergeTunePreset} is the
+   * MergeTune preset ({@link MergeTuneSettings#preset}); {@code mergeTuneEpochs} applies to the presets without a
+   * training recipe of their own (the released ones bring theirs: batch 128, 100 epochs, ...).
    */
   public record Options(int shots, int batch, double lr, int coopEpochs, int mergeTuneEpochs, int views, long seed,
-      double tiesDensity, float dareKeep, int pathPoints, String template, String ctxInit) {
+      double tiesDensity, float dareKeep, int pathPoints, String template, String ctxInit, String mergeTunePreset) {
     public static Options demo(String template, String ctxInit) {
-      return new Options(16, 8, 0.002, 30, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit);
+      return demo(template, ctxInit, MergeTuneSettings.MERGETUNE_COOP);
+    }
+
+    public static Options demo(String template, String ctxInit, String mergeTunePreset) {
+      return new Options(16, 8, 0.002, 30, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit, mergeTunePreset);
     }
   }
 
@@ -100,16 +106,20 @@ public final class PromptDemo {
       coopState = TrainingRun.run(s, base, coopDir, progress, log).trainedState();
     }
 
-    TrainSettings continued = s.copy();
-    continued.epochs = o.mergeTuneEpochs();
+    MergeTuneSettings mts = MergeTuneSettings.preset(o.mergeTunePreset(), "coop");
+    TrainSettings continued = mts.applyTraining(s.copy());
+    if (mts.released()) {
+      mts.anchorTemplate = o.template();  // the world's datasets are not in the released table: the demo's template
+    } else {
+      continued.epochs = o.mergeTuneEpochs();
+    }
     Path mtDir = out.resolve("mergetune");
-    MergeTuneSettings mts = MergeTuneSettings.preset("reference-code", "coop");
     Path tunedState;
     if (RunDirectory.finished(mtDir, ContinueRun.manifest(coopDir, continued.validate(), mts, base, test)).isPresent()) {
       tunedState = mtDir.resolve("prompt.safetensors");
       log.printf("== MergeTune: finished in %s%n", mtDir);
     } else {
-      log.printf("== MergeTune continued from CoOp%n");
+      log.printf("== MergeTune continued from CoOp (preset %s)%n", mts.preset);
       tunedState = ContinueRun.run(coopDir, continued, mts, base, test, mtDir, progress, log).trainedState();
     }
 

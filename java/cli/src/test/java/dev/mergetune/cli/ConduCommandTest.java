@@ -205,6 +205,42 @@ class ConduCommandTest {
     assertTrue(r.out().contains("expert 'colours' on"), r.out());
   }
 
+  /**
+   * {@code condu add-task --method lora --lora-space adapters --expert lora.safetensors}: a store of adapters (θ0's
+   * own stored once), a folded LoRA expert refused by it, and {@code predict --task} of the one-task store equal to
+   * the expert's own adapters on θ0's base weights.
+   */
+  @Test
+  void addsLoraAdapterExpertsInTheAdaptersSpace() throws Exception {
+    Path store = dir.resolve("adapters-store");
+    Path[] experts = new Path[2];
+    for (int t = 0; t < 2; t++) {
+      ClipModel m = dev.mergetune.clip.ClipLoader.load(model);
+      dev.mergetune.adapt.Lora l = dev.mergetune.adapt.Lora.attach(m, 4, 0.5, 20 + t);
+      experts[t] = dir.resolve("expert-" + t + ".safetensors");
+      l.save(experts[t]);
+    }
+    for (int t = 0; t < 2; t++) {
+      CliRunner.Result r = CliRunner.run("condu", "add-task", "--store", store.toString(), "--model", model.toString(),
+          "--vocab", vocab.toString(), "--data", dir.resolve(t == 0 ? "a" : "b").toString(), "--name", "t" + t,
+          "--templates", templates.toString(), "--method", "lora", "--rank", "4", "--scaling", "0.5", "--lora-space",
+          "adapters", "--prototype-images", "augmented", "--augment", "mtil", "--expert", experts[t].toString(),
+          "--feature-batch", "4");
+      assertEquals(0, r.exitCode(), r.out());
+    }
+    CliRunner.Result info = CliRunner.run("condu", "info", store.toString());
+    assertTrue(info.out().contains("adapters' space: rank 4, scaling 0.5") && info.out().contains("session 2"),
+        info.out());
+    CliRunner.Result folded = CliRunner.run("condu", "add-task", "--store", store.toString(), "--model",
+        model.toString(), "--vocab", vocab.toString(), "--data", dir.resolve("a").toString(), "--name", "t2",
+        "--templates", templates.toString(), "--expert", model.toString());
+    assertTrue(folded.exitCode() != 0 && folded.out().contains("adapters"), folded.out());
+    CliRunner.Result e2e = CliRunner.run("condu", "add-task", "--store", dir.resolve("x").toString(), "--model",
+        model.toString(), "--vocab", vocab.toString(), "--data", dir.resolve("a").toString(), "--lora-space",
+        "adapters", "--expert", model.toString());
+    assertTrue(e2e.exitCode() != 0 && e2e.out().contains("--method lora"), e2e.out());
+  }
+
   private static void add(double[] sum, float[] v, double w) {
     double n = 0;
     for (float x : v) n += (double) x * x;

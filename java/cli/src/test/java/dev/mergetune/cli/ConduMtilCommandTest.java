@@ -161,4 +161,45 @@ class ConduMtilCommandTest {
     assertNotEquals(0, r.exitCode());
     assertTrue(r.out().contains("unknown train setting 'bogus'"), r.out());
   }
+
+  /**
+   * {@code condu mtil} with LoRA experts in the adapters' space (the released code's) and prototypes from augmented
+   * images, over the first two tasks: the store holds U and masks over the adapter tensors alone plus θ0's own
+   * adapters; session 1's expert (λ = 1, U = δ: θ0's adapters + δ = the trained ones) classifies as the LoRA run's
+   * merged model does; a second session keeps θ0's adapters; a mistyped space is an error naming the key.
+   */
+  @Test
+  void runsLoraExpertsInTheAdaptersSpace() throws Exception {
+    String two = Files.readString(config).replace("method: e2e", "method: lora\nlora_space: adapters\n"
+        + "prototype_images: augmented").replace("augment: none}", "augment: mtil, rank: 4, scaling: 0.5}")
+        .replace("sequential: true", "sequential: false");
+    two = two.substring(0, two.indexOf("  - {name: t-three"));
+    Path cfg = Files.writeString(dir.resolve("mtil-adapters.yaml"), two);
+    Path out = dir.resolve("out-adapters");
+    CliRunner.Result r = CliRunner.run("condu", "mtil", "--config", cfg.toString(), "--out", out.toString(),
+        "--no-progress");
+    assertEquals(0, r.exitCode(), r.out());
+    JsonNode manifest = JSON.readTree(out.resolve("store/condu-session.json").toFile());
+    assertEquals(4, manifest.at("/adapters/rank").asInt());
+    assertEquals(0.5, manifest.at("/adapters/scaling").asDouble());
+    assertEquals("theta0-adapters.safetensors", manifest.at("/adapters/theta0/file").asText());
+    for (JsonNode t : manifest.get("tensors")) {
+      String n = t.get("name").asText();
+      assertTrue(n.endsWith(".lora_A") || n.endsWith(".lora_B"), n);
+    }
+    JsonNode res = JSON.readTree(out.resolve("result.json").toFile());
+    assertEquals("adapters", res.get("lora_space").asText());
+    assertEquals("augmented", res.get("prototype_images").asText());
+    int[] labels = new int[4];
+    assertEquals(Accuracy.top1(logits(out.resolve("runs/01-t-one/model.safetensors"), 0, labels), labels),
+        res.at("/mtil/matrix").get(0).get(0).asDouble(), 1e-9, "A[0][0]");
+    assertEquals(2, res.at("/mtil/matrix").size());
+    CliRunner.Result info = CliRunner.run("condu", "info", out.resolve("store").toString());
+    assertTrue(info.out().contains("adapters' space: rank 4"), info.out());
+
+    Path bad = Files.writeString(dir.resolve("bad-space.yaml"), two.replace("lora_space: adapters", "lora_space: ab"));
+    r = CliRunner.run("condu", "mtil", "--config", bad.toString(), "--out", dir.resolve("y").toString());
+    assertNotEquals(0, r.exitCode());
+    assertTrue(r.out().contains("'lora_space'"), r.out());
+  }
 }

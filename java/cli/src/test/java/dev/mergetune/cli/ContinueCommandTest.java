@@ -1,5 +1,6 @@
 package dev.mergetune.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -180,5 +181,114 @@ class ContinueCommandTest {
     assertEquals(zeroShotTop1(ClipLoader.load(baseline.resolve("model.safetensors")), tok, test),
         top1.get("e2e").asDouble(), 1e-9);
     assertEquals(zeroShotTop1(ClipLoader.load(model), tok, test), top1.get("zero-shot").asDouble(), 1e-9);
+  }
+
+  /** A finished CoOp-family baseline on the base classes: 3 epochs with CoOp's crops, seed 1. */
+  static Path baseline(Path tmp, World w, String method, String name, String... extra) {
+    Path dir = tmp.resolve(name);
+    List<String> args = new java.util.ArrayList<>(List.of("train", "--method", method, "--model", w.model().toString(),
+        "--vocab", w.vocab().toString(), "--data", tmp.resolve("train").toString(), "--val",
+        tmp.resolve("val").toString(), "--subsample", "base", "--shots", "0", "--batch", "4", "--epochs", "3", "--lr",
+        "0.2", "--augment", "coop", "--views", "2", "--out", dir.toString(), "--no-progress"));
+    args.addAll(List.of(extra));
+    CliRunner.Result t = CliRunner.run(args.toArray(String[]::new));
+    assertEquals(0, t.exitCode(), t.out());
+    return dir;
+  }
+
+  /**
+   * {@code continue --preset mergetune-coop}: the released recipe in full (100 epochs of batch 128, fresh crops every
+   * step) on a tiny CLIP; run.json holds every value of the README's table, ŵ2 is the baseline's last epoch (its final
+   * checkpoint: the context a --last twin of the baseline kept, bit for bit), and a dataset outside the released
+   * template table needs --anchor-template.
+   */
+  @Test
+  void continuesWithTheReleasedCoopRecipe(@TempDir Path tmp) throws Exception {
+    World w = world(tmp, 6, 2);
+    Path coop = baseline(tmp, w, "coop", "coop");
+    Path twin = baseline(tmp, w, "coop", "coop-last", "--last");
+    Path out = tmp.resolve("mt");
+    CliRunner.Result missing = CliRunner.run("continue", "--from", coop.toString(), "--out", out.toString(),
+        "--preset", "mergetune-coop", "--no-progress");
+    assertTrue(missing.exitCode() != 0 && missing.out().contains("--anchor-template"), missing.out());
+    CliRunner.Result c = CliRunner.run("continue", "--from", coop.toString(), "--out", out.toString(), "--preset",
+        "mergetune-coop", "--anchor-template", "a photo of a {}.", "--test", tmp.resolve("test").toString(),
+        "--checkpoint-every", "100", "--no-progress");  // one step per epoch: skip 99 checkpoints (not the recipe's)
+    assertEquals(0, c.exitCode(), c.out());
+    JsonNode run = JSON.readTree(out.resolve("run.json").toFile());
+    JsonNode t = run.at("/training/settings");
+    assertEquals(128, t.get("batch_size").asInt());
+    assertEquals(100, t.get("epochs").asInt());
+    assertEquals(0, t.get("iterations").asInt());
+    assertEquals("sgd", t.get("optimizer").asText());
+    assertEquals(0.002, t.get("lr").asDouble());
+    assertEquals(0.9, t.get("momentum").asDouble());
+    assertEquals(5e-4, t.get("weight_decay").asDouble());
+    assertEquals(false, t.get("nesterov").asBoolean());
+    assertEquals("constant-warmup-cosine", t.get("schedule").asText());
+    assertEquals(1, t.get("warmup").asInt());
+    assertEquals(1e-5, t.get("warmup_lr").asDouble());
+    assertEquals(0.0, t.get("label_smoothing").asDouble());
+    assertEquals("coop", t.get("augment").asText());
+    assertEquals(true, t.get("keep_best").asBoolean());
+    JsonNode m = run.get("mergetune");
+    assertEquals("mergetune-coop", m.get("preset").asText());
+    assertEquals(10.0, m.get("lambda").asDouble());
+    assertEquals(1.0, m.get("beta").asDouble());
+    assertEquals(5, m.get("n_alpha").asInt());
+    assertEquals("grid", m.get("alphas").asText());
+    assertEquals(List.of(0.1, 0.1 + 0.2, 0.1 + 2 * 0.2, 0.1 + 3 * 0.2, 0.1 + 4 * 0.2),
+        JSON.convertValue(m.get("alpha_points"), List.class));
+    assertEquals(1.0, m.get("tau").asDouble());
+    assertEquals("last", m.get("start").asText());
+    assertEquals("fresh", m.get("augmentation").asText());
+    assertEquals("a photo of a {}.", m.get("anchor_template").asText());
+    long baselineSteps = JSON.readTree(coop.resolve("result.json").toFile()).get("steps").asLong();
+    assertEquals(baselineSteps, run.at("/w2/step").asLong());
+    assertTrue(run.at("/w2/file").asText().startsWith("checkpoints/"), run.at("/w2").toString());
+    assertArrayEquals(dev.mergetune.adapt.CoopFixtures.values(CoopPromptLearner.readContext(twin.resolve("prompt.safetensors"))),
+        dev.mergetune.adapt.CoopFixtures.values(CoopPromptLearner.readContext(coop.resolve(run.at("/w2/file").asText()))), 0f);
+    assertEquals(100, Files.readAllLines(out.resolve("metrics.jsonl")).size());  // 6 images < 128: one step per epoch
+    assertTrue(c.out().contains("fresh"), c.out());
+    assertTrue(Files.isRegularFile(out.resolve("report/report.md")));
+
+    // the KgCoOp preset refuses a CoOp baseline
+    CliRunner.Result wrong = CliRunner.run("continue", "--from", coop.toString(), "--out", tmp.resolve("x").toString(),
+        "--preset", "mergetune-kgcoop", "--anchor-template", "a photo of a {}.", "--no-progress");
+    assertTrue(wrong.exitCode() != 0 && wrong.out().contains("mergetune-coop"), wrong.out());
+  }
+
+  /**
+   * {@code continue --preset mergetune-kgcoop} after KgCoOp: λ = 8 (what reaches the released trainer) and the same
+   * recipe, shortened to 4 epochs here (the CoOp test above runs all 100) — an override of the preset's length.
+   */
+  @Test
+  void continuesWithTheReleasedKgcoopRecipe(@TempDir Path tmp) throws Exception {
+    World w = world(tmp, 6, 2);
+    Path kg = baseline(tmp, w, "kgcoop", "kgcoop");
+    Path out = tmp.resolve("mt");
+    CliRunner.Result c = CliRunner.run("continue", "--from", kg.toString(), "--out", out.toString(), "--preset",
+        "mergetune-kgcoop", "--anchor-template", "a photo of a {}.", "--epochs", "4", "--no-progress");
+    assertEquals(0, c.exitCode(), c.out());
+    JsonNode run = JSON.readTree(out.resolve("run.json").toFile());
+    assertEquals(8.0, run.at("/mergetune/lambda").asDouble());
+    assertEquals(1.0, run.at("/mergetune/beta").asDouble());
+    assertEquals(128, run.at("/training/settings/batch_size").asInt());
+    assertEquals(4, run.at("/training/settings/epochs").asInt());
+    assertEquals(0.002, run.at("/training/settings/lr").asDouble());
+    assertEquals("fresh", run.at("/mergetune/augmentation").asText());
+    assertEquals("last", run.at("/mergetune/start").asText());
+    assertEquals("kgcoop", run.at("/training/settings/method").asText());
+    assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    assertTrue(Files.isRegularFile(out.resolve("prompt.safetensors")));
+  }
+
+  /** The released presets anchor a CoOp-suite dataset to the released table's template: DTD's is not CoOp's. */
+  @Test
+  void theAnchorOfASuiteDatasetIsTheReleasedOne(@TempDir Path tmp) throws Exception {
+    Path dtd = Files.writeString(tmp.resolve("dtd.yaml"), "name: DTD\nlayout: coop\nroot: data\nsplit: train\n");
+    assertEquals("a photo of a {}, a type of texture.", ContinueCommand.releasedAnchor(dtd));
+    Files.createDirectories(tmp.resolve("shapes"));
+    assertEquals(null, ContinueCommand.releasedAnchor(tmp.resolve("shapes")));
   }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mergetune.clip.ClipCheckpoints;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.kernels.NativeRuntime;
+import dev.mergetune.tune.MergeTuneSettings;
 import dev.mergetune.world.PretrainSettings;
 import dev.mergetune.world.Pretraining;
 import dev.mergetune.world.World;
@@ -39,7 +40,8 @@ class DemoTest {
     PretrainSettings ps = new PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1, dev.mergetune.clip.Activation.QUICK_GELU);
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
-        new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a"),
+        new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a",
+            MergeTuneSettings.MERGETUNE_COOP),
         new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false, false);
     StringWriter log = new StringWriter();
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
@@ -56,6 +58,7 @@ class DemoTest {
         "## Time")) {
       assertTrue(md.contains(title), title + " missing:\n" + md);
     }
+    assertTrue(md.contains("MergeTune preset mergetune-coop"), md);  // the report names the preset it ran
     assertTrue(Files.list(r.report()).filter(p -> p.toString().endsWith(".png")).count() >= 6);
 
     ObjectMapper json = new ObjectMapper();

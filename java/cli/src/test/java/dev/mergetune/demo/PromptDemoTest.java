@@ -14,6 +14,7 @@ import dev.mergetune.data.ImageFolderSource;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.PathCurve;
 import dev.mergetune.kernels.NativeRuntime;
+import dev.mergetune.tune.MergeTuneSettings;
 import dev.mergetune.protocol.ProtocolFixtures;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -44,7 +45,8 @@ class PromptDemoTest {
     try (ClipModel clip = ClipLoader.load(model)) {
       TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, null, "tiny", ClipTokenizer.load(vocab), vocab, train, null,
           dir.resolve("train"), null, "colours", new FeatureExtractor(8, false, null));
-      PromptDemo.Result r = PromptDemo.run(in, test, new PromptDemo.Options(4, 8, 0.002, 3, 2, 1, 1, 1.0, 1f, 3, "a photo of a {}.", "a photo of a"), dir.resolve("out"),
+      PromptDemo.Result r = PromptDemo.run(in, test, new PromptDemo.Options(4, 8, 0.002, 3, 2, 1, 1, 1.0, 1f, 3, "a photo of a {}.", "a photo of a",
+          MergeTuneSettings.REFERENCE_CODE), dir.resolve("out"),
           false, new PrintWriter(log));
       List<String> names = r.rows().stream().map(BaseToNovelRow::dataset).toList();
       assertEquals(List.of("zero-shot", "CoOp", "TIES (zero-shot, CoOp), density 1.00", "DARE (zero-shot, CoOp), keep 1.00",

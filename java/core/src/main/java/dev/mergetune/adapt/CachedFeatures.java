@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.global.torch;
  * view {@code e mod V}, so with V ≥ the number of epochs every epoch sees fresh augmentations, exactly those an
  * image-level run of the same seed would draw, at the cost of V encoder passes instead of one per epoch.
  */
-public final class CachedFeatures {
+public final class CachedFeatures implements TrainFeatures {
   private final Tensor features;  // [V, N, D] float32, unit rows
   private final Tensor labels;    // [N] int64
   private final long[] labelValues;
@@ -75,8 +75,14 @@ public final class CachedFeatures {
     return Tensor.create(flat, rows.length, d);
   }
 
+  @Override
   public int size() {
     return labelValues.length;
+  }
+
+  @Override
+  public String describe() {
+    return views() == 1 ? "cached features (one view)" : "cached features (" + views() + " pre-drawn views)";
   }
 
   public int views() {
@@ -103,11 +109,13 @@ public final class CachedFeatures {
   }
 
   /** The features [b, D] of the items {@code batch} as epoch {@code epoch} sees them (view epoch mod V). */
+  @Override
   public Tensor batch(int[] batch, long epoch) {
     return view((int) Math.floorMod(epoch, (long) views())).index_select(0, index(batch));
   }
 
   /** The labels [b] of the items {@code batch}. */
+  @Override
   public Tensor batchLabels(int[] batch) {
     return labels.index_select(0, index(batch));
   }

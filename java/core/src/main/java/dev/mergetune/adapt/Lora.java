@@ -173,7 +173,16 @@ public final class Lora {
 
   /** Writes the adapter tensors (F32) with the rank and scaling in the header metadata. */
   public void save(Path target) throws IOException {
-    NamedTensors.save(target, parameters(), Map.of("format", FORMAT, "rank", Integer.toString(rank),
+    writeAdapters(target, parameters(), rank, scaling);
+  }
+
+  /**
+   * Writes adapter tensors named as {@link #parameters()} names them in the format {@link #load} reads (F32; rank
+   * and scaling in the header metadata), atomically.
+   */
+  public static void writeAdapters(Path target, Map<String, Tensor> adapters, int rank, double scaling)
+      throws IOException {
+    NamedTensors.save(target, adapters, Map.of("format", FORMAT, "rank", Integer.toString(rank),
         "scaling", Double.toString(scaling)));
   }
 

@@ -66,6 +66,8 @@ public final class TrainingRun {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   public static final String MODEL_FILE = "model.safetensors";
+  /** The trained adapters of a LoRA run. */
+  public static final String LORA_FILE = "lora.safetensors";
   static final String FORMAT = "mergetune-train-run/1";
 
   /**
@@ -443,7 +445,7 @@ public final class TrainingRun {
         return p;
       }
       case LORA -> {
-        Path p = dir.resolve("lora.safetensors");
+        Path p = dir.resolve(LORA_FILE);
         Lora lora = ((ClipFineTuneMethod) m).lora();
         lora.save(p);
         lora.merge();

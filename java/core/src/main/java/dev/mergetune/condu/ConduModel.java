@@ -1,5 +1,6 @@
 package dev.mergetune.condu;
 
+import dev.mergetune.adapt.Lora;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureExtractor;
 import dev.mergetune.clip.TextTokenizer;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -29,7 +29,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * CLIP inference over a ConDU session store (methods.md §2.3–§2.4). Memory is θ0 + U + the masks + ONE expert: the
  * expert model is a parameter buffer into which {@link StoredSession#decouple} writes θ0 + λ^t·M^t⊙U whenever another
- * expert is needed, never T models.
+ * expert is needed, never T models. In a store of the LoRA adapters' space ({@link AdapterSpace}) θ0 is the
+ * checkpoint with θ0's own adapters (the store's) and the buffer holds an expert's adapters on θ0's base weights.
  *
  * <p>Two modes ({@link Mode}): the task-ID expert (every image of the dataset through expert t alone, as MTIL
  * evaluates seen tasks) and semantic aggregation (θ0 + each image's top-K experts by prototype routing, unweighted
@@ -71,15 +72,15 @@ public final class ConduModel implements AutoCloseable {
     }
   }
 
-  private ConduModel(StoredSession session, ClipModel theta0, ClipModel expert, TextTokenizer tokenizer,
-      int batchSize) {
+  private ConduModel(StoredSession session, ClipModel theta0, Map<String, Tensor> theta0Weights, ClipModel expert,
+      Map<String, Tensor> expertWeights, TextTokenizer tokenizer, int batchSize) {
     this.session = session;
     this.theta0 = theta0;
     this.expert = expert;
     this.tokenizer = tokenizer;
     this.batchSize = batchSize;
-    this.theta0Table = table(session, theta0, "θ0");
-    this.expertTable = table(session, expert, "the expert buffer");
+    this.theta0Table = table(session, theta0Weights, "θ0");
+    this.expertTable = table(session, expertWeights, "the expert buffer");
     this.textExtractor = new FeatureExtractor(batchSize, false, null);
     this.transform = ClipImageTransform.of(theta0.config().imageResolution());
     List<Prototypes> protos = new ArrayList<>();
@@ -106,17 +107,31 @@ public final class ConduModel implements AutoCloseable {
       }
       ClipModel buffer = ref.load();
       for (ClipModel m : List.of(t0, buffer)) for (Tensor p : m.stateDict().values()) p.set_requires_grad(false);
+      Map<String, Tensor> t0Weights = t0.stateDict();
+      Map<String, Tensor> bufferWeights = buffer.stateDict();
+      if (s.adapters().isPresent()) {  // the LoRA adapters' space: θ0 carries its own adapters, the buffer an expert's
+        StoredSession.Adapters a = s.adapters().get();
+        Lora t0Adapters = Lora.attach(t0, a.rank(), a.scaling(), a.theta0Seed());
+        t0Adapters.load(a.theta0File());
+        Lora bufferAdapters = Lora.attach(buffer, a.rank(), a.scaling(), a.theta0Seed());
+        t0Weights = t0Adapters.parameters();
+        bufferWeights = bufferAdapters.parameters();
+        for (Tensor p : t0Weights.values()) p.set_requires_grad(false);
+        for (Tensor p : bufferWeights.values()) p.set_requires_grad(false);
+      }
       TextTokenizer tok = TextTokenizer.of(tokenizer, t0.config().contextLength(), Truncation.TRUNCATE);
-      return new ConduModel(s, t0, buffer, tok, batchSize);
+      return new ConduModel(s, t0, t0Weights, buffer, bufferWeights, tok, batchSize);
     } catch (IOException | RuntimeException e) {
       s.close();
       throw e;
     }
   }
 
-  /** The model's parameters in the store's tensor order; the names and shapes must be exactly the store's. */
-  private static SegmentTable table(StoredSession s, ClipModel m, String what) {
-    LinkedHashMap<String, Tensor> sd = m.stateDict();
+  /**
+   * The weights the store's tensors address (the model's parameters, or its adapters in the adapters' space) in the
+   * store's tensor order; the names and shapes must be exactly the store's.
+   */
+  private static SegmentTable table(StoredSession s, Map<String, Tensor> sd, String what) {
     List<String> names = s.tensorNames();
     if (!sd.keySet().equals(new java.util.HashSet<>(names))) {
       TreeSet<String> missing = new TreeSet<>(names);

@@ -44,6 +44,16 @@ public final class ConduSessions {
    */
   public static void addTaskFromExpert(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> theta0,
       Map<String, Tensor> expert, Prototypes prototypes) throws IOException {
+    addTaskFromExpert(store, theta0Ref, taskName, theta0, expert, prototypes, null);
+  }
+
+  /**
+   * {@link #addTaskFromExpert} in the LoRA adapters' space when {@code adapters} is given: {@code theta0} are then
+   * θ0's own adapters ({@code adapters.theta0()}, or those the store holds) and {@code expert} the expert's adapters,
+   * by name.
+   */
+  public static void addTaskFromExpert(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> theta0,
+      Map<String, Tensor> expert, Prototypes prototypes, AdapterSpace adapters) throws IOException {
     if (!theta0.keySet().equals(expert.keySet())) {
       throw new IllegalArgumentException("expert '" + taskName + "' has tensors " + expert.keySet() + " but θ0 has "
           + theta0.keySet());
@@ -55,10 +65,12 @@ public final class ConduSessions {
         throw new IllegalArgumentException("tensor '" + e.getKey() + "' of expert '" + taskName + "' has shape "
             + Arrays.toString(x.sizes().vec().get()) + " but θ0's is " + Arrays.toString(e.getValue().sizes().vec().get()));
       }
-      delta.put(e.getKey(), x.sub(e.getValue()).contiguous());
+      try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+        delta.put(e.getKey(), x.detach().sub(e.getValue().detach()).contiguous());
+      }
     }
     try {
-      addTask(store, theta0Ref, taskName, delta, prototypes);
+      addTask(store, theta0Ref, taskName, delta, prototypes, adapters, stage -> {});
     } finally {
       delta.values().forEach(Tensor::close);  // a model's worth of native memory: free it now, not at some GC
     }
@@ -70,11 +82,22 @@ public final class ConduSessions {
    */
   public static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
       Prototypes prototypes) throws IOException {
-    addTask(store, theta0Ref, taskName, delta, prototypes, stage -> {});
+    addTask(store, theta0Ref, taskName, delta, prototypes, null, stage -> {});
   }
 
   static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
       Prototypes prototypes, SessionStore.WriteHook hook) throws IOException {
+    addTask(store, theta0Ref, taskName, delta, prototypes, null, hook);
+  }
+
+  /** {@link #addTask} with the deltas in the LoRA adapters' space ({@code adapters} non-null; see AdapterSpace). */
+  public static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
+      Prototypes prototypes, AdapterSpace adapters) throws IOException {
+    addTask(store, theta0Ref, taskName, delta, prototypes, adapters, stage -> {});
+  }
+
+  static void addTask(Path store, Theta0Ref theta0Ref, String taskName, Map<String, Tensor> delta,
+      Prototypes prototypes, AdapterSpace adapters, SessionStore.WriteHook hook) throws IOException {
     NativeRuntime.ensureTorch();
     List<String> names = new ArrayList<>(delta.keySet());
     List<Tensor> newDelta = new ArrayList<>(delta.values());
@@ -93,6 +116,11 @@ public final class ConduSessions {
         }
         if (previous.taskNames().contains(taskName)) {
           throw new IllegalArgumentException("store " + store + " already holds task '" + taskName + "'");
+        }
+        if (previous.adapters().isPresent() != (adapters != null)) {
+          throw new IllegalArgumentException("store " + store + " unifies " + (adapters == null
+              ? "LoRA adapters (--lora-space adapters); add LoRA experts in that space"
+              : "the model's weights; its tasks cannot take adapters (--lora-space adapters) now"));
         }
         for (int i = 0; i < previous.tasks(); i++) {
           taskNames.add(previous.taskNames().get(i));
@@ -113,7 +141,7 @@ public final class ConduSessions {
           double[] rescalers = TensorwiseUnify.run(previous, names, newDelta, u, masks);
           long session = previous == null ? 1 : previous.session() + 1;
           SessionStore.save(store, new SessionStore.Content(session, theta0Ref, names, u, masks, taskNames, rescalers,
-              protos), hook);
+              protos, adapters), hook);
         }
       } finally {
         // U is a model's worth of native memory: without this it stayed until a GC, one U per session

@@ -34,6 +34,9 @@ import java.util.Set;
  * aggregation: unweighted          # unweighted (default, the reference code) | weighted (the paper)
  * weight_scale: 100                # weighted: softmax(scale · task score)
  * variants: [task-id, task-agnostic]   # which matrices to fill (default both)
+ * lora_space: folded               # lora: folded (default; each expert merged into dense weights) | adapters (the
+ *                                  #   released code's: A and B unified separately against θ0's own adapters)
+ * prototype_images: eval           # eval (default) | augmented (the training augmentation, as the released code)
  * batch_size: 32                   # evaluation and prototype batches
  * sequential: false                # also the baseline: one model fine-tuned on each task in turn (from the last)
  * tasks:                           # in session order
@@ -46,9 +49,10 @@ import java.util.Set;
 public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, TrainSettings.Method method,
     JsonNode train,
     JsonNode templates, int topK, SemanticAggregation aggregation, boolean taskId, boolean taskAgnostic, int batchSize,
-    boolean sequential, List<TaskEntry> tasks) {
-  private static final Set<String> KNOWN = Set.of("model", "model_config", "vocab", "method", "train", "templates", "top_k",
-      "aggregation", "weight_scale", "variants", "batch_size", "sequential", "tasks");
+    boolean sequential, List<TaskEntry> tasks, ConduTaskStep.Options stepOptions) {
+  private static final Set<String> KNOWN = Set.of("model", "model_config", "vocab", "method", "train", "templates",
+      "top_k", "aggregation", "weight_scale", "variants", "batch_size", "sequential", "tasks", "lora_space",
+      "prototype_images");
   private static final Set<String> TASK_KEYS = Set.of("name", "train", "test", "train_settings", "templates");
 
   /** One task: its name, training and test data paths, its own train-setting overrides (or null) and templates. */
@@ -127,8 +131,19 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
       if (tt != null) ProtocolConfig.checkTemplates(file, tt);
       tasks.add(new TaskEntry(name, path(file, n, "train", true), path(file, n, "test", true), ts, tt));
     }
+    String space = text(root, "lora_space", AdapterSpace.FOLDED);
+    if (!space.equals(AdapterSpace.FOLDED) && !space.equals(AdapterSpace.ADAPTERS)) {
+      throw fail(file, "'lora_space' is folded or adapters, not " + space);
+    }
+    if (space.equals(AdapterSpace.ADAPTERS) && method != TrainSettings.Method.LORA) {
+      throw fail(file, "'lora_space: adapters' unifies LoRA experts: set 'method: lora'");
+    }
+    String protoImages = text(root, "prototype_images", ConduTaskStep.Options.EVAL);
+    if (!protoImages.equals(ConduTaskStep.Options.EVAL) && !protoImages.equals(ConduTaskStep.Options.AUGMENTED)) {
+      throw fail(file, "'prototype_images' is eval or augmented, not " + protoImages);
+    }
     MtilConfig c = new MtilConfig(file, model, modelConfig, vocab, method, train, templates, topK, aggregation, taskId, agnostic,
-        batch, seq.asBoolean(false), tasks);
+        batch, seq.asBoolean(false), tasks, new ConduTaskStep.Options(space, protoImages));
     for (TaskEntry e : tasks) c.settings(e);  // fail now, not after hours of training, on a bad setting
     return c;
   }
@@ -197,6 +212,8 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
     j.put("method", method.key());
     j.put("top_k", topK);
     j.put("aggregation", aggregation.isWeighted() ? "weighted" : "unweighted");
+    if (method == TrainSettings.Method.LORA) j.put("lora_space", stepOptions.loraSpace());
+    j.put("prototype_images", stepOptions.prototypeImages());
     var names = j.putArray("tasks");
     tasks.forEach(t -> names.add(t.name()));
     return j;

@@ -93,7 +93,7 @@ public final class MtilRunner {
       if (held == s) {
         ConduTaskStep.run(store, c.model(), c.modelConfig(), tokenizer, vocabPath, c.settings(e), steps.get(s),
             out.resolve("runs").resolve(String.format(Locale.ROOT, "%02d-%s", s + 1, ConduTaskStep.folderName(e.name()))), c.batchSize(),
-            progress, log);
+            c.stepOptions(), progress, log);
       }
       Path rowFile = rows.resolve(String.format(Locale.ROOT, "session-%02d.json", s + 1));
       if (!Files.isRegularFile(rowFile)) {
@@ -113,7 +113,8 @@ public final class MtilRunner {
         : null;
     AccuracyMatrix id = c.taskId() ? AccuracyMatrix.of(byId, names, false) : null;
     AccuracyMatrix ag = c.taskAgnostic() ? AccuracyMatrix.of(agnostic, names, true) : null;
-    Report report = Report.titled("ConDU (" + c.method().key() + ") over " + t + " tasks: " + String.join(", ", names));
+    Report report = Report.titled("ConDU (" + c.method().key() + (c.method() == dev.mergetune.adapt.TrainSettings.Method.LORA
+        ? ", " + c.stepOptions().loraSpace() + " space" : "") + ") over " + t + " tasks: " + String.join(", ", names));
     List<AccuracyTable.Row> zs = new ArrayList<>();
     for (int d = 0; d < t; d++) zs.add(AccuracyTable.Row.target(names.get(d), zeroShot[d]));
     report.accuracies("Zero-shot θ0", AccuracyTable.of(zs));

@@ -32,6 +32,9 @@ import org.bytedeco.pytorch.Tensor;
  *   <li>{@code masks-TTTTTT-taskKKK.bits}: task K's masks, headerless packed uint32 words ({@link MaskFiles});
  *   <li>{@code prototypes-TTTTTT-taskKKK.safetensors}: task K's prototypes, tensor {@code prototypes} [C, D], the
  *       class names as a JSON array in the metadata key {@code classes};
+ *   <li>{@code theta0-adapters.safetensors}: in the LoRA adapters' space only ({@link AdapterSpace}), θ0's own
+ *       adapters, written with the first session and never rewritten (U and the masks are then over the adapter
+ *       tensors);
  *   <li>{@code condu-session.json}: the manifest ({@link StoreManifest}), written last.
  * </ul>
  *
@@ -53,7 +56,13 @@ public final class SessionStore {
    * {@code prototypes} has one entry per task, null where a task has none.
    */
   public record Content(long session, Theta0Ref theta0, List<String> names, List<Tensor> unified, TaskMasks masks,
-      List<String> taskNames, double[] rescalers, List<Prototypes> prototypes) {}
+      List<String> taskNames, double[] rescalers, List<Prototypes> prototypes, AdapterSpace adapters) {
+    /** A session over the model's own weights (no adapter space). */
+    public Content(long session, Theta0Ref theta0, List<String> names, List<Tensor> unified, TaskMasks masks,
+        List<String> taskNames, double[] rescalers, List<Prototypes> prototypes) {
+      this(session, theta0, names, unified, masks, taskNames, rescalers, prototypes, null);
+    }
+  }
 
   /** Test seam: told after each step of a save (each data file's name, then the manifest's); may throw. */
   interface WriteHook {
@@ -74,12 +83,20 @@ public final class SessionStore {
   static void save(Path dir, Content c, WriteHook hook) throws IOException {
     validate(c);
     Files.createDirectories(dir);
+    StoreManifest.Adapters committedAdapters = null;
     if (exists(dir)) {
-      long committed = StoreManifest.read(dir.resolve(MANIFEST)).session();
+      StoreManifest committedManifest = StoreManifest.read(dir.resolve(MANIFEST));
+      long committed = committedManifest.session();
       // files are tagged with the session: rewriting session ≤ committed could replace files the manifest names
       if (c.session() <= committed) {
         throw new IllegalArgumentException("store " + dir + " already holds session " + committed
             + "; session " + c.session() + " cannot be written over it");
+      }
+      committedAdapters = committedManifest.adapters();
+      if ((committedAdapters == null) != (c.adapters() == null)) {
+        throw new IllegalArgumentException("store " + dir + " unifies " + (committedAdapters == null
+            ? "the model's weights" : "LoRA adapters (--lora-space adapters)") + "; this session is "
+            + (c.adapters() == null ? "over the model's weights" : "in the adapters' space"));
       }
     }
     String tag = String.format("%06d", c.session());
@@ -101,6 +118,22 @@ public final class SessionStore {
     }
     StoreManifest.FileEntry unified = writeFile(dir, "unified-" + tag + ".safetensors",
         p -> SafetensorsWriter.write(p, sources, Map.of("format", StoreManifest.FORMAT)), hook);
+    StoreManifest.Adapters adapters = null;
+    if (c.adapters() != null) {
+      AdapterSpace a = c.adapters();
+      if (committedAdapters != null) {  // θ0's adapters were stored with the first session and stay as they are
+        if (committedAdapters.rank() != a.rank() || committedAdapters.scaling() != a.scaling()) {
+          throw new IllegalArgumentException("store " + dir + " holds adapters of rank " + committedAdapters.rank()
+              + ", scaling " + committedAdapters.scaling() + "; this session's are rank " + a.rank() + ", scaling "
+              + a.scaling());
+        }
+        adapters = committedAdapters;
+      } else {
+        StoreManifest.FileEntry theta0Adapters = writeFile(dir, AdapterSpace.THETA0_FILE,
+            p -> dev.mergetune.adapt.Lora.writeAdapters(p, a.theta0(), a.rank(), a.scaling()), hook);
+        adapters = new StoreManifest.Adapters(a.rank(), a.scaling(), a.theta0Seed(), theta0Adapters);
+      }
+    }
     List<StoreManifest.TaskEntry> tasks = new ArrayList<>();
     for (int k = 0; k < c.taskNames().size(); k++) {
       int task = k;
@@ -113,7 +146,7 @@ public final class SessionStore {
       tasks.add(new StoreManifest.TaskEntry(c.taskNames().get(k), c.rescalers()[k], masks, protoFile));
     }
     DirectorySync.force(dir);  // the data files' names are durable before the manifest names them
-    StoreManifest manifest = new StoreManifest(c.session(), c.theta0(), c.names(), shapes, unified, tasks);
+    StoreManifest manifest = new StoreManifest(c.session(), c.theta0(), c.names(), shapes, unified, tasks, adapters);
     byte[] json = manifest.toJson();
     AtomicFiles.write(dir.resolve(MANIFEST), json);
     DirectorySync.force(dir);

@@ -15,7 +15,7 @@ import java.util.List;
  * tensors, and every data file of the session with its SHA-256. Written last; its rename is the commit point.
  */
 record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<long[]> shapes, FileEntry unified,
-    List<TaskEntry> tasks) {
+    List<TaskEntry> tasks, Adapters adapters) {
   static final String FORMAT = "mergetune-condu-store/1";
   /** How the mask files are laid out ({@link MaskFiles}); a reader refuses any other. */
   static final String MASK_LAYOUT = "uint32-le-words-per-tensor";
@@ -26,6 +26,12 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
 
   /** One task: its name, rescaler λ, mask file, and prototype file (null when it has none). */
   record TaskEntry(String name, double rescaler, FileEntry masks, FileEntry prototypes) {}
+
+  /**
+   * A store in the LoRA adapters' space ({@link AdapterSpace}): the adapters' rank and scaling, the seed θ0's adapters
+   * were drawn from, and their file. Null for a store of the model's own weights.
+   */
+  record Adapters(int rank, double scaling, long theta0Seed, FileEntry theta0) {}
 
   StoreManifest {
     names = List.copyOf(names);
@@ -43,7 +49,7 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
     return lengths;
   }
 
-  /** Every data file of the session, U first, then each task's masks and prototypes. */
+  /** Every data file of the session, U first, then each task's masks and prototypes, then θ0's adapters if any. */
   List<FileEntry> files() {
     List<FileEntry> files = new ArrayList<>();
     files.add(unified);
@@ -51,6 +57,7 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
       files.add(t.masks());
       if (t.prototypes() != null) files.add(t.prototypes());
     }
+    if (adapters != null) files.add(adapters.theta0());
     return files;
   }
 
@@ -69,6 +76,13 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
       t.put("name", names.get(s));
       ArrayNode shape = t.putArray("shape");
       for (long d : shapes.get(s)) shape.add(d);
+    }
+    if (adapters != null) {
+      ObjectNode a = root.putObject("adapters");
+      a.put("rank", adapters.rank());
+      a.put("scaling", adapters.scaling());
+      a.put("theta0_seed", adapters.theta0Seed());
+      put(a.putObject("theta0"), adapters.theta0());
     }
     put(root.putObject("unified"), unified);
     ArrayNode taskArray = root.putArray("tasks");
@@ -124,7 +138,17 @@ record StoreManifest(long session, Theta0Ref theta0, List<String> names, List<lo
         throw new IllegalArgumentException("mask layout '" + root.path("mask_layout").asText() + "' is not " + MASK_LAYOUT);
       }
       checkConsistent(names, tasks);
-      return new StoreManifest(root.path("session").asLong(), theta0, names, shapes, entry(root.path("unified")), tasks);
+      Adapters adapters = null;
+      JsonNode a = root.get("adapters");
+      if (a != null && !a.isNull()) {
+        if (!a.path("rank").canConvertToInt() || a.path("rank").asInt() < 1 || !a.path("scaling").isNumber()) {
+          throw new IllegalArgumentException("'adapters' needs a positive rank and a scaling");
+        }
+        adapters = new Adapters(a.path("rank").asInt(), a.path("scaling").asDouble(), a.path("theta0_seed").asLong(),
+            entry(a.path("theta0")));
+      }
+      return new StoreManifest(root.path("session").asLong(), theta0, names, shapes, entry(root.path("unified")), tasks,
+          adapters);
     } catch (IllegalArgumentException e) {
       throw new CheckpointFormatException(file, "malformed manifest: " + e.getMessage(), e);
     }

@@ -74,8 +74,21 @@ public final class StoredSession implements AutoCloseable {
     return new StoredSession(dir, m, u, masks, protos);
   }
 
+  /**
+   * A store in the LoRA adapters' space ({@link AdapterSpace}): the adapters' rank and scaling, the seed θ0's adapters
+   * were drawn from and the file holding them (checksum verified on load; read it with {@code Lora.load}).
+   */
+  public record Adapters(int rank, double scaling, long theta0Seed, Path theta0File) {}
+
   public Path dir() {
     return dir;
+  }
+
+  /** The adapter space of this store, or empty for a store of the model's own weights. */
+  public Optional<Adapters> adapters() {
+    StoreManifest.Adapters a = manifest.adapters();
+    return a == null ? Optional.empty()
+        : Optional.of(new Adapters(a.rank(), a.scaling(), a.theta0Seed(), dir.resolve(a.theta0().file())));
   }
 
   public long session() {

@@ -36,7 +36,8 @@ import org.bytedeco.pytorch.Tensor;
  *       with {@code keepBest} an in-memory copy of the trainable tensors of the best epoch (highest validation
  *       accuracy, the earliest on ties) is kept and copied back at the end, like Dassl's {@code model-best} selection
  *       (CoOp's {@code TEST.FINAL_MODEL best_val}); without it the final tensors are the last step's.
- *   <li>Checkpoints every {@code checkpointEvery} steps (and never when 0) through {@link TrainingCheckpoint}, plus
+ *   <li>Checkpoints every {@code checkpointEvery} steps and after the last step (never when 0) through
+ *       {@link TrainingCheckpoint} — so a finished run's checkpoint holds its last state —, plus
  *       {@code best.safetensors} / {@code best.json} for the best copy; {@link #run} resumes from
  *       {@code checkpointDir} when it holds a checkpoint. Batch order depends on (seed, epoch) only, so a resumed run
  *       equals an uninterrupted one bit for bit (tested).
@@ -213,7 +214,9 @@ public final class TrainingLoop {
           lossCount = 0;
           epochStarted = System.nanoTime();
         }
-        if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
+        // the run's last step is always checkpointed too: a finished run's checkpoint is its last state (MergeTune's
+        // released recipe continues from a baseline's last epoch even when the baseline kept its best one)
+        if (config.checkpointEvery() > 0 && (step % config.checkpointEvery() == 0 || step == total)) {
           dp.barrier("the checkpoint after step " + step);  // every rank got here: rank 0 commits the state
           if (dp.isMain()) checkpoint(step, step / perEpoch, trainable, best, bestEpoch, bestAcc);
         }

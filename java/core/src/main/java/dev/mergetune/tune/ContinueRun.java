@@ -6,10 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mergetune.adapt.CachedCoopMethod;
 import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.FreshViewFeatures;
+import dev.mergetune.adapt.TrainFeatures;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.image.ClipImageTransform;
+import dev.mergetune.clip.image.ImageBatch;
+import dev.mergetune.clip.image.Transform;
+import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.data.Dataset;
 import dev.mergetune.distributed.ProcessGroupContext;
 import dev.mergetune.eval.Decimals;
@@ -38,7 +43,9 @@ import org.bytedeco.pytorch.Tensor;
  * probes and end-to-end fine-tuned models in the paper's weight space ({@link WeightSpaceContinuation}).
  */
 public final class ContinueRun {
-  public static final String FORMAT = "mergetune-continue-run/1";
+  public static final String FORMAT = "mergetune-continue-run/2";
+  /** The released trainer's prompt: N_CTX 4 and CTX_INIT "a photo of a" (trainer :108–117). */
+  static final int RELEASED_CONTEXT_VECTORS = 4;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ContinueRun() {}
@@ -52,7 +59,8 @@ public final class ContinueRun {
 
   /**
    * @param baselineDir the finished {@code train} run
-   * @param baseline its settings (from its run.json), possibly with training overrides (epochs, lr, …) for this run
+   * @param baseline its settings (from its run.json) as this run trains with them: with the preset's own recipe
+   *     ({@link MergeTuneSettings#applyTraining}) and any overrides (epochs, lr, …)
    * @param in the model, tokenizer and the same training/validation data the baseline used
    * @param test test data with every class for the base-to-novel report, or null
    */
@@ -66,43 +74,75 @@ public final class ContinueRun {
           + " not a point of the adapters' weight space, so the anchor and the path to it are undefined there; "
           + baselineDir + " is a lora run");
     }
+    boolean weightSpace = method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E;
+    if (weightSpace && (!mt.start.equals("trained") || !mt.augmentation.equals("cached"))) {
+      throw new IllegalArgumentException("start 'last' and fresh augmentation are for CoOp and KgCoOp baselines; "
+          + baselineDir + " is a " + baseline.method + " run");
+    }
     JsonNode baselineResult = RunDirectory.readJson(baselineDir.resolve(RunDirectory.RESULT_FILE));
     Path baselineState = baselineDir.resolve(baselineResult.get("trained").asText());
+    ClipModel model = in.model();
+    List<String> classes = in.train().classNames();
+    CoopPromptLearner learner = weightSpace ? null
+        : TrainingRun.initialLearner(baseline, model, in.tokenizer(), classes);
+    if (mt.released() && learner.context().size(0) != RELEASED_CONTEXT_VECTORS) {
+      throw new IllegalArgumentException("the " + mt.preset + " preset continues a prompt of "
+          + RELEASED_CONTEXT_VECTORS + " context vectors (the released trainer's \"a photo of a\"), but " + baselineDir
+          + " trained " + learner.context().size(0));
+    }
     ProcessGroupContext ctx = ProcessGroupContext.current();
     RunDirectory rd = RunDirectory.openOnMain(out, manifest(baselineDir, baseline, mt, in, test), ctx);
-    if (method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E) {
+    if (weightSpace) {
       return WeightSpaceContinuation.run(baselineDir, baselineState, baseline, mt, in, test, rd, progress, log);
     }
 
-    ClipModel model = in.model();
-    List<String> classes = in.train().classNames();
-    CoopPromptLearner learner = TrainingRun.initialLearner(baseline, model, in.tokenizer(), classes);
     Tensor start;
     try (NoGradGuard g = new NoGradGuard()) {
       start = learner.context().detach().clone();  // ŵ1: the context the baseline started from
     }
-    learner.load(baselineState);  // ŵ2
-    Tensor z = CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, baseline.template);
+    BaselineState w2 = BaselineState.of(baselineDir, mt.start);
+    learner.load(w2.file());  // ŵ2
+    String anchor = anchorTemplate(mt, baseline);
+    Tensor z = CachedCoopMethod.templateFeatures(model, in.tokenizer(), classes, anchor);
     int size = model.config().imageResolution();
-    CachedFeatures train = TrainingRun.features(in, in.train(), TrainingRun.trainTransform(baseline, size),
-        baseline.views, log);
+    Transform augment = TrainingRun.trainTransform(baseline, size);
+    TrainFeatures train;
+    if (mt.augmentation.equals("fresh")) {
+      if (!augment.isRandom()) {
+        throw new IllegalArgumentException("fresh augmentation needs a random training transform (augment coop or"
+            + " mtil), not '" + baseline.augment + "'");
+      }
+      train = new FreshViewFeatures(model, in.train(), augment, baseline.batchSize, baseline.seed,
+          baseline.iterations > 0 ? 0 : baseline.epochs, in.extractor().batchSize(), ImageBatch.defaultThreads());
+      log.printf("training images: a fresh %s of each image at every step, encoded by the frozen image tower%n",
+          augment.id());
+    } else {
+      train = TrainingRun.features(in, in.train(), augment, baseline.views, log);
+    }
     CachedFeatures val = in.validation() == null ? null
         : TrainingRun.features(in, in.validation(), ClipImageTransform.of(size), 1, log);
     PathLoss path = mt.path.equals("naive") ? new NaivePathLoss() : new FusedPathLoss();
     FeatureSpaceMergeTune m = new FeatureSpaceMergeTune(learner, z, train, val, mt.lambda, mt.beta,
         mt.alphaPoints(baseline.seed), path, baseline.labelSmoothing);
     if (mt.tau != 1.0 && !rd.resuming()) m.startAt(start, mt.tau);
-    log.printf(Locale.ROOT, "MergeTune (%s preset) of %s: λ %s, β %s, %s α points (%s), τ %s, path %s%n",
-        mt.preset, baselineDir, Decimals.number(mt.lambda), Decimals.number(mt.beta), mt.nAlpha, mt.alphas,
-        Decimals.number(mt.tau), mt.path);
-    TrainingLoop.Result r = TrainingRun.train(baseline, m, rd, progress, log, "MergeTune on " + in.train().size()
-        + " images of " + classes.size() + " classes");
+    log.printf(Locale.ROOT, "MergeTune (%s preset) of %s: λ %s, β %s, %s α points (%s), τ %s, path %s; ŵ2 = %s;"
+        + " anchor \"%s\"; batch %d, %s, lr %s%n", mt.preset, baselineDir, Decimals.number(mt.lambda),
+        Decimals.number(mt.beta), mt.nAlpha, mt.alphas, Decimals.number(mt.tau), mt.path, w2.what(), anchor,
+        baseline.batchSize, baseline.iterations > 0 ? baseline.iterations + " iterations" : baseline.epochs + " epochs",
+        Decimals.number(baseline.lr));
+    TrainingLoop.Result r;
+    try {
+      r = TrainingRun.train(baseline, m, rd, progress, log, "MergeTune on " + in.train().size()
+          + " images of " + classes.size() + " classes");
+    } finally {
+      if (train instanceof FreshViewFeatures f) f.close();
+    }
     ctx.barrier("the end of training");
     Path trained = out.resolve("prompt.safetensors");
     Path ensemble = mt.ensembleAlpha == null ? null : out.resolve("ensemble-prompt.safetensors");
     List<List<BaseToNovelRow>> reported = new ArrayList<>();
     Optional<String> warning = SelectionWarning.of(baseline, r,
-        Map.of("ctx", CoopPromptLearner.readContext(baselineState)), Map.of("ctx", learner.context()),
+        Map.of("ctx", CoopPromptLearner.readContext(w2.file())), Map.of("ctx", learner.context()),
         in.validation() == null ? 0 : in.validation().size(), baseline.method);
     ctx.mainOnly("save the continued prompt and report it", () -> {
       warning.ifPresent(w -> log.printf("warning: %s%n", w));
@@ -138,16 +178,45 @@ public final class ContinueRun {
     return new Result(out, r, trained, rows, null);
   }
 
-  /** What run.json records about a continuation (compared on resume). */
-  public static ObjectNode manifest(Path baselineDir, TrainSettings baseline, MergeTuneSettings mt,
-      TrainingRun.Inputs in, Dataset test) {
+  /**
+   * What run.json records about a continuation (compared on resume): the baseline's folder, the MergeTune settings
+   * (the anchor template resolved, the α points spelt out), the training settings and inputs ({@code training}: the
+   * baseline's, with the preset's recipe and any overrides), and which baseline state ŵ2 is ({@code w2}).
+   */
+  public static ObjectNode manifest(Path baselineDir, TrainSettings training, MergeTuneSettings mt,
+      TrainingRun.Inputs in, Dataset test) throws IOException {
     ObjectNode manifest = JSON.createObjectNode();
     manifest.put("format", FORMAT);
     manifest.put("from", baselineDir.toAbsolutePath().normalize().toString());
-    manifest.set("mergetune", JSON.valueToTree(mt));
-    manifest.set("baseline", TrainingRun.manifest(baseline, in));
+    ObjectNode settings = JSON.valueToTree(mt);
+    TrainSettings.Method method = training.parsedMethod();
+    if (method == TrainSettings.Method.COOP || method == TrainSettings.Method.KGCOOP) {
+      settings.put("anchor_template", anchorTemplate(mt, training));
+    }
+    var points = settings.putArray("alpha_points");
+    if (mt.alphas.equals("grid")) for (double a : AlphaPoints.grid(mt.nAlpha).alphas(0, new int[0])) points.add(a);
+    manifest.set("mergetune", settings);
+    manifest.set("training", TrainingRun.manifest(training, in));
+    BaselineState w2 = BaselineState.of(baselineDir, mt.start);
+    ObjectNode w = manifest.putObject("w2");
+    w.put("file", baselineDir.toAbsolutePath().normalize().relativize(w2.file().toAbsolutePath().normalize())
+        .toString());
+    w.put("step", w2.step());
+    w.put("what", w2.what());
     if (test != null) manifest.put("test", test.name() + " (" + test.size() + " images)");
     return manifest;
+  }
+
+  /** The anchor's template: the settings' own, else the baseline's; the released presets need the dataset's own. */
+  static String anchorTemplate(MergeTuneSettings mt, TrainSettings baseline) {
+    if (mt.anchorTemplate != null) return mt.anchorTemplate;
+    if (mt.released()) {
+      throw new IllegalArgumentException("the " + mt.preset + " preset anchors to the dataset's own template (the"
+          + " released CUSTOM_TEMPLATES: " + String.join(", ", PromptTemplates.mergetuneDatasets()) + "); this dataset"
+          + " is none of them: name the anchor template (--anchor-template, e.g. the baseline's \"" + baseline.template
+          + "\")");
+    }
+    return baseline.template;
   }
 
   /** Zero-shot, baseline and MergeTune rows on the test data, written as a report under {@code out/report}. */

@@ -3,6 +3,7 @@ package dev.mergetune.tune;
 import dev.mergetune.adapt.CachedCoopMethod;
 import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.adapt.CoopPromptLearner;
+import dev.mergetune.adapt.TrainFeatures;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.kernels.ZeroShotAnchor;
 import dev.mergetune.train.Losses;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   L = CE_ε(s·v̂·normalize(F(w))ᵀ, y)  +  λ·[1 − (1/C) Σ_c cos(F_c(w), z_c)]  +  β·Σ_k ω_k CE_ε(s·v̂·normalize(g + α_k(F(w) − g))ᵀ, y)
  * </pre>
  *
- * on cached image features v̂ (the image encoder is frozen, so images are encoded once, not N + 1 times per step), with
+ * on image features v̂ of the frozen encoder ({@link TrainFeatures}: cached views, or fresh crops encoded once per step
+ * without autograd — never N + 1 times per step as the reference code does), with
  * g = F(ŵ2) and z (the normalised template features) computed once, and F(w) computed by one text-encoder pass per
  * step (the reference code runs it three times). The path term is a {@link PathLoss}: {@link NaivePathLoss} (and
  * the anchor in LibTorch ops) or {@link FusedPathLoss}, the K1 kernel (and the anchor by K2's feature-space kernel).
@@ -32,7 +34,7 @@ public final class FeatureSpaceMergeTune implements TrainableMethod, ShardedVali
   private static final Logger LOG = LoggerFactory.getLogger(FeatureSpaceMergeTune.class);
 
   private final CoopPromptLearner learner;
-  private final CachedFeatures train;
+  private final TrainFeatures train;
   private final CachedFeatures validation;
   private final Tensor g;  // [C, D] F(ŵ2), unnormalised
   private final Tensor z;  // [C, D] normalised template features
@@ -48,7 +50,7 @@ public final class FeatureSpaceMergeTune implements TrainableMethod, ShardedVali
    *     method while the context still holds ŵ2, then set τ with {@link #startAt})
    * @param z the normalised template features [C, D] (e.g. {@code CachedCoopMethod.templateFeatures})
    */
-  public FeatureSpaceMergeTune(CoopPromptLearner learner, Tensor z, CachedFeatures train, CachedFeatures validation,
+  public FeatureSpaceMergeTune(CoopPromptLearner learner, Tensor z, TrainFeatures train, CachedFeatures validation,
       double lambda, double beta, AlphaPoints alphas, PathLoss path, double smoothing) {
     if (!(lambda >= 0) || !(beta >= 0)) throw new IllegalArgumentException("lambda and beta must be non-negative");
     if (z.size(0) != learner.classCount()) throw new IllegalArgumentException("one template feature per class needed");
@@ -64,8 +66,8 @@ public final class FeatureSpaceMergeTune implements TrainableMethod, ShardedVali
     this.alphas = alphas;
     this.path = path;
     this.smoothing = smoothing;
-    LOG.debug("MergeTune (feature space): lambda {}, beta {}, alpha {}, path term {}, on cached image features ({} views)",
-        lambda, beta, alphas, path.getClass().getSimpleName(), train.views());
+    LOG.debug("MergeTune (feature space): lambda {}, beta {}, alpha {}, path term {}, on {}", lambda, beta, alphas,
+        path.getClass().getSimpleName(), train.describe());
   }
 
   /** w = (1 − τ)·start + τ·ŵ2, with ŵ2 the context the learner held when this method was built. */

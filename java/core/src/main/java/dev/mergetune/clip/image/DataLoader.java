@@ -173,9 +173,20 @@ public final class DataLoader implements AutoCloseable {
   }
 
   /** Starts epoch {@code epoch}: its workers begin decoding at once. Close it (try-with-resources) when done. */
-  public synchronized Epoch epoch(long epoch) {
+  public Epoch epoch(long epoch) {
+    return epoch(epoch, 0);
+  }
+
+  /**
+   * Starts epoch {@code epoch} at batch {@code first} (a run resumed mid-epoch): batches before it are neither
+   * decoded nor handed out; {@link Epoch#taken()} counts from {@code first}.
+   */
+  public synchronized Epoch epoch(long epoch, int first) {
     if (closed) throw new IllegalStateException("the loader is closed");
-    Epoch e = new Epoch(epoch);
+    if (first < 0 || first > numBatches()) {
+      throw new IllegalArgumentException("batch " + first + " is not in an epoch of " + numBatches() + " batches");
+    }
+    Epoch e = new Epoch(epoch, first);
     open.add(e);
     e.start();
     return e;
@@ -213,17 +224,19 @@ public final class DataLoader implements AutoCloseable {
     private int cursor;
 
     @SuppressWarnings("unchecked")
-    private Epoch(long epoch) {
+    private Epoch(long epoch, int first) {
       this.epoch = epoch;
       this.order = order(epoch);
       this.batches = numBatches();
       this.slots = new CompletableFuture[batches];
-      for (int k = 0; k < batches; k++) slots[k] = new CompletableFuture<>();
+      for (int k = first; k < batches; k++) slots[k] = new CompletableFuture<>();
       this.permits = new Semaphore(prefetch);
+      this.cursor = first;
+      this.nextToStart.set(first);
     }
 
     private void start() {
-      int n = Math.min(workers, batches);
+      int n = Math.min(workers, batches - cursor);
       for (int w = 0; w < n; w++) {
         Thread t = new Thread(this::work, "mergetune-loader-" + loaderNumber + "-" + (w + 1));
         t.setDaemon(true);
@@ -242,7 +255,7 @@ public final class DataLoader implements AutoCloseable {
       return batches;
     }
 
-    /** How many batches have been handed out. */
+    /** The number of the next batch to be handed out (how many were handed out, counting from batch 0). */
     public int taken() {
       return cursor;
     }

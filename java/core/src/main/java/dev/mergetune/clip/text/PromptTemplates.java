@@ -25,10 +25,15 @@ import java.util.Set;
  *       OxfordPets, OxfordFlowers, FGVCAircraft, DescribableTextures, EuroSAT, StanfordCars, Food101, SUN397,
  *       Caltech101, UCF101, ImageNet, ImageNetSketch, ImageNetV2, ImageNetA, ImageNetR;
  *   <li>{@link #mtil(String)}: the per-dataset lists of ZSCL and ConDU for the 11 MTIL datasets: Aircraft,
- *       Caltech101, CIFAR100, DTD, EuroSAT, Flowers, Food, MNIST, OxfordPet, StanfordCars (also "Cars"), SUN397.
+ *       Caltech101, CIFAR100, DTD, EuroSAT, Flowers, Food, MNIST, OxfordPet, StanfordCars (also "Cars"), SUN397;
+ *   <li>{@link #mergetune(String)}: MergeTune's anchor template per dataset ({@code CUSTOM_TEMPLATES} of
+ *       trainers/kgcoop_coop_LMC.py), the same datasets as {@link #coop}; it differs from CoOp's for
+ *       DescribableTextures ("a photo of a {}, a type of texture." against "{} texture.").
  * </ul>
  * Dataset names are matched ignoring case and any character that is not a letter or digit ("oxford_pets" finds
- * OxfordPets); an unknown name throws an {@link IllegalArgumentException} that lists the known ones.
+ * OxfordPets); the CoOp-family tables also know the project's registry names DTD and Flowers102 (CoOp's
+ * DescribableTextures and OxfordFlowers). An unknown name throws an {@link IllegalArgumentException} that lists the
+ * known ones.
  *
  * <p>A template contains {@code {}} exactly once, where the class name goes ({@link #format}). The sources apply
  * their own clean-up to class names (CoOp and ZSCL replace underscores with spaces) before formatting; that is the
@@ -44,6 +49,8 @@ public final class PromptTemplates {
 
   private static final String RESOURCES = "/dev/mergetune/clip/templates/";
   private static final Map<String, String> MTIL_ALIASES = Map.of("cars", "StanfordCars");
+  private static final Map<String, String> COOP_ALIASES = Map.of("dtd", "DescribableTextures", "flowers102",
+      "OxfordFlowers");
 
   private PromptTemplates() {}
 
@@ -51,6 +58,8 @@ public final class PromptTemplates {
     static final List<String> IMAGENET80 = parseList(RESOURCES + "imagenet80.txt", resource("imagenet80.txt"));
     static final Map<String, List<String>> COOP = parseTable(RESOURCES + "coop.tsv", resource("coop.tsv"));
     static final Map<String, List<String>> MTIL = parseTable(RESOURCES + "mtil.tsv", resource("mtil.tsv"));
+    static final Map<String, List<String>> MERGETUNE = parseTable(RESOURCES + "mergetune.tsv",
+        resource("mergetune.tsv"));
   }
 
   /** The 80 ImageNet templates of OpenAI CLIP, in the notebook's order (unmodifiable). */
@@ -60,7 +69,20 @@ public final class PromptTemplates {
 
   /** CoOp's zero-shot template for {@code dataset}, e.g. "a photo of a {}, a type of pet." for OxfordPets. */
   public static String coop(String dataset) {
-    return lookup(Loaded.COOP, Map.of(), dataset, "CoOp").get(0);
+    return lookup(Loaded.COOP, COOP_ALIASES, dataset, "CoOp").get(0);
+  }
+
+  /**
+   * MergeTune's anchor template for {@code dataset} as its released trainer takes it ({@code CUSTOM_TEMPLATES}),
+   * e.g. "a photo of a {}, a type of texture." for DescribableTextures (DTD).
+   */
+  public static String mergetune(String dataset) {
+    return lookup(Loaded.MERGETUNE, COOP_ALIASES, dataset, "MergeTune anchor").get(0);
+  }
+
+  /** The datasets of {@link #mergetune}, in the source's order. */
+  public static Set<String> mergetuneDatasets() {
+    return Collections.unmodifiableSet(Loaded.MERGETUNE.keySet());
   }
 
   /** The ZSCL/ConDU template list for an MTIL dataset, in the sources' order (unmodifiable). */

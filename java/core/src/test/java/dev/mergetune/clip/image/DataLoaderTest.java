@@ -125,6 +125,25 @@ class DataLoaderTest {
   }
 
   @Test
+  void anEpochStartedMidWayHandsOutTheSameLaterBatches() {
+    Transform t = RandomResizedCrop.coop(SIZE, 7);
+    try (DataLoader loader = DataLoader.builder(dataset, t).batchSize(4).shuffle(5).dropLast(true).workers(2).build()) {
+      List<LoadedBatch> whole = all(loader, 3);
+      try (DataLoader.Epoch e = loader.epoch(3, 2)) {
+        assertEquals(2, e.taken());
+        for (int k = 2; k < whole.size(); k++) {
+          LoadedBatch b = e.next();
+          assertEquals(k, b.number());
+          assertArrayEquals(whole.get(k).indices(), b.indices());
+          assertArrayEquals(whole.get(k).images(), b.images(), 0f);
+        }
+        assertTrue(!e.hasNext());
+      }
+      assertThrows(IllegalArgumentException.class, () -> loader.epoch(0, whole.size() + 1));
+    }
+  }
+
+  @Test
   void dropLastDropsTheShortBatch() {
     try (DataLoader loader = DataLoader.builder(dataset, ClipImageTransform.of(SIZE)).batchSize(5).dropLast(true)
         .shuffle(3).workers(2).build()) {
