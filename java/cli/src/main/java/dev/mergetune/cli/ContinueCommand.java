@@ -128,7 +128,6 @@ final class ContinueCommand implements Callable<Integer> {
     Path model = Path.of(text(run, "model"));
     Path vocab = run.path("vocab").isTextual() ? Path.of(run.get("vocab").asText()) : null;  // null: found again
     String modelConfig = run.path("model_config").isTextual() ? run.get("model_config").asText() : null;
-    Path data = Path.of(text(run, "data_path"));
     String valPath = run.path("validation_path").isTextual() ? run.get("validation_path").asText() : null;
     Dataset train = DataSources.load(data, "train");
     Dataset validation = valPath == null ? null

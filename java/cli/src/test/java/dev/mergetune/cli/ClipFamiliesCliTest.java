@@ -143,7 +143,7 @@ class ClipFamiliesCliTest {
     assertEquals(0, path.exitCode(), path.out());
     assertTrue(path.out().contains("ft.safetensors records no model configuration"), path.out());
     double merged = number(Pattern.compile("top-1 ([0-9.]+)%"), zs.out());
-    double onPath = number(Pattern.compile("alpha 0.1: top-1 ([0-9.]+)%"), path.out());
+    double onPath = number(Pattern.compile("α 0.1: top-1 ([0-9.]+)%"), path.out());
     System.out.printf("wise-ft 0.1 → zeroshot %.2f%%, path at 0.1 %.2f%%%n", merged, onPath);
     assertEquals(onPath, merged, 1e-9, zs.out() + "\n" + path.out());
   }
