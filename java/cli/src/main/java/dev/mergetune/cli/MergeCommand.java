@@ -108,6 +108,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
   String out;
 
+  @Option(names = "--no-hash", description = "Do not record the inputs' SHA-256 in the outputs' metadata (it is"
+      + " computed from the merge's own reads; the metadata then says mergetune.input_digest=none). Allowed with --config")
+  boolean noHash;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
@@ -169,7 +173,8 @@ final class MergeCommand implements Callable<Integer> {
     TensorSelection chosen = new TensorSelection(include != null ? include : List.of(),
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen);
+    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen,
+        StreamingMerge.Options.defaults().withHashInputs(!noHash));
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
         .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());
@@ -180,7 +185,7 @@ final class MergeCommand implements Callable<Integer> {
 
   private boolean anyFlagGiven() {
     for (Field f : MergeCommand.class.getDeclaredFields()) {
-      if (f.getAnnotation(Option.class) == null || f.getName().equals("config")) continue;
+      if (f.getAnnotation(Option.class) == null || f.getName().equals("config") || f.getName().equals("noHash")) continue;
       try {
         if (f.get(this) != null) return true;
       } catch (IllegalAccessException e) {
