@@ -182,9 +182,10 @@ public final class StreamingMerge {
       for (TensorInfo t : layout) outCapacity = Math.max(outCapacity, t.byteLength());
       final long totalBytes = total;
       digests.startReading();
-      try (ProgressTask bar = progress.start("merge", jobs.size(), "tensor");
+      try (NativeBuffers memory = new NativeBuffers();
+           ProgressTask bar = progress.start("merge", jobs.size(), "tensor");
            LockstepWriter writer = LockstepWriter.open(outputs, layout, metadata);
-           ReadAhead reads = new ReadAhead(inputs, jobs, capacity, new ReadAhead.ReadListener() {
+           ReadAhead reads = new ReadAhead(inputs, jobs, capacity, memory, new ReadAhead.ReadListener() {
              long done;
 
              @Override
@@ -207,7 +208,7 @@ public final class StreamingMerge {
           }
           op.endPass(pass);
         }
-        try (WriteBehind writes = new WriteBehind(writer, outCapacity)) {
+        try (WriteBehind writes = new WriteBehind(writer, outCapacity, memory)) {
           for (int index = 0; index < layout.size(); index++) {
             TensorInfo t = layout.get(index);
             WriteBehind.Slot out = writes.acquire(index, t.byteLength());

@@ -1,15 +1,14 @@
 package dev.mergetune.merge;
 
 import dev.mergetune.tensors.LockstepWriter;
-import dev.mergetune.tensors.MappedBuffers;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
  * Writes the merge's output tensors on a writer thread while the kernel computes the next one: two slots of reused
- * direct buffers (one per output file, sized for the largest tensor) alternate between the kernel and the thread.
+ * direct buffers (one per output file, sized for the largest tensor, in
+ * {@link NativeBuffers} the caller frees once the thread is stopped) alternate between the kernel and the thread.
  * The thread's failure is rethrown by the next {@link #acquire} or by {@link #finish}.
  */
 final class WriteBehind implements AutoCloseable {
@@ -20,15 +19,13 @@ final class WriteBehind implements AutoCloseable {
     final ByteBuffer[] out;
     int index;
 
-    Slot(int outputs, long capacity) {
+    Slot(int outputs, long capacity, NativeBuffers memory) {
       out = new ByteBuffer[outputs];
-      for (int k = 0; k < outputs; k++) {
-        out[k] = ByteBuffer.allocateDirect((int) Math.max(capacity, 64)).order(ByteOrder.LITTLE_ENDIAN);
-      }
+      for (int k = 0; k < outputs; k++) out[k] = memory.allocate(capacity);
     }
   }
 
-  private static final Slot END = new Slot(0, 0);
+  private static final Slot END = new Slot(0, 0, null);
 
   private final LockstepWriter writer;
   private final BlockingQueue<Slot> free = new ArrayBlockingQueue<>(SLOTS);
@@ -36,9 +33,9 @@ final class WriteBehind implements AutoCloseable {
   private final Thread thread;
   private volatile Throwable failure;
 
-  WriteBehind(LockstepWriter writer, long capacity) {
+  WriteBehind(LockstepWriter writer, long capacity, NativeBuffers memory) {
     this.writer = writer;
-    for (int s = 0; s < SLOTS; s++) free.add(new Slot(writer.files(), capacity));
+    for (int s = 0; s < SLOTS; s++) free.add(new Slot(writer.files(), capacity, memory));
     thread = new Thread(this::run, "mergetune-write-behind");
     thread.setDaemon(true);
     thread.start();
@@ -107,6 +104,5 @@ final class WriteBehind implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    for (Slot s : free) for (ByteBuffer b : s.out) MappedBuffers.release(b);
   }
 }

@@ -39,6 +39,33 @@ class StreamingMergeTest {
   }
 
   @Test
+  void inputDigestsComeFromTheMergesReadsOrAreLeftOut() throws IOException {
+    Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
+    Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
+    Path hashed = dir.resolve("hashed.safetensors");
+    Path plain = dir.resolve("plain.safetensors");
+    TensorOp op = LinearMerge.taskArithmetic(new float[] {1}, new float[] {1});
+    // a selection that copies "w": the digest must still cover the bytes the merge never reads for the kernel
+    TensorSelection onlyH = new TensorSelection(List.of("h"), List.of(), false);
+    List<StreamingMerge.Result> r = StreamingMerge.run(theta0, List.of(a), op, List.of(hashed), onlyH,
+        StreamingMerge.Options.defaults());
+    StreamingMerge.run(theta0, List.of(a), op, List.of(plain), onlyH,
+        StreamingMerge.Options.defaults().withHashInputs(false));
+    try (SafetensorsFile f = SafetensorsFile.open(hashed); SafetensorsFile g = SafetensorsFile.open(plain)) {
+      // InputHashes reads each whole file on its own: the independent reference for the in-pass digest
+      assertEquals("t0.safetensors sha256:" + InputHashes.sha256(theta0), f.metadata().get("mergetune.base"));
+      assertEquals("a.safetensors sha256:" + InputHashes.sha256(a), f.metadata().get("mergetune.model.0"));
+      assertEquals(f.metadata(), r.get(0).metadata());
+      assertEquals("sha256", f.metadata().get(StreamingMerge.INPUT_DIGEST));
+      assertEquals("t0.safetensors", g.metadata().get("mergetune.base"));
+      assertEquals("a.safetensors", g.metadata().get("mergetune.model.0"));
+      assertEquals("none", g.metadata().get(StreamingMerge.INPUT_DIGEST));
+      assertArrayEquals(f.readFloats("h"), g.readFloats("h"));
+      assertArrayEquals(f.readFloats("w"), g.readFloats("w"));
+    }
+  }
+
+  @Test
   void taskArithmeticSweepFromOneRead() throws IOException {
     Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
     Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);   // δa = [1,0,0,0], [.5,0]
