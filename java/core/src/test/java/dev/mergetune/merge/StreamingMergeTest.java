@@ -66,6 +66,41 @@ class StreamingMergeTest {
   }
 
   @Test
+  void progressCountsEveryTensorReadAndTheBytes() throws IOException {
+    Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
+    Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long[] steps = new long[2];
+    dev.mergetune.progress.Progress recording = (name, total, unit) -> {
+      seen.add(name + " " + total + " " + unit);
+      return new dev.mergetune.progress.ProgressTask() {
+        public void step(long n) {
+          steps[0] += n;
+        }
+
+        public void stepTo(long done) {
+          steps[0] = done;
+        }
+
+        public void status(String message) {
+          seen.add(message);
+        }
+
+        public void close() {
+          steps[1]++;
+        }
+      };
+    };
+    StreamingMerge.run(theta0, List.of(a), LinearMerge.taskArithmetic(new float[] {1}, new float[] {1}),
+        List.of(dir.resolve("o.safetensors")), TensorSelection.all(), StreamingMerge.Options.defaults().withProgress(recording));
+    // w and h merged (read from both inputs), ids copied (read from the base): 3 tensors
+    assertEquals("merge 3 tensor", seen.get(0));
+    assertEquals(3, steps[0]);
+    assertEquals(1, steps[1], "the task is closed");
+    assertTrue(seen.get(seen.size() - 1).endsWith("GB read"), seen.toString());
+  }
+
+  @Test
   void taskArithmeticSweepFromOneRead() throws IOException {
     Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
     Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);   // δa = [1,0,0,0], [.5,0]
