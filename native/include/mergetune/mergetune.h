@@ -12,4 +12,6 @@
 /* K2 and K5 */
 #include "mergetune/anchor.h"
 #include "mergetune/scratch_interp.h"
+/* generalized task arithmetic (mergekit's GTA family) */
+#include "mergetune/gta.h"
 #endif
