@@ -10,6 +10,8 @@ import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorOp;
 import dev.mergetune.merge.TensorSelection;
 import dev.mergetune.merge.TiesMerge;
+import dev.mergetune.merge.mergekit.GtaMethod;
+import dev.mergetune.merge.mergekit.MergekitConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Field;
@@ -29,7 +31,9 @@ import picocli.CommandLine.Spec;
  * output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
  */
 @Command(name = "merge",
-    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average.")
+    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
+        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear; --config"
+        + " also reads mergekit YAML.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -38,7 +42,8 @@ final class MergeCommand implements Callable<Integer> {
       + " aggregate, include, exclude, trainable_only, out) instead of the flags")
   Path config;
 
-  @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average")
+  @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average | linear | dare_ties"
+      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear (mergekit's semantics)")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
@@ -58,9 +63,9 @@ final class MergeCommand implements Callable<Integer> {
       description = "WiSE-FT α value(s): 0.5, or 0.1,0.5 or 0:1:0.1 (stop included); several = a sweep")
   List<String> alphaSpecs;
 
-  private float[] weights;
-  private float[] scales;
-  private float[] alphas;
+  float[] weights;
+  float[] scales;
+  float[] alphas;
 
   @Option(names = "--drop-rate", description = "DARE: probability of dropping each delta element")
   Float dropRate;
@@ -95,6 +100,16 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--aggregate", description = "TIES: mean | sum of the agreeing entries")
   String aggregate;
 
+  @Option(names = "--epsilon", description = "della, della_linear: the spread of keep probabilities (0.15)")
+  Double epsilon;
+
+  @Option(names = "--gamma", description = "breadcrumbs(_ties): the fraction of largest deltas dropped (0.01)")
+  Double gamma;
+
+  @Option(names = "--normalize", arity = "1", paramLabel = "true|false",
+      description = "mergekit methods: divide by the (agreeing) weights' sum (default: the method's)")
+  Boolean normalize;
+
   @Option(names = "--include", split = ",", description = "Merge only tensors matching these globs (* within a"
       + " dotted part, ** across); the others are copied from the base")
   List<String> include;
@@ -114,6 +129,8 @@ final class MergeCommand implements Callable<Integer> {
     weights = floats(weightSpecs, "--weights");
     scales = floats(scaleSpecs, "--scale");
     alphas = floats(alphaSpecs, "--alpha");
+    if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
+    if (method != null && MergekitFlags.isGtaMethod(method)) return MergekitFlags.runFlags(this, w);
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
