@@ -48,22 +48,23 @@ public final class Gta {
   }
 
   /**
-   * Writes the keep bits of {@code model − base} (base 0: no base) into {@code bits} and returns {Σ|δ|, Σ keep·|δ|}.
+   * Writes the keep bits of {@code model − base} (base 0: no base) into {@code bits} and returns {Σ|δ|, Σ keep·|δ|}
+   * when {@code sums} (else null: RANDOM then reads no tensor data).
    * {@code shape} is the tensor's shape (DELLA ranks along its dimension 1; a 0-/1-D tensor is one row).
    */
   public static double[] sparsify(String tensor, long[] shape, long base, long model, int modelIndex,
-      Sparsification method, double density, double param, long seed, long bits) {
+      Sparsification method, double density, double param, long seed, long bits, boolean sums) {
     long n = 1;
     for (long d : shape) n *= d;
     long outer = shape.length >= 2 ? shape[0] : 1;
     long len = shape.length >= 2 ? shape[1] : n;
     long inner = n == 0 ? 1 : n / Math.max(1, outer * len);
-    double[] sums = new double[2];
+    double[] out = sums ? new double[2] : null;
     NativeRuntime.ensureLoaded();
     int status = MergetuneNative.mt_gta_sparsify_f32(n, outer, len, inner, base, model, method.code, density, param,
-        seed, Dare.tensorKey(tensor), modelIndex, bits, sums, MergetuneNative.MT_CHECK_FINITE);
+        seed, Dare.tensorKey(tensor), modelIndex, bits, out, MergetuneNative.MT_CHECK_FINITE);
     check(status, tensor);
-    return sums;
+    return out;
   }
 
   /** One merged tensor of n elements into {@code out}; {@code keepBits} may be null (no masks) or hold 0 entries. */

@@ -103,7 +103,7 @@ public final class GtaMerge implements TensorOp {
               default -> 0;
             };
             double[] sums = Gta.sparsify(tensor, shape, base, models[i], i, method.sparsification, density, param, seed,
-                bits[i]);
+                bits[i], rescale);
             // mergekit's rescaled_masked_tensor (L1): before / after unless either is below 1e-7
             if (rescale && sums[0] >= 1e-7 && sums[1] >= 1e-7) r = (float) (sums[0] / sums[1]);
           }
