@@ -4,6 +4,7 @@ import dev.mergetune.kernels.Dare;
 import dev.mergetune.kernels.Ties;
 import dev.mergetune.eval.ValueList;
 import dev.mergetune.merge.DareMerge;
+import dev.mergetune.merge.EmrMerge;
 import dev.mergetune.merge.LinearMerge;
 import dev.mergetune.merge.MergeConfig;
 import dev.mergetune.merge.StreamingMerge;
@@ -100,6 +101,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--aggregate", description = "TIES: mean | sum of the agreeing entries")
   String aggregate;
 
+  @Option(names = "--task", description = "emr: write this model's decoupled expert (0-based) instead of the"
+      + " unified delta with its masks and rescalers")
+  Integer task;
+
   @Option(names = "--epsilon", description = "della, della_linear: the spread of keep probabilities (0.15)")
   Double epsilon;
 
@@ -142,6 +147,7 @@ final class MergeCommand implements Callable<Integer> {
     if (ws.length != models.size()) {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + models.size() + " models");
     }
+    if (task != null && !method.equals("emr")) throw new IllegalArgumentException("--task belongs to --method emr");
     if (!method.equals("ties") && (preset != null || density != null || trim != null || selection != null
         || election != null || zeroSign != null || aggregate != null)) {
       throw new IllegalArgumentException("--preset, --density, --trim, --selection, --election, --zero-sign and"
@@ -169,12 +175,17 @@ final class MergeCommand implements Callable<Integer> {
         sweep = alphas;
         op = LinearMerge.wiseFt(alphas);
       }
+      case "emr" -> {
+        sweep = new float[] {Float.NaN};
+        op = new EmrMerge(models.size(), task);
+      }
       case "average" -> {
         sweep = new float[] {Float.NaN};
         op = LinearMerge.average(ws);
       }
       default -> throw new IllegalArgumentException(
-          "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average)");
+          "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average, emr, linear, dare_ties,"
+              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear)");
     }
     List<Path> outputs = new ArrayList<>();
     for (float v : sweep) {
@@ -187,6 +198,9 @@ final class MergeCommand implements Callable<Integer> {
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
     List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen);
+    if (op instanceof EmrMerge emr) {
+      for (Path side : emr.writeSideFiles(outputs.get(0), models)) w.printf("wrote %s%n", side);
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
         .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());
