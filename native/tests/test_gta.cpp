@@ -221,3 +221,37 @@ MT_TEST(gta_reports_the_first_non_finite_input) {
   MT_CHECK(mt_gta_sparsify_f32(g.n, 1, g.n, 1, g.base.data(), g.models[0].data(), MT_GTA_SPARSIFY_DELLA, 0.1, 0.2, 0,
                                0, 0, bits.data(), nullptr, 0) == MT_INVALID_ARGUMENT);
 }
+
+MT_TEST(gram_matches_double_sums_and_is_thread_count_independent) {
+  for (int64_t n : {int64_t{1}, int64_t{1000}, int64_t{200000}}) {
+    Gta g(1, n, 1, 3, true, 40 + static_cast<uint32_t>(n));
+    std::vector<const float*> m;
+    for (auto& v : g.models) m.push_back(v.data());
+    for (bool with_base : {true, false}) {
+      double gram[9], again[9];
+      MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, with_base ? g.base.data() : nullptr, 3, m.data(), gram,
+                           MT_CHECK_FINITE) == MT_OK);
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) {
+          double want = 0, scale = 0;
+          for (int64_t e = 0; e < n; ++e) {
+            const double a = with_base ? static_cast<double>(g.models[i][e] - g.base[e]) : g.models[i][e];
+            const double b = with_base ? static_cast<double>(g.models[j][e] - g.base[e]) : g.models[j][e];
+            want += a * b;
+            scale += std::fabs(a * b);
+          }
+          MT_CHECK_MSG(std::fabs(gram[i * 3 + j] - want) <= 1e-12 * scale + 1e-300, "n=" + std::to_string(n));
+        }
+      }
+      const int32_t threads = mt_get_num_threads();
+      mt_set_num_threads(1);
+      MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, with_base ? g.base.data() : nullptr, 3, m.data(), again, 0) == MT_OK);
+      mt_set_num_threads(threads);
+      MT_CHECK(std::memcmp(gram, again, sizeof(gram)) == 0);
+    }
+    g.models[1][n / 2] = NAN;
+    double gram[9];
+    MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, g.base.data(), 3, m.data(), gram, MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_element() == n / 2);
+  }
+}

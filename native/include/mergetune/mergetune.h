@@ -14,4 +14,5 @@
 #include "mergetune/scratch_interp.h"
 /* generalized task arithmetic (mergekit's GTA family) */
 #include "mergetune/gta.h"
+#include "mergetune/gram.h"
 #endif
