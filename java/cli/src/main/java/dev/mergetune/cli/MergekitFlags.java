@@ -41,8 +41,11 @@ final class MergekitFlags {
 
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
     GtaMethod method = GtaMethod.of(c.method);
-    List<String> extra = given(c, List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density",
-        "epsilon", "gamma", "normalize", "rescale", "seed", "out", "include", "exclude", "trainableOnly"));
+    List<String> allowed = method.isAngle()
+        ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly")
+        : List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density", "epsilon", "gamma", "normalize",
+            "rescale", "seed", "out", "include", "exclude", "trainableOnly");
+    List<String> extra = given(c, allowed);
     if (!extra.isEmpty()) {
       throw new IllegalArgumentException("--method " + c.method + " does not take " + String.join(", ", extra));
     }
@@ -53,6 +56,10 @@ final class MergekitFlags {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + c.models.size() + " models");
     }
     Map<String, ParameterSetting> global = new LinkedHashMap<>();
+    if (method == GtaMethod.SLERP) {
+      if (c.alphas == null || c.alphas.length != 1) throw new IllegalArgumentException("--method slerp needs one --alpha (mergekit's t)");
+      global.put("t", new ParameterSetting.Scalar(decimal(c.alphas[0])));
+    }
     if (c.density != null) requireParameter(method, "density", "--density", global, c.density);
     if (c.epsilon != null) requireParameter(method, "epsilon", "--epsilon", global, c.epsilon);
     if (c.gamma != null) requireParameter(method, "gamma", "--gamma", global, c.gamma);
@@ -65,10 +72,10 @@ final class MergekitFlags {
     if (c.scales != null) {
       if (method == GtaMethod.LINEAR) throw new IllegalArgumentException("--method linear takes no --scale");
       if (c.scales.length != 1) throw new IllegalArgumentException("--method " + c.method + " takes one --scale (λ)");
-      global.put("lambda", new ParameterSetting.Scalar((double) c.scales[0]));
+      global.put("lambda", new ParameterSetting.Scalar(decimal(c.scales[0])));
     }
     List<Map<String, ParameterSetting>> perModel = new ArrayList<>();
-    for (float v : ws) perModel.add(Map.of("weight", new ParameterSetting.Scalar((double) v)));
+    for (float v : ws) perModel.add(Map.of("weight", new ParameterSetting.Scalar(decimal(v))));
     GtaSettings settings = new GtaSettings(method, global, perModel, "--method " + c.method);
     return MergekitRun.run(settings, c.base, c.models, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), w);
   }
@@ -99,6 +106,11 @@ final class MergekitFlags {
       }
     }
     return out;
+  }
+
+  /** The value as the decimal it was written as (0.4f → 0.4, as a YAML 0.4 reads), not its float's binary value. */
+  private static double decimal(float v) {
+    return Double.parseDouble(Float.toString(v));
   }
 
   private static float[] ones(int n) {

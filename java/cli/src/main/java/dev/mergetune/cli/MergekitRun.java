@@ -2,6 +2,7 @@ package dev.mergetune.cli;
 
 import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorSelection;
+import dev.mergetune.merge.mergekit.AngleMerge;
 import dev.mergetune.merge.mergekit.GtaMerge;
 import dev.mergetune.merge.mergekit.GtaSettings;
 import dev.mergetune.merge.mergekit.MergekitConfig;
@@ -33,7 +34,8 @@ final class MergekitRun {
     try (Checkpoint reference = Checkpoints.open(base != null ? base : models.get(0))) {
       for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
     }
-    GtaMerge op = new GtaMerge(settings, shapes, seed);
+    dev.mergetune.merge.TensorOp op = settings.method().isAngle() ? new AngleMerge(settings)
+        : new GtaMerge(settings, shapes, seed);
     long start = System.nanoTime();
     List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, List.of(out), selection);
     double seconds = (System.nanoTime() - start) / 1e9;

@@ -85,6 +85,22 @@ class MergekitCliTest {
   }
 
   @Test
+  void slerpAndModelStockRunFromYamlAndFlags() throws Exception {
+    inputs();
+    CliRunner.Result y = yaml("sl.yaml", "merge_method: slerp", "base_model: base.safetensors", "models:",
+        "  - model: base.safetensors", "  - model: a.safetensors", "parameters: {t: 0.4}");
+    assertEquals(0, y.exitCode(), y.out());
+    CliRunner.Result f = CliRunner.run("merge", "--method", "slerp", "--alpha", "0.4", "--base",
+        dir.resolve("base.safetensors").toString(), "--models", dir.resolve("a.safetensors").toString(), "--out",
+        dir.resolve("sl-flags.safetensors").toString());
+    assertEquals(0, f.exitCode(), f.out());
+    assertArrayEquals(read("sl-flags.safetensors", "attn.w"), read("sl.yaml.safetensors", "attn.w"));
+    CliRunner.Result ms = yaml("ms.yaml", "merge_method: model_stock", "base_model: base.safetensors",
+        "models: [{model: a.safetensors}, {model: hf-b}]");
+    assertEquals(0, ms.exitCode(), ms.out());
+  }
+
+  @Test
   void badMergekitFilesAreOneLineErrorsNamingTheKeyAndFile() throws Exception {
     inputs();
     String[][] cases = {
@@ -95,7 +111,7 @@ class MergekitCliTest {
       {"is a gradient", "merge_method: ties", "base_model: base.safetensors",
           "models: [{model: a.safetensors, parameters: {weight: [0, 0.5, 1]}}]"},
       {"'slices' is not supported", "merge_method: ties", "slices: []"},
-      {"'slerp' is a mergekit method mergetune does not run yet", "merge_method: slerp", "base_model: base.safetensors",
+      {"'nuslerp' is a mergekit method mergetune does not run yet", "merge_method: nuslerp", "base_model: base.safetensors",
           "models: [{model: a.safetensors}]"},
       {"'models[0].parameters.weight' is null", "merge_method: ties", "base_model: base.safetensors",
           "models: [{model: a.safetensors, parameters: {weight: null}}]"},

@@ -80,6 +80,20 @@ public final class Gta {
     check(status, tensor);
   }
 
+  /**
+   * The Gram matrix G[i][j] = Σ_e (x_i − b)(x_j − b) in double of one tensor's inputs (base 0: no base), for the
+   * merges whose coefficients come from angles (slerp, model_stock).
+   */
+  public static double[][] gram(DeviceKind device, String tensor, long n, long base, long[] inputs) {
+    int k = inputs.length;
+    double[] g = new double[k * k];
+    NativeRuntime.ensureLoaded();
+    check(MergetuneNative.mt_gram_f32(device.code(), 0L, n, base, k, inputs, g, MergetuneNative.MT_CHECK_FINITE), tensor);
+    double[][] out = new double[k][k];
+    for (int i = 0; i < k; i++) System.arraycopy(g, i * k, out[i], 0, k);
+    return out;
+  }
+
   private static void check(int status, String tensor) {
     if (status == MergetuneNative.MT_OK) return;
     String message = MergetuneNative.mt_last_error();

@@ -452,4 +452,17 @@ public final class MergetuneNative {
       @Cast("uint32_t*") long bits,
       double[] sums,
       int flags);
+
+  // gram.h
+  public static final int MT_GRAM_MAX_INPUTS = 16;
+
+  public static native int mt_gram_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long n,
+      @Cast("const float*") long base,
+      int k,
+      @Cast("const float* const*") long[] inputs,
+      double[] gram,
+      int flags);
 }

@@ -21,10 +21,13 @@ public enum GtaMethod {
   BREADCRUMBS("breadcrumbs", null, Sparsification.OUTLIERS, false, false, true),
   BREADCRUMBS_TIES("breadcrumbs_ties", Consensus.SUM, Sparsification.OUTLIERS, false, false, true),
   DELLA("della", Consensus.SUM, Sparsification.DELLA, true, true, true),
-  DELLA_LINEAR("della_linear", null, Sparsification.DELLA, false, true, true);
+  DELLA_LINEAR("della_linear", null, Sparsification.DELLA, false, true, true),
+  /** Not GTA: per-tensor angles, then a linear combination ({@link AngleMerge}). */
+  SLERP("slerp", null, null, false, false, true),
+  MODEL_STOCK("model_stock", null, null, false, false, true);
 
   /** mergekit methods this reader knows but mergetune does not run (yet). */
-  public static final Set<String> NOT_SUPPORTED = Set.of("slerp", "nuslerp", "multislerp", "model_stock", "karcher",
+  public static final Set<String> NOT_SUPPORTED = Set.of("nuslerp", "multislerp", "karcher",
       "sce", "nearswap", "passthrough", "arcee_fusion", "ram");
 
   public final String mergekitName;
@@ -59,12 +62,15 @@ public enum GtaMethod {
 
   /** Method-level parameters (global `parameters:` only). */
   public List<String> globalParameters() {
+    if (this == SLERP) return List.of("t");
+    if (this == MODEL_STOCK) return List.of("filter_wise");
     return this == LINEAR ? List.of("normalize") : List.of("normalize", "rescale", "int8_mask", "lambda");
   }
 
   /** Per-model (tensor) parameters, which may also stand in the global `parameters:` as defaults. */
   public List<String> tensorParameters() {
     if (this == LINEAR) return List.of("weight");
+    if (isAngle()) return List.of();
     if (sparsification == Sparsification.OUTLIERS) return List.of("weight", "density", "gamma");
     if (sparsification == Sparsification.DELLA) return List.of("weight", "density", "epsilon");
     return List.of("weight", "density");
@@ -78,6 +84,11 @@ public enum GtaMethod {
       case "epsilon" -> 0.15;
       default -> null;
     };
+  }
+
+  /** slerp and model_stock: {@link AngleMerge}, not the GTA kernel's formula. */
+  public boolean isAngle() {
+    return this == SLERP || this == MODEL_STOCK;
   }
 
   public String cliName() {
