@@ -18,22 +18,28 @@ import org.bytedeco.pytorch.global.torch;
  * towers' multiply-adds counted from the configuration, {@link #imageFlops}) against the FP32 (non-tensor-core) peak
  * of an NVIDIA H100 SXM, 67 TFLOP/s on NVIDIA's H100 datasheet — LibTorch trains in FP32 here and does not use TF32
  * for matmuls unless asked — at an assumed 50% utilisation. Real GPU runs also pay data loading and small kernels, so
- * read it as a lower bound of the order of magnitude.
+ * read it as a lower bound of the order of magnitude — and only for models large enough to be compute-bound
+ * (ViT-B/16 and up): the demo's tiny CLIP is bound by per-call overheads on either machine.
  */
-public record CostProbe(double imageSeconds, double textSeconds, double cpuFlopsPerSecond, String model) {
+public record CostProbe(double imageSeconds, double textSeconds, double cpuFlopsPerSecond, String model, int batch) {
   /** NVIDIA H100 SXM, FP32 (non-tensor) peak, from NVIDIA's H100 datasheet. */
   public static final double H100_FP32_PEAK = 67e12;
   /** The assumed fraction of that peak a training step reaches. */
   public static final double H100_UTILISATION = 0.5;
-  static final int BATCH = 4;
 
   public static CostProbe measure(ClipModel clip, String what) {
     ClipConfig c = clip.config();
-    double image = best(() -> torch.randn(BATCH, 3, c.imageResolution(), c.imageResolution()),
-        x -> clip.encodeImage(x)) / BATCH;
-    double text = best(() -> tokens(c), x -> clip.encodeText(x)) / BATCH;
+    int batch = batch(c);
+    double image = best(() -> torch.randn(batch, 3, c.imageResolution(), c.imageResolution()),
+        x -> clip.encodeImage(x)) / batch;
+    double text = best(() -> tokens(c, batch), x -> clip.encodeText(x)) / batch;
     double flops = imageFlops(c) / image;
-    return new CostProbe(image, text, flops, what);
+    return new CostProbe(image, text, flops, what, batch);
+  }
+
+  /** 4 images for a model of a GFLOP or more per image (ViT-B/16: 35), 32 for the small ones, not overhead-bound. */
+  static int batch(ClipConfig c) {
+    return imageFlops(c) >= 1e9 ? 4 : 32;
   }
 
   /** Seconds of a workload on this machine. */
@@ -51,7 +57,7 @@ public record CostProbe(double imageSeconds, double textSeconds, double cpuFlops
     return String.format(Locale.ROOT, "timing probe (%s, batch %d, best of 3): %.4f s per image (image tower),"
         + " %.5f s per prompt (text tower), forward; %.1f GFLOP/s achieved on the image tower here; H100 estimate ="
         + " this machine's estimate × %.2e (%.1f GFLOP/s here ÷ (67 TFLOP/s H100 SXM FP32 peak, NVIDIA datasheet,"
-        + " × 50%% assumed utilisation)), a derived figure, not a measurement", model, BATCH, imageSeconds,
+        + " × 50%% assumed utilisation)), a derived figure, not a measurement", model, batch, imageSeconds,
         textSeconds, cpuFlopsPerSecond / 1e9, h100Ratio(), cpuFlopsPerSecond / 1e9);
   }
 
@@ -69,16 +75,16 @@ public record CostProbe(double imageSeconds, double textSeconds, double cpuFlops
     return 2 * (c.visionLayers() * perLayer + patches);
   }
 
-  private static Tensor tokens(ClipConfig c) {
+  private static Tensor tokens(ClipConfig c, int batch) {
     int ctx = c.contextLength();
-    long[] ids = new long[BATCH * ctx];
-    for (int b = 0; b < BATCH; b++) {
+    long[] ids = new long[batch * ctx];
+    for (int b = 0; b < batch; b++) {
       ids[b * ctx] = c.vocabSize() - 2;  // start
       int end = Math.min(ctx - 1, 9);
       for (int i = 1; i < end; i++) ids[b * ctx + i] = 1 + i;
       ids[b * ctx + end] = c.vocabSize() - 1;  // end (the argmax)
     }
-    return Tensor.create(ids, BATCH, ctx);
+    return Tensor.create(ids, batch, ctx);
   }
 
   private static double best(java.util.function.Supplier<Tensor> input, java.util.function.Function<Tensor, Tensor> f) {

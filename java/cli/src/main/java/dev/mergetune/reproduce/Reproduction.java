@@ -120,6 +120,7 @@ public final class Reproduction {
   }
 
   static String duration(double s) {
+    if (s < 1) return String.format(Locale.ROOT, "%.2f s", s);
     if (s < 120) return String.format(Locale.ROOT, "%.0f s", s);
     if (s < 7200) return String.format(Locale.ROOT, "%.0f min", s / 60);
     return String.format(Locale.ROOT, "%.1f h", s / 3600);
