@@ -58,8 +58,9 @@ final class ReproduceCommand implements Callable<Integer> {
   @Option(names = "--seeds", split = ",", description = "Seeds (default: 1,2,3; condu-mtil: 42)")
   List<Long> seeds;
 
-  @Option(names = "--datasets", split = ",", description = "Only these datasets of the table (the cross-dataset and"
-      + " domain-generalisation tables always train on ImageNet; an MTIL sequence keeps order I)")
+  @Option(names = "--datasets", split = ",", description = "Only these datasets of the table, or on-disk: those that"
+      + " read under --data (the cross-dataset and domain-generalisation tables always train on ImageNet; an MTIL"
+      + " sequence keeps order I)")
   List<String> datasets;
 
   @Option(names = "--dry-run", description = "List the runs, their estimated cost (a short timing probe) and what is"
@@ -112,7 +113,14 @@ final class ReproduceCommand implements Callable<Integer> {
     if (!architectureOnly && !Files.isRegularFile(modelPath) && !Files.isDirectory(modelPath)) {
       throw new IllegalArgumentException("--model " + model + ": no such file");
     }
-    ReproOptions o = new ReproOptions(t, data, out, seeds == null ? t.defaultSeeds() : seeds, t.select(datasets),
+    List<String> chosen = datasets;
+    if (datasets != null && datasets.size() == 1 && datasets.get(0).equals("on-disk")) {
+      chosen = Reproduction.onDisk(t, data);
+      if (chosen.isEmpty()) throw new IllegalArgumentException("--datasets on-disk: no dataset of " + t.key()
+          + " reads under " + data + " (--dry-run says what is missing)");
+      w.printf("--datasets on-disk: %s%n", String.join(", ", chosen));
+    }
+    ReproOptions o = new ReproOptions(t, data, out, seeds == null ? t.defaultSeeds() : seeds, t.select(chosen),
         modelPath, modelConfig, vocab, epochs, shots, iterations, tiesDensity, dareKeep, featureBatch,
         GlobalOptions.asArguments());
     Reproduction r = new Reproduction(o);

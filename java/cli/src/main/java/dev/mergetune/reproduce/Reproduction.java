@@ -27,6 +27,12 @@ public final class Reproduction {
         : PromptCells.plan(o, check);
   }
 
+  /** The table's datasets that read under {@code data} ({@code --datasets on-disk}). */
+  public static List<String> onDisk(ReproTable t, Path data) {
+    DataCheck c = new DataCheck(data, t.protocol() == ReproTable.Protocol.MTIL);
+    return t.datasets().stream().filter(d -> c.problem(d) == null).toList();
+  }
+
   public List<Cell> cells() {
     return cells;
   }
