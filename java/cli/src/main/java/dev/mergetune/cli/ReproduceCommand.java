@@ -104,6 +104,14 @@ final class ReproduceCommand implements Callable<Integer> {
     if (t.protocol() != ReproTable.Protocol.MTIL && iterations != null) {
       throw new IllegalArgumentException(t.key() + " trains by epochs: --epochs, not --iterations");
     }
+    if (seeds != null) {
+      if (seeds.isEmpty()) throw new IllegalArgumentException("--seeds: no seed given");
+      for (int i = 0; i < seeds.size(); i++) {
+        if (seeds.subList(0, i).contains(seeds.get(i))) {
+          throw new IllegalArgumentException("--seeds: seed " + seeds.get(i) + " is given twice");
+        }
+      }
+    }
     Path modelPath = Path.of(model);
     boolean architectureOnly = !Files.exists(modelPath) && OpenClipConfigs.names().contains(model);
     if (architectureOnly && !dryRun) {
