@@ -11,7 +11,9 @@
 //
 // L1 stats pass (before the apply pass): every segment is cut into chunks of kChunk elements (multiples of 4);
 // per chunk and model, Σ|δ| and Σ|keep·δ| go into 8 double lanes (element mod 8), folded in order into one
-// partial, and the partials of a segment are added in chunk order: independent of the thread count.
+// partial, and the partials of a segment are added in chunk order: independent of the thread count. The pass keeps
+// the masks it drew as one bit per element and model (models·n/8 bytes per call), and the apply pass reads them
+// back instead of running Philox a second time: the same masks, so the same results, at half L1's Philox work.
 //
 // On AVX2 CPUs the Philox blocks, the apply loop and the L1 loop run in dare_cpu_avx2.cpp: eight blocks / elements
 // a step, bit for bit the same masks, results and sums.
@@ -66,6 +68,12 @@ struct Ctx {
   bool check;
   bool avx2;          // isa() is "avx2"
   bool stream;        // AVX2, and the output is at least kStreamBytes: written with non-temporal stores
+  // L1 only: the masks the stats pass drew, one bit per element and model, for the apply pass (null: draw them).
+  // Model i's bits of segment s start at bit bytes_per_model·8·i + bit_at[s] (bit_at[s] a multiple of 64, so the
+  // stats pass's threads, which split at chunk boundaries, never write the same byte).
+  uint8_t* bits = nullptr;
+  const int64_t* bit_at = nullptr;
+  int64_t bytes_per_model = 0;
 };
 
 // Per-thread scratch.
@@ -168,7 +176,18 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
       bad |= !finite_f(b[k]);
     }
     for (int32_t i = 0; i < c.n_models; ++i) {
-      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
+      const uint32_t* __restrict__ keep;
+      if (c.bits != nullptr) {
+        const uint8_t* bits = c.bits + static_cast<int64_t>(i) * c.bytes_per_model;
+        if (c.avx2) {
+          avx2::dare_unpack_keep(bits, c.bit_at[s] + t, n, w.keep.data());
+        } else {
+          generic::dare_unpack_keep(bits, c.bit_at[s] + t, n, w.keep.data());
+        }
+        keep = w.keep.data();
+      } else {
+        keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
+      }
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       const float ci = c.coef[i * c.n_segments + s];
       const bool fine = c.avx2 ? avx2::dare_apply_model(acc, m, b, keep, ci, n)
@@ -215,10 +234,13 @@ bool stats_chunk(const Ctx& c, const Chunk& ch, double* partial_abs, double* par
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       double* la = &lanes_abs[static_cast<size_t>(i) * kLanes];
       double* lk = &lanes_kept[static_cast<size_t>(i) * kLanes];
+      uint8_t* bits = c.bits + static_cast<int64_t>(i) * c.bytes_per_model;  // t is a multiple of kTile
       if (c.avx2) {
         avx2::dare_stats_model(m, b, keep, n, la, lk);
+        avx2::dare_pack_keep(keep, n, bits, c.bit_at[s] + t);
       } else {
         generic::dare_stats_model(m, b, keep, n, la, lk);
+        generic::dare_pack_keep(keep, n, bits, c.bit_at[s] + t);
       }
       // a double sum of |fp32| values is non-finite iff one of them is
       for (int q = 0; q < kLanes; ++q) nonfinite |= !(la[q] <= DBL_MAX);
@@ -276,7 +298,14 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
   const int32_t threads = std::max(1, cpu_threads());
   std::vector<FirstBad> first_bad(threads);
 
+  std::vector<int64_t> bit_at(S + 1, 0);
+  std::vector<uint64_t> bit_words;
   if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
+    for (int64_t s = 0; s < S; ++s) bit_at[s + 1] = bit_at[s] + (lengths[s] + 63) / 64 * 64;
+    c.bytes_per_model = bit_at[S] / 8;
+    bit_words.resize(N * static_cast<size_t>(bit_at[S] / 64));
+    c.bits = reinterpret_cast<uint8_t*>(bit_words.data());
+    c.bit_at = bit_at.data();
     std::vector<Chunk> chunks;
     std::vector<int64_t> first_chunk(S + 1, 0);
     for (int64_t s = 0; s < S; ++s) {

@@ -178,4 +178,30 @@ void dare_stats_model(const float* m, const float* b, const uint32_t* keep, int6
   }
 }
 
+void dare_pack_keep(const uint32_t* keep, int64_t n, uint8_t* bits, int64_t at) {
+  uint8_t* p = bits + (at >> 3);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {  // the sign bit of each ~0u / 0 word
+    *p++ = static_cast<uint8_t>(
+        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(keep + k)))));
+  }
+  if (k < n) {
+    unsigned byte = 0;
+    for (int q = 0; k + q < n; ++q) byte |= (keep[k + q] != 0 ? 1u : 0u) << q;
+    *p = static_cast<uint8_t>(byte);
+  }
+}
+
+void dare_unpack_keep(const uint8_t* bits, int64_t at, int64_t n, uint32_t* keep) {
+  int64_t k = 0;
+  for (; k < n && ((at + k) & 7) != 0; ++k) keep[k] = 0u - ((bits[(at + k) >> 3] >> ((at + k) & 7)) & 1u);
+  const uint8_t* p = bits + ((at + k) >> 3);
+  const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  for (; k + 8 <= n; k += 8) {  // byte broadcast, lane q tests bit q: ~0 where set
+    const __m256i b = _mm256_and_si256(_mm256_set1_epi32(*p++), lane_bit);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(keep + k), _mm256_cmpeq_epi32(b, lane_bit));
+  }
+  for (; k < n; ++k) keep[k] = 0u - ((bits[(at + k) >> 3] >> ((at + k) & 7)) & 1u);
+}
+
 }  // namespace mt::cpu::avx2

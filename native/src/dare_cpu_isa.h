@@ -26,4 +26,9 @@ void dare_stats_model(const float* m, const float* b, const uint32_t* keep, int6
 // store_fence() before another thread may read dst).
 void dare_store_tile(float* dst, const float* src, int64_t n, bool stream);
 
+// The twins of generic::dare_pack_keep (keep words 0 or ~0u, as dare_keep_blocks makes them; `at` a multiple of 8)
+// and generic::dare_unpack_keep: the same bits, the same words.
+void dare_pack_keep(const uint32_t* keep, int64_t n, uint8_t* bits, int64_t at);
+void dare_unpack_keep(const uint8_t* bits, int64_t at, int64_t n, uint32_t* keep);
+
 }  // namespace mt::cpu::avx2

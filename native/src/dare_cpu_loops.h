@@ -50,4 +50,34 @@ inline void dare_stats_model(const float* __restrict__ m, const float* __restric
   }
 }
 
+// L1's kept masks between its two passes, one bit per element (bit b of the buffer is bit b & 7 of byte b >> 3).
+// Packs keep[0 .. n) (non-zero: kept) into bits [at, at + n); `at` is a multiple of 8 and the bytes are written
+// whole (the last one's unused high bits zero).
+inline void dare_pack_keep(const uint32_t* __restrict__ keep, int64_t n, uint8_t* __restrict__ bits, int64_t at) {
+  uint8_t* __restrict__ p = bits + (at >> 3);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    unsigned byte = 0;
+    for (int q = 0; q < 8; ++q) byte |= (keep[k + q] != 0 ? 1u : 0u) << q;
+    *p++ = static_cast<uint8_t>(byte);
+  }
+  if (k < n) {
+    unsigned byte = 0;
+    for (int q = 0; k + q < n; ++q) byte |= (keep[k + q] != 0 ? 1u : 0u) << q;
+    *p = static_cast<uint8_t>(byte);
+  }
+}
+
+// keep[k] = bit at + k ? ~0u : 0u for k < n (any `at`).
+inline void dare_unpack_keep(const uint8_t* __restrict__ bits, int64_t at, int64_t n, uint32_t* __restrict__ keep) {
+  int64_t k = 0;
+  for (; k < n && ((at + k) & 7) != 0; ++k) keep[k] = 0u - ((bits[(at + k) >> 3] >> ((at + k) & 7)) & 1u);
+  const uint8_t* __restrict__ p = bits + ((at + k) >> 3);
+  for (; k + 8 <= n; k += 8) {
+    const unsigned byte = *p++;
+    for (int q = 0; q < 8; ++q) keep[k + q] = 0u - ((byte >> q) & 1u);
+  }
+  for (; k < n; ++k) keep[k] = 0u - ((bits[(at + k) >> 3] >> ((at + k) & 7)) & 1u);
+}
+
 }  // namespace mt::cpu::generic

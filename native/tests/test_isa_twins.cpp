@@ -492,3 +492,38 @@ MT_TEST(dare_avx2_inner_loops_match_the_portable_ones_lane_for_lane) {
     }
   }
 }
+
+// L1's kept-mask bit buffer: the packed bits are the flags one by one (an independent bit test), unpacking from any
+// bit offset gives them back as ~0u / 0 words, and the AVX2 twins write the same bytes and words.
+MT_TEST(dare_keep_bits_round_trip_on_both_paths) {
+  std::mt19937_64 rng(37);
+  const int64_t kMax = 1024 + 13;
+  std::vector<uint32_t> keep(kMax), back_g(kMax + 8), back_a(kMax + 8);
+  std::vector<uint8_t> bits_g(kMax / 8 + 4), bits_a(kMax / 8 + 4);
+  for (int round = 0; round < 300; ++round) {
+    const int64_t n = round < 41 ? round : 41 + static_cast<int64_t>(rng() % (kMax - 40));
+    for (int64_t k = 0; k < n; ++k) keep[k] = rng() % 3 == 0 ? 0u : ~0u;
+    std::fill(bits_g.begin(), bits_g.end(), uint8_t{0xa5});
+    std::fill(bits_a.begin(), bits_a.end(), uint8_t{0xa5});
+    const int64_t at = 8 * static_cast<int64_t>(rng() % 3);
+    mt::cpu::generic::dare_pack_keep(keep.data(), n, bits_g.data(), at);
+    bool ok = true;
+    for (int64_t k = 0; k < n; ++k) ok &= ((bits_g[(at + k) >> 3] >> ((at + k) & 7)) & 1u) == (keep[k] != 0 ? 1u : 0u);
+    MT_CHECK_MSG(ok, "packed bits, n = " + std::to_string(n));
+    if (have_avx2()) {
+      mt::cpu::avx2::dare_pack_keep(keep.data(), n, bits_a.data(), at);
+      MT_CHECK_MSG(bits_g == bits_a, "AVX2 packed bytes, n = " + std::to_string(n));
+    }
+    // unpack a sub-range [from, n) at an arbitrary bit offset
+    const int64_t from = n == 0 ? 0 : static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
+    mt::cpu::generic::dare_unpack_keep(bits_g.data(), at + from, n - from, back_g.data());
+    ok = true;
+    for (int64_t k = from; k < n; ++k) ok &= back_g[k - from] == keep[k];
+    MT_CHECK_MSG(ok, "unpacked words, n = " + std::to_string(n) + ", from " + std::to_string(from));
+    if (have_avx2()) {
+      mt::cpu::avx2::dare_unpack_keep(bits_g.data(), at + from, n - from, back_a.data());
+      MT_CHECK_MSG(std::equal(back_g.begin(), back_g.begin() + (n - from), back_a.begin()),
+                   "AVX2 unpacked words, n = " + std::to_string(n));
+    }
+  }
+}

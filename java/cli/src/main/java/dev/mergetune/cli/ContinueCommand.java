@@ -67,6 +67,9 @@ final class ContinueCommand implements Callable<Integer> {
   @Option(names = "--tau", description = "Start at (1 - tau) w1 + tau w2") Double tau;
   @Option(names = "--path", description = "fused (the K1 kernel; default) | naive (one LibTorch pass per alpha)")
   String path;
+  @Option(names = "--path-estimator", description = "Linear probe / e2e: exact (every alpha on the whole batch;"
+      + " default) | batch-split (each alpha on its own slice of the batch: two passes per step, unbiased)")
+  String pathEstimator;
   @Option(names = "--epochs", description = "Epochs (default: the baseline's)") Integer epochs;
   @Option(names = "--iterations", description = "Optimizer steps instead of epochs (default: the baseline's)")
   Long iterations;
@@ -109,6 +112,7 @@ final class ContinueCommand implements Callable<Integer> {
     if (alphas != null) mt.alphas = alphas;
     if (tau != null) mt.tau = tau;
     if (path != null) mt.path = path;
+    if (pathEstimator != null) mt.pathEstimator = pathEstimator;
     if (start != null) mt.start = start;
     if (augmentation != null) mt.augmentation = augmentation;
     Path data = baseline.dataPath();

@@ -128,6 +128,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
   String out;
 
+  @Option(names = "--no-hash", description = "Do not record the inputs' SHA-256 in the outputs' metadata (it is"
+      + " computed from the merge's own reads; the metadata then says mergetune.input_digest=none). Allowed with --config")
+  boolean noHash;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
@@ -197,7 +201,7 @@ final class MergeCommand implements Callable<Integer> {
     TensorSelection chosen = new TensorSelection(include != null ? include : List.of(),
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen);
+    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen, mergeOptions());
     if (op instanceof EmrMerge emr) {
       for (Path side : emr.writeSideFiles(outputs.get(0), models)) w.printf("wrote %s%n", side);
     }
@@ -209,9 +213,14 @@ final class MergeCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** How the streaming merge runs: the inputs' digest unless --no-hash. */
+  StreamingMerge.Options mergeOptions() {
+    return StreamingMerge.Options.defaults().withHashInputs(!noHash);
+  }
+
   private boolean anyFlagGiven() {
     for (Field f : MergeCommand.class.getDeclaredFields()) {
-      if (f.getAnnotation(Option.class) == null || f.getName().equals("config")) continue;
+      if (f.getAnnotation(Option.class) == null || f.getName().equals("config") || f.getName().equals("noHash")) continue;
       try {
         if (f.get(this) != null) return true;
       } catch (IllegalAccessException e) {

@@ -29,22 +29,22 @@ final class MergekitFlags {
   }
 
   static int runConfig(MergeCommand c, PrintWriter w) throws IOException {
-    List<String> extra = given(c, List.of("config", "out", "seed", "include", "exclude", "trainableOnly"));
+    List<String> extra = given(c, List.of("config", "out", "seed", "include", "exclude", "trainableOnly", "noHash"));
     if (!extra.isEmpty()) {
-      throw new IllegalArgumentException(c.config + " is a mergekit configuration: only --out, --seed, --include,"
-          + " --exclude and --trainable-only go beside it (given: " + String.join(", ", extra) + ")");
+      throw new IllegalArgumentException(c.config + " is a mergekit configuration: only --out, --seed, --include, --exclude,"
+          + " --trainable-only and --no-hash go beside it (given: " + String.join(", ", extra) + ")");
     }
     if (c.out == null) throw new IllegalArgumentException("a mergekit configuration needs --out FILE.safetensors");
     MergekitConfig config = MergekitConfig.read(c.config);
-    return MergekitRun.run(config, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), w);
+    return MergekitRun.run(config, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
   }
 
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
     GtaMethod method = GtaMethod.of(c.method);
     List<String> allowed = method.isAngle()
-        ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly")
+        ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly", "noHash")
         : List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density", "epsilon", "gamma", "normalize",
-            "rescale", "seed", "out", "include", "exclude", "trainableOnly");
+            "rescale", "seed", "out", "include", "exclude", "trainableOnly", "noHash");
     List<String> extra = given(c, allowed);
     if (!extra.isEmpty()) {
       throw new IllegalArgumentException("--method " + c.method + " does not take " + String.join(", ", extra));
@@ -77,7 +77,7 @@ final class MergekitFlags {
     List<Map<String, ParameterSetting>> perModel = new ArrayList<>();
     for (float v : ws) perModel.add(Map.of("weight", new ParameterSetting.Scalar(decimal(v))));
     GtaSettings settings = new GtaSettings(method, global, perModel, "--method " + c.method);
-    return MergekitRun.run(settings, c.base, c.models, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), w);
+    return MergekitRun.run(settings, c.base, c.models, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
   }
 
   private static void requireParameter(GtaMethod method, String name, String flag, Map<String, ParameterSetting> global,

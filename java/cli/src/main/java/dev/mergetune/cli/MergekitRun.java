@@ -20,16 +20,17 @@ import java.util.Map;
 final class MergekitRun {
   private MergekitRun() {}
 
-  static int run(MergekitConfig config, Path out, long seed, TensorSelection selection, PrintWriter w)
+  static int run(MergekitConfig config, Path out, long seed, TensorSelection selection,
+      StreamingMerge.Options options, PrintWriter w)
       throws IOException {
     if (config.dtype() != null && !config.dtype().equals("float32")) {
       w.printf("note: dtype %s: mergetune computes in float32 (outputs keep the base's dtype)%n", config.dtype());
     }
-    return run(config.settings(), config.base(), config.models(), out, seed, selection, w);
+    return run(config.settings(), config.base(), config.models(), out, seed, selection, options, w);
   }
 
   static int run(GtaSettings settings, Path base, List<Path> models, Path out, long seed, TensorSelection selection,
-      PrintWriter w) throws IOException {
+      StreamingMerge.Options options, PrintWriter w) throws IOException {
     Map<String, long[]> shapes = new HashMap<>();
     try (Checkpoint reference = Checkpoints.open(base != null ? base : models.get(0))) {
       for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
@@ -37,7 +38,7 @@ final class MergekitRun {
     dev.mergetune.merge.TensorOp op = settings.method().isAngle() ? new AngleMerge(settings)
         : new GtaMerge(settings, shapes, seed);
     long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, List.of(out), selection);
+    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, List.of(out), selection, options);
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s%n", r.path());
     w.printf("%s of %d model(s) in %.2f s%n", op.method(), models.size(), seconds);

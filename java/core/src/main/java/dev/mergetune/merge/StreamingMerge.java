@@ -19,23 +19,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import dev.mergetune.progress.Progress;
+import dev.mergetune.progress.ProgressTask;
 import org.bytedeco.javacpp.BytePointer;
 
 /**
- * Merges checkpoints tensor by tensor with bounded memory: for each tensor, every input's bytes are memory-mapped
- * (float32 ones are handed to the kernel where they lie, other float types are widened into a scratch buffer), the
- * {@link TensorOp} writes each output's values, and the writer streams them to every output file before the next
- * tensor is touched. Peak memory is about (inputs + outputs) × the largest tensor, not × the model, for safetensors
- * inputs; a .pt input (TorchScript or torch.save, read through LibTorch) is held whole in memory while the merge
- * runs, which {@code mergetune convert} avoids.
+ * Merges checkpoints tensor by tensor with bounded memory, at the inputs' read rate: an I/O thread reads each
+ * tensor of every input ahead of the kernel into reused direct buffers with explicit sequential reads
+ * ({@link ReadAhead}; nothing is memory-mapped, so an input truncated by another process while it is read is an
+ * error naming the file, never a SIGBUS), the {@link TensorOp} computes each output's values (float32 inputs are
+ * handed to the kernel where they were read, other float types are widened into a scratch buffer), and a writer
+ * thread streams the previous tensor to every output file meanwhile ({@link WriteBehind}). Peak memory is about
+ * 2 × (inputs + outputs) × the largest tensor for safetensors inputs; a .pt input (TorchScript or torch.save, read
+ * through LibTorch) is held whole in memory while the merge runs, which {@code mergetune convert} avoids.
  *
  * <p>All inputs must have the same tensors, shapes and dtypes (every difference is listed, none is skipped).
  * The floating tensors a {@link TensorSelection} picks are merged and written in the reference's dtype (F64 as
  * F32); the others, and integer tensors, are copied from the reference (the base, else the first model). A method
- * with statistics passes (global TIES) sees every merged tensor once per pass, one tensor mapped at a time, before
- * the outputs are written. A NaN/Inf in any input stops the merge, naming the file, tensor and element, and no
- * output file is written. Each output carries metadata: method, parameters, selection, inputs and their SHA-256, and
- * the inputs' CLIP model configuration where they record one ({@link #carriedModelConfig}).
+ * with statistics passes (global TIES) sees every merged tensor once per pass before the outputs are written. A
+ * NaN/Inf in any input stops the merge, naming the file, tensor and element, and no output file is written. Each
+ * output carries metadata: method, parameters, selection, inputs and their SHA-256 (computed from the same reads
+ * the merge makes, not in a pass of its own; {@link Options#hashInputs} false records "none" instead), and the
+ * inputs' CLIP model configuration where they record one ({@link #carriedModelConfig}). Each output is forced to
+ * disk once, at the end, then renamed into place.
  */
 public final class StreamingMerge {
   private StreamingMerge() {}
@@ -43,8 +49,34 @@ public final class StreamingMerge {
   /** One output file and the metadata of how it was made. */
   public record Result(Path path, Map<String, String> metadata) {}
 
+  /**
+   * How a merge runs: whether the inputs' SHA-256 go into the outputs' metadata ({@code mergetune.input_digest}
+   * "sha256" or "none"), and where its progress goes (one task, in tensors read, with the bytes read as status).
+   */
+  public record Options(boolean hashInputs, Progress progress) {
+    public static Options defaults() {
+      return new Options(true, Progress.installed());
+    }
+
+    public Options withHashInputs(boolean hash) {
+      return new Options(hash, progress);
+    }
+
+    public Options withProgress(Progress p) {
+      return new Options(hashInputs, p);
+    }
+  }
+
+  /** Metadata key naming the digest of the recorded inputs. */
+  public static final String INPUT_DIGEST = "mergetune.input_digest";
+
   public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs) throws IOException {
     return run(base, models, op, outputs, TensorSelection.all());
+  }
+
+  public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs,
+      TensorSelection selection) throws IOException {
+    return run(base, models, op, outputs, selection, Options.defaults());
   }
 
   /**
@@ -52,7 +84,7 @@ public final class StreamingMerge {
    * (the base, else the first model).
    */
   public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs,
-      TensorSelection selection) throws IOException {
+      TensorSelection selection, Options options) throws IOException {
     if (op.needsBase() && base == null) throw new IllegalArgumentException(op.method() + " needs a base checkpoint (--base)");
     if (!op.needsBase() && base != null) throw new IllegalArgumentException(op.method() + " takes no base checkpoint");
     if (models.isEmpty()) throw new IllegalArgumentException("no models to merge");
@@ -76,12 +108,12 @@ public final class StreamingMerge {
         DType out = t.dtype() == DType.F64 ? DType.F32 : t.dtype();
         layout.add(new TensorInfo(t.name(), out, t.shape(), 0, t.numel() * out.byteSize()));
       }
+      InputDigests digests = new InputDigests(inputPaths, inputs, options.hashInputs());
       Map<String, String> common = new LinkedHashMap<>();
       common.put("mergetune.method", op.method());
-      if (base != null) common.put("mergetune.base", base.getFileName() + " sha256:" + InputHashes.sha256(base));
-      for (int i = 0; i < models.size(); i++) {
-        common.put("mergetune.model." + i, models.get(i).getFileName() + " sha256:" + InputHashes.sha256(models.get(i)));
-      }
+      common.put(INPUT_DIGEST, options.hashInputs() ? "sha256" : "none");
+      if (base != null) common.put("mergetune.base", digests.entry(0));
+      for (int i = 0; i < models.size(); i++) common.put("mergetune.model." + i, digests.entry(i + (base != null ? 1 : 0)));
       common.putAll(carriedModelConfig(inputPaths, inputs));
       Set<String> merged = selection.merged(reference);
       if (merged.isEmpty()) throw new IllegalArgumentException("no floating tensor is selected for merging " + selection);
@@ -92,25 +124,196 @@ public final class StreamingMerge {
         op.parameters(k).forEach((key, v) -> m.put("mergetune.param." + key, v));
         metadata.add(m);
       }
-      Scratch scratch = new Scratch(inputs.size(), outputs.size());
-      for (int pass = 0; pass < op.statisticsPasses(); pass++) {
-        final int p = pass;
-        for (TensorInfo t : layout) {
-          if (!merged.contains(t.name()) || t.numel() == 0) continue;
-          withFloatInputs(inputs, inputPaths, t.name(), t.numel(), scratch, addresses -> {
-            long b = base != null ? addresses[0] : 0;
-            op.observe(p, t.name(), t.numel(), b, modelsOf(addresses, base != null));
-          });
-        }
-        op.endPass(pass);
-      }
-      LockstepWriter.write(outputs, layout, metadata, (index, out, buffers) ->
-          mergeOne(inputs, inputPaths, base != null, op, out, buffers, scratch, merged.contains(out.name())));
+      new Run(inputs, inputPaths, base != null, op, layout, merged, options.progress()).execute(outputs, metadata, digests);
       List<Result> results = new ArrayList<>();
-      for (int k = 0; k < outputs.size(); k++) results.add(new Result(outputs.get(k), metadata.get(k)));
+      for (int k = 0; k < outputs.size(); k++) results.add(new Result(outputs.get(k), digests.resolved(metadata.get(k))));
       return results;
     } finally {
       for (Checkpoint c : inputs) c.close();
+    }
+  }
+
+  /** One merge: the jobs the I/O thread reads, the kernel loop over them, the writer. */
+  private static final class Run {
+    final List<Checkpoint> inputs;
+    final List<Path> paths;
+    final boolean hasBase;
+    final TensorOp op;
+    final List<TensorInfo> layout;
+    final Set<String> merged;
+    final Progress progress;
+    final Scratch scratch;
+
+    Run(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op, List<TensorInfo> layout,
+        Set<String> merged, Progress progress) {
+      this.inputs = inputs;
+      this.paths = paths;
+      this.hasBase = hasBase;
+      this.op = op;
+      this.layout = layout;
+      this.merged = merged;
+      this.progress = progress;
+      this.scratch = new Scratch(inputs.size(), op.outputs());
+    }
+
+    boolean mergedHere(TensorInfo t) {
+      return merged.contains(t.name()) && t.numel() > 0;
+    }
+
+    void execute(List<Path> outputs, List<Map<String, String>> metadata, InputDigests digests) throws IOException {
+      List<ReadAhead.Job> jobs = new ArrayList<>();
+      for (int pass = 0; pass < op.statisticsPasses(); pass++) {
+        for (TensorInfo t : layout) if (mergedHere(t)) jobs.add(new ReadAhead.Job(t.name(), true));
+      }
+      for (TensorInfo t : layout) {
+        if (mergedHere(t)) jobs.add(new ReadAhead.Job(t.name(), true));
+        else if (!merged.contains(t.name())) jobs.add(new ReadAhead.Job(t.name(), false));
+      }
+      long[] capacity = new long[inputs.size()];
+      long total = 0;
+      for (ReadAhead.Job j : jobs) {
+        for (int i = 0; i < (j.allInputs() ? inputs.size() : 1); i++) {
+          long b = inputs.get(i).tensors().get(j.tensor()).byteLength();
+          capacity[i] = Math.max(capacity[i], b);
+          total += b;
+        }
+      }
+      long outCapacity = 0;
+      for (TensorInfo t : layout) outCapacity = Math.max(outCapacity, t.byteLength());
+      final long totalBytes = total;
+      digests.startReading();
+      try (NativeBuffers memory = new NativeBuffers();
+           ProgressTask bar = progress.start("merge", jobs.size(), "tensor");
+           LockstepWriter writer = LockstepWriter.open(outputs, layout, metadata);
+           ReadAhead reads = new ReadAhead(inputs, jobs, capacity, memory, new ReadAhead.ReadListener() {
+             long done;
+
+             @Override
+             public void read(ReadAhead.Job job, long bytes) {
+               done += bytes;
+               bar.step(1);
+               bar.status(String.format(java.util.Locale.ROOT, "%.1f of %.1f GB read", done / 1e9, totalBytes / 1e9));
+             }
+           })) {
+        for (int pass = 0; pass < op.statisticsPasses(); pass++) {
+          final int p = pass;
+          for (TensorInfo t : layout) {
+            if (!mergedHere(t)) continue;
+            ReadAhead.Slot slot = reads.take();
+            withFloatInputs(slot, t, addresses -> {
+              long b = hasBase ? addresses[0] : 0;
+              op.observe(p, t.name(), t.numel(), b, modelsOf(addresses, hasBase));
+            });
+            reads.recycle(slot);
+          }
+          op.endPass(pass);
+        }
+        try (WriteBehind writes = new WriteBehind(writer, outCapacity, memory)) {
+          for (int index = 0; index < layout.size(); index++) {
+            TensorInfo t = layout.get(index);
+            WriteBehind.Slot out = writes.acquire(index, t.byteLength());
+            if (mergedHere(t)) {
+              ReadAhead.Slot in = reads.take();
+              withFloatInputs(in, t, addresses -> mergeInto(t, out.out, addresses));
+              reads.recycle(in);
+            } else if (!merged.contains(t.name())) {
+              ReadAhead.Slot in = reads.take();
+              copyInto(in.raw[0], inputs.get(0).tensors().get(t.name()), out.out);
+              reads.recycle(in);
+            }
+            writes.submit(out);
+          }
+          writes.finish();
+        }
+        writer.patchHeaders(digests.finish());
+        writer.commit();
+      }
+    }
+
+    /** A tensor copied from the reference: its bytes as they are, F64 rounded to F32. */
+    private void copyInto(ByteBuffer raw, TensorInfo ref, ByteBuffer[] outs) {
+      if (ref.dtype() == DType.F64) {
+        var d = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+        for (ByteBuffer b : outs) {
+          var f = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+          for (int j = 0; j < ref.numel(); j++) f.put(j, (float) d.get(j));
+        }
+        return;
+      }
+      for (ByteBuffer b : outs) b.duplicate().put(raw.duplicate());
+    }
+
+    /**
+     * Runs {@code body} with the float32 addresses of the slot's tensor in every input (the read buffers, or widened
+     * scratch copies); a NaN/Inf the kernel meets is traced to the input file holding it.
+     */
+    private void withFloatInputs(ReadAhead.Slot slot, TensorInfo t, java.util.function.Consumer<long[]> body) {
+      if (!slot.job.tensor().equals(t.name())) {
+        throw new IllegalStateException("read " + slot.job.tensor() + " where " + t.name() + " was expected");
+      }
+      long[] addresses = new long[inputs.size()];
+      for (int i = 0; i < inputs.size(); i++) addresses[i] = floatAddress(inputs.get(i).tensors().get(t.name()), slot.raw[i], i);
+      try {
+        body.accept(addresses);
+      } catch (NonFiniteException e) {
+        throw nonFinite(slot, t.name(), e);
+      }
+    }
+
+    private void mergeInto(TensorInfo out, ByteBuffer[] outBuffers, long[] addresses) {
+      long n = out.numel();
+      long[] outAddresses = new long[outBuffers.length];
+      boolean direct = out.dtype() == DType.F32;
+      for (int k = 0; k < outBuffers.length; k++) {
+        ByteBuffer target = direct ? outBuffers[k] : Scratch.ensure(scratch.out, k, n * 4);
+        outAddresses[k] = new BytePointer(target).address();
+      }
+      long base = hasBase ? addresses[0] : 0;
+      op.apply(out.name(), n, base, modelsOf(addresses, hasBase), outAddresses);
+      if (!direct) {
+        for (int k = 0; k < outBuffers.length; k++) narrow(Scratch.ensure(scratch.out, k, n * 4), outBuffers[k], out.dtype(), n);
+      }
+    }
+
+    /** Address of the tensor as float32: the read buffer itself for F32, else a widened scratch copy. */
+    private long floatAddress(TensorInfo info, ByteBuffer raw, int slot) {
+      long address = new BytePointer(raw).address();
+      if (info.dtype() == DType.F32 && (address & 3) == 0) return address;
+      long n = info.numel();
+      ByteBuffer dst = Scratch.ensure(scratch.in, slot, n * 4);
+      var floats = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      ByteBuffer src = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+      switch (info.dtype()) {
+        case F32 -> floats.put(src.asFloatBuffer());
+        case F64 -> {
+          var d = src.asDoubleBuffer();
+          for (int j = 0; j < n; j++) floats.put(j, (float) d.get(j));
+        }
+        case F16 -> {
+          var s = src.asShortBuffer();
+          for (int j = 0; j < n; j++) floats.put(j, HalfFloats.f16ToFloat(s.get(j)));
+        }
+        case BF16 -> {
+          var s = src.asShortBuffer();
+          for (int j = 0; j < n; j++) floats.put(j, HalfFloats.bf16ToFloat(s.get(j)));
+        }
+        default -> throw new IllegalStateException("not a floating tensor: " + info);
+      }
+      return new BytePointer(dst).address();
+    }
+
+    /** Names the input file holding the first non-finite value of the element the kernel stopped at. */
+    private NonFiniteException nonFinite(ReadAhead.Slot slot, String tensor, NonFiniteException e) {
+      long element = e.element();
+      for (int i = 0; i < inputs.size(); i++) {
+        float v = valueAt(slot.raw[i], inputs.get(i).tensors().get(tensor).dtype(), (int) element);
+        if (!Float.isFinite(v)) {
+          return new NonFiniteException(paths.get(i).toString(), tensor, element,
+              paths.get(i) + ": tensor '" + tensor + "' holds " + v + " at element " + element + "; nothing was written");
+        }
+      }
+      return new NonFiniteException("result", tensor, element,
+          "tensor '" + tensor + "' overflowed to a non-finite value at element " + element + "; nothing was written");
     }
   }
 
@@ -140,96 +343,10 @@ public final class StreamingMerge {
     }
   }
 
-  private static void mergeOne(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
-      TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch, boolean merge) {
-    String name = out.name();
-    TensorInfo ref = inputs.get(0).tensors().get(name);
-    if (!merge && ref.dtype() == DType.F64) {  // copied, but written as F32 like every floating output
-      float[] values = inputs.get(0).readFloats(name);
-      for (ByteBuffer b : outBuffers) b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
-      return;
-    }
-    if (!merge) {
-      ByteBuffer src = inputs.get(0).bytes(name);
-      for (ByteBuffer b : outBuffers) b.put(src.duplicate());
-      inputs.get(0).release(src);
-      return;
-    }
-    long n = ref.numel();
-    if (n == 0) return;
-    withFloatInputs(inputs, paths, name, n, scratch,
-        addresses -> mergeMapped(inputs, paths, hasBase, op, out, outBuffers, scratch, n, addresses));
-  }
-
-  /**
-   * Runs {@code body} with the float32 addresses of tensor {@code name} in every input (mappings or widened
-   * scratch copies), released right after; a NaN/Inf the kernel meets is traced to the input file holding it.
-   */
-  private static void withFloatInputs(List<Checkpoint> inputs, List<Path> paths, String name, long n,
-      Scratch scratch, java.util.function.Consumer<long[]> body) {
-    ByteBuffer[] mappings = new ByteBuffer[inputs.size()];  // must outlive the kernel call, then are released at once
-    try {
-      long[] addresses = new long[inputs.size()];
-      for (int i = 0; i < inputs.size(); i++) {
-        addresses[i] = floatAddress(inputs.get(i), name, n, scratch, i, mappings);
-      }
-      body.accept(addresses);
-    } catch (NonFiniteException e) {
-      throw nonFinite(inputs, paths, name, e);
-    } finally {
-      for (int i = 0; i < mappings.length; i++) if (mappings[i] != null) inputs.get(i).release(mappings[i]);
-    }
-  }
-
   private static long[] modelsOf(long[] addresses, boolean hasBase) {
     long[] models = new long[hasBase ? addresses.length - 1 : addresses.length];
     System.arraycopy(addresses, hasBase ? 1 : 0, models, 0, models.length);
     return models;
-  }
-
-  private static void mergeMapped(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op,
-      TensorInfo out, ByteBuffer[] outBuffers, Scratch scratch, long n, long[] addresses) {
-    String name = out.name();
-    long[] outAddresses = new long[outBuffers.length];
-    boolean direct = out.dtype() == DType.F32;
-    for (int k = 0; k < outBuffers.length; k++) {
-      ByteBuffer target = direct ? outBuffers[k] : Scratch.ensure(scratch.out, k, n * 4);
-      outAddresses[k] = new BytePointer(target).address();
-    }
-    long base = hasBase ? addresses[0] : 0;
-    op.apply(name, n, base, modelsOf(addresses, hasBase), outAddresses);
-    if (!direct) {
-      for (int k = 0; k < outBuffers.length; k++) narrow(Scratch.ensure(scratch.out, k, n * 4), outBuffers[k], out.dtype(), n);
-    }
-  }
-
-  /** Address of tensor `name` as float32: the mapping itself for aligned F32, else a widened scratch copy. */
-  private static long floatAddress(Checkpoint ckpt, String name, long n, Scratch scratch, int slot,
-      ByteBuffer[] mappings) {
-    TensorInfo info = ckpt.tensors().get(name);
-    ByteBuffer mapped = ckpt.bytes(name);
-    mappings[slot] = mapped;
-    long address = new BytePointer(mapped).address();
-    if (info.dtype() == DType.F32 && (address & 3) == 0) return address;
-    ByteBuffer dst = Scratch.ensure(scratch.in, slot, n * 4);
-    var floats = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    switch (info.dtype()) {
-      case F32 -> floats.put(mapped.asFloatBuffer());
-      case F64 -> {
-        var d = mapped.asDoubleBuffer();
-        for (int j = 0; j < n; j++) floats.put(j, (float) d.get(j));
-      }
-      case F16 -> {
-        var s = mapped.asShortBuffer();
-        for (int j = 0; j < n; j++) floats.put(j, HalfFloats.f16ToFloat(s.get(j)));
-      }
-      case BF16 -> {
-        var s = mapped.asShortBuffer();
-        for (int j = 0; j < n; j++) floats.put(j, HalfFloats.bf16ToFloat(s.get(j)));
-      }
-      default -> throw new IllegalStateException("not a floating tensor: " + info);
-    }
-    return new BytePointer(dst).address();
   }
 
   private static void narrow(ByteBuffer floats, ByteBuffer out, DType dtype, long n) {
@@ -241,34 +358,14 @@ public final class StreamingMerge {
     }
   }
 
-  /** Names the input file holding the first non-finite value of the element the kernel stopped at. */
-  private static NonFiniteException nonFinite(List<Checkpoint> inputs, List<Path> paths, String tensor,
-      NonFiniteException e) {
-    long element = e.element();
-    for (int i = 0; i < inputs.size(); i++) {
-      float v = valueAt(inputs.get(i), tensor, element);
-      if (!Float.isFinite(v)) {
-        return new NonFiniteException(paths.get(i).toString(), tensor, element,
-            paths.get(i) + ": tensor '" + tensor + "' holds " + v + " at element " + element + "; nothing was written");
-      }
-    }
-    return new NonFiniteException("result", tensor, element,
-        "tensor '" + tensor + "' overflowed to a non-finite value at element " + element + "; nothing was written");
-  }
-
-  private static float valueAt(Checkpoint ckpt, String tensor, long element) {
-    ByteBuffer b = ckpt.bytes(tensor);
-    int j = (int) element;
-    try {
-      return switch (ckpt.tensors().get(tensor).dtype()) {
-        case F32 -> b.getFloat(j * 4);
-        case F64 -> (float) b.getDouble(j * 8);
-        case F16 -> HalfFloats.f16ToFloat(b.getShort(j * 2));
-        case BF16 -> HalfFloats.bf16ToFloat(b.getShort(j * 2));
-        default -> 0f;
-      };
-    } finally {
-      ckpt.release(b);
-    }
+  private static float valueAt(ByteBuffer raw, DType dtype, int j) {
+    ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    return switch (dtype) {
+      case F32 -> b.getFloat(j * 4);
+      case F64 -> (float) b.getDouble(j * 8);
+      case F16 -> HalfFloats.f16ToFloat(b.getShort(j * 2));
+      case BF16 -> HalfFloats.bf16ToFloat(b.getShort(j * 2));
+      default -> 0f;
+    };
   }
 }

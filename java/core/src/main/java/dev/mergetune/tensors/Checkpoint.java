@@ -24,6 +24,23 @@ public interface Checkpoint extends AutoCloseable {
   /** One tensor's raw little-endian bytes, valid until {@link #release} or {@link #close}. */
   ByteBuffer bytes(String name);
 
+  /**
+   * Copies one tensor's raw little-endian bytes into {@code dst}'s remaining space (exactly the tensor's byte length;
+   * {@code dst}'s position is left as it was). A file-backed format reads without mapping, so a file truncated while
+   * it is read is an exception, not a fault; the default copies from {@link #bytes}.
+   */
+  default void read(String name, ByteBuffer dst) {
+    ByteBuffer b = bytes(name);
+    try {
+      if (b.remaining() != dst.remaining()) {
+        throw new IllegalArgumentException("tensor '" + name + "' is " + b.remaining() + " bytes, the buffer has " + dst.remaining());
+      }
+      dst.duplicate().put(b.duplicate());
+    } finally {
+      release(b);
+    }
+  }
+
   /** Hands back a buffer from {@link #bytes}; it must not be used afterwards. */
   default void release(ByteBuffer bytes) {
     MappedBuffers.release(bytes);

@@ -142,6 +142,27 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     return file(name).bytes(name);
   }
 
+  /** Explicit positioned reads from the owning shard ({@link SafetensorsFile#read}): no mapping. */
+  @Override
+  public void read(String name, ByteBuffer dst) {
+    file(name).read(name, dst);
+  }
+
+  /**
+   * For a single file, computes its SHA-256 from the reads {@link #read} makes ({@link SafetensorsFile#digestWhileReading})
+   * and returns true; a sharded checkpoint returns false (its recorded digest is the index file's).
+   */
+  public boolean digestWhileReading() {
+    if (shards.size() != 1 || !path.equals(shards.get(0).path())) return false;
+    shards.get(0).digestWhileReading();
+    return true;
+  }
+
+  /** The file's SHA-256 after {@link #digestWhileReading} returned true. */
+  public String finishDigest() {
+    return shards.get(0).finishDigest();
+  }
+
   private SafetensorsFile file(String name) {
     SafetensorsFile f = owner.get(name);
     if (f == null) throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");

@@ -19,11 +19,14 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Path path;
   private final FileChannel channel;
   private final SafetensorsHeader header;
+  private final long size;
+  private FileDigest digest;
 
-  private SafetensorsFile(Path path, FileChannel channel, SafetensorsHeader header) {
+  private SafetensorsFile(Path path, FileChannel channel, SafetensorsHeader header, long size) {
     this.path = path;
     this.channel = channel;
     this.header = header;
+    this.size = size;
   }
 
   public static SafetensorsFile open(Path path) {
@@ -44,7 +47,7 @@ public final class SafetensorsFile implements AutoCloseable {
       ByteBuffer json = ByteBuffer.allocate((int) n);
       readFully(channel, json, 8, path);
       SafetensorsHeader header = SafetensorsHeader.parse(path, json.array(), size);
-      return new SafetensorsFile(path, channel, header);
+      return new SafetensorsFile(path, channel, header, size);
     } catch (RuntimeException e) {
       closeQuietly(channel);
       throw e;
@@ -85,6 +88,105 @@ public final class SafetensorsFile implements AutoCloseable {
           .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new UncheckedIOException("mapping tensor '" + name + "' of " + path, e);
+    }
+  }
+
+  /**
+   * Reads the tensor's raw bytes into {@code dst} (its remaining space must be exactly the tensor's byte length) with
+   * explicit positioned reads, no mapping: a file truncated by another process while it is read is an error naming
+   * it, never a fault in native code. With {@link #digestWhileReading} on, the bytes also feed the file's digest.
+   */
+  public void read(String name, ByteBuffer dst) {
+    TensorInfo info = info(name);
+    if (dst.remaining() != info.byteLength()) {
+      throw new IllegalArgumentException("tensor '" + name + "' is " + info.byteLength() + " bytes, the buffer has " + dst.remaining());
+    }
+    ByteBuffer view = dst.duplicate();
+    readTensor(name, view, info.fileOffset());
+    if (digest != null) digest.feed(dst.duplicate(), info.fileOffset());
+  }
+
+  /**
+   * Computes the file's SHA-256 from the reads {@link #read} makes anyway: bytes read in file order are hashed as
+   * they arrive, a gap (the header, a tensor not read) is read for the digest alone, and {@link #finishDigest} hashes
+   * whatever follows the last read. Reads behind the digest's position (a second pass) do not feed it.
+   */
+  public void digestWhileReading() {
+    digest = new FileDigest();
+  }
+
+  /** The whole file's SHA-256 as lower-case hex (reads what the tensor reads did not cover). */
+  public String finishDigest() {
+    if (digest == null) throw new IllegalStateException("digestWhileReading was not called for " + path);
+    String hex = digest.finish();
+    digest = null;
+    return hex;
+  }
+
+  private void readTensor(String name, ByteBuffer dst, long position) {
+    try {
+      long pos = position;
+      while (dst.hasRemaining()) {
+        int r = channel.read(dst, pos);
+        if (r < 0) throw truncated(pos, "tensor '" + name + "'");
+        pos += r;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading tensor '" + name + "' of " + path, e);
+    }
+  }
+
+  private CheckpointFormatException truncated(long at, String what) {
+    long now;
+    try {
+      now = channel.size();
+    } catch (IOException e) {
+      now = -1;
+    }
+    return new CheckpointFormatException(path, "ended at byte " + at + " while reading " + what + " (it had "
+        + size + " bytes when opened" + (now >= 0 ? ", the file now has " + now : "")
+        + "): it was truncated or replaced while being read");
+  }
+
+  /** SHA-256 over the file, fed in file order; gaps are read from the channel. */
+  private final class FileDigest {
+    private final java.security.MessageDigest md = sha256();
+    private final ByteBuffer gap = ByteBuffer.allocateDirect(1 << 20);
+    private long hashedTo;
+
+    void feed(ByteBuffer bytes, long offset) {
+      if (offset < hashedTo) return;
+      hashUpTo(offset);
+      hashedTo += bytes.remaining();
+      md.update(bytes);
+    }
+
+    String finish() {
+      hashUpTo(size);
+      return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    private void hashUpTo(long end) {
+      try {
+        while (hashedTo < end) {
+          gap.clear().limit((int) Math.min(gap.capacity(), end - hashedTo));
+          int r = channel.read(gap, hashedTo);
+          if (r < 0) throw truncated(hashedTo, "bytes for its SHA-256");
+          gap.flip();
+          md.update(gap);
+          hashedTo += r;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("reading " + path + " for its SHA-256", e);
+      }
+    }
+  }
+
+  private static java.security.MessageDigest sha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no SHA-256", e);
     }
   }
 

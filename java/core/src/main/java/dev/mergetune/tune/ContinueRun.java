@@ -75,6 +75,10 @@ public final class ContinueRun {
           + baselineDir + " is a lora run");
     }
     boolean weightSpace = method == TrainSettings.Method.LINEAR_PROBE || method == TrainSettings.Method.E2E;
+    if (!weightSpace && !mt.pathEstimator.equals("exact")) {
+      throw new IllegalArgumentException("path estimator '" + mt.pathEstimator + "' is for the weight-space methods"
+          + " (linear probe, e2e); the feature-space path term of a " + baseline.method + " run costs no extra pass (K1)");
+    }
     if (weightSpace && (!mt.start.equals("trained") || !mt.augmentation.equals("cached"))) {
       throw new IllegalArgumentException("start 'last' and fresh augmentation are for CoOp and KgCoOp baselines; "
           + baselineDir + " is a " + baseline.method + " run");

@@ -26,7 +26,8 @@ import dev.mergetune.adapt.TrainSettings;
  *   <li>{@code paper}: τ = 0.3 (w starts at 0.7·ŵ1 + 0.3·ŵ2, the seed's best ablation), N = 5, λ = 8, β = 0.5.
  * </ul>
  * The path term is computed by the fused K1 kernel ({@code fused}) or, for comparison, by the naive per-α loop of
- * LibTorch ops ({@code naive}).
+ * LibTorch ops ({@code naive}). In weight space (linear probe, E2E) the path term's estimator is {@code exact} or
+ * {@code batch-split} ({@link #pathEstimator}).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
     isGetterVisibility = JsonAutoDetect.Visibility.NONE)
@@ -43,6 +44,11 @@ public final class MergeTuneSettings {
   public String alphas = "grid";   // grid | sampled
   public double tau;
   public String path = "fused";    // fused | naive
+  /**
+   * Weight space only: {@code exact} (every α point on the whole batch) | {@code batch-split} (each point on its own
+   * slice of the batch; {@link WeightSpaceMergeTune.Estimator}).
+   */
+  @JsonProperty("path_estimator") public String pathEstimator = "exact";
   @JsonProperty("ensemble_alpha") public Double ensembleAlpha;  // optional weight ensemble with the zero-shot model
   /** The anchor's template (z = its normalised text features per class); null: the baseline's template. */
   @JsonProperty("anchor_template") public String anchorTemplate;
@@ -137,6 +143,7 @@ public final class MergeTuneSettings {
     if (!path.equals("fused") && !path.equals("naive")) {
       throw new IllegalArgumentException("path must be fused or naive, got '" + path + "'");
     }
+    WeightSpaceMergeTune.Estimator.of(pathEstimator);
     if (ensembleAlpha != null && !(ensembleAlpha >= 0 && ensembleAlpha <= 1)) {
       throw new IllegalArgumentException("ensemble alpha must be in [0, 1], got " + ensembleAlpha);
     }

@@ -89,16 +89,17 @@ final class WeightSpaceContinuation {
       inner = ClipFineTuneMethod.endToEnd(model, tokens, in.train(), TrainingRun.trainTransform(s, size),
           in.validation(), eval, s.labelSmoothing, ImageBatch.defaultThreads(), in.extractor().batchSize());
     }
-    WeightSpaceMergeTune m = new WeightSpaceMergeTune(inner, w2, mt.beta, mt.alphaPoints(s.seed));
+    WeightSpaceMergeTune m = new WeightSpaceMergeTune(inner, w2, mt.beta, mt.alphaPoints(s.seed),
+        WeightSpaceMergeTune.Estimator.of(mt.pathEstimator));
     if (!rd.resuming()) m.startAt(w1, mt.tau);
     AnchoredOptimizer opt = s.optimizer.equals("sgd")
         ? AnchoredOptimizer.sgd(m.trainable(), w1, mt.lambda,
             new ZeroShotAnchor.Sgd(s.lr, s.momentum, 0, s.weightDecay, s.nesterov))
         : AnchoredOptimizer.adamW(m.trainable(), w1, mt.lambda,
             new ZeroShotAnchor.AdamW(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay));
-    log.printf(Locale.ROOT, "MergeTune, weight space (%s preset) of %s: λ %s, β %s, %s α points (%s),"
-        + " τ %s%n", mt.preset, baselineDir, Decimals.number(mt.lambda), Decimals.number(mt.beta), mt.nAlpha,
-        mt.alphas, Decimals.number(mt.tau));
+    log.printf(Locale.ROOT, "MergeTune, weight space (%s preset) of %s: λ %s, β %s, %s α points (%s, %s"
+        + " estimator), τ %s%n", mt.preset, baselineDir, Decimals.number(mt.lambda), Decimals.number(mt.beta), mt.nAlpha,
+        mt.alphas, mt.pathEstimator, Decimals.number(mt.tau));
     TrainingLoop.Result r = TrainingRun.train(s, m, opt, rd, progress, log, "MergeTune (" + s.method + ") on "
         + in.train().size() + " images of " + in.train().numClasses() + " classes");
 

@@ -28,6 +28,15 @@ import org.slf4j.LoggerFactory;
  * top. The returned loss's value is L2(w) plus the path term (a constant shift). The anchor is folded into the
  * optimizer step by {@link AnchoredOptimizer} (kernel K2). Memory: two copies of w (the saved w and the
  * accumulator) besides ŵ2.
+ *
+ * <p>Two estimators of the path term ({@link Estimator}): {@code EXACT} evaluates every α_k on the whole batch
+ * B (N_α + 1 forward/backward passes of the model per step); {@code BATCH_SPLIT} gives each α_k its own slice S_k of
+ * a random partition of B into N_α near-equal disjoint slices and evaluates L2(ŵ2 + α_k(w − ŵ2); S_k) there, so the
+ * path term costs one pass over B in total (two per step). Because L2 is a mean over the batch's items and S_k is a
+ * uniformly random subset of B of its size, E_partition[L2(w_k; S_k)] = L2(w_k; B): the estimator is unbiased for
+ * the exact per-point objective (value and gradient), at a variance that grows as the slices shrink. The partition
+ * is drawn from (epoch, batch) alone, so a resumed run draws the same; it needs B ≥ N_α, and a single process (the
+ * slices of a data-parallel shard would not partition the global batch).
  */
 public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValidation {
   private static final Logger LOG = LoggerFactory.getLogger(WeightSpaceMergeTune.class);
@@ -44,10 +53,41 @@ public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValid
   private final SegmentTable accumulatorTable;
   private final double beta;
   private final AlphaPoints alphas;
+  private final Estimator estimator;
   private double lastPath;
+
+  /** How the path term's expectation over α is estimated at each step. */
+  public enum Estimator {
+    /** Every α point on the whole batch: N_α + 1 passes per step. */
+    EXACT("exact"),
+    /** Each α point on its own disjoint slice of the batch: 2 passes per step, unbiased for EXACT. */
+    BATCH_SPLIT("batch-split");
+
+    private final String id;
+
+    Estimator(String id) {
+      this.id = id;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    /** The estimator named {@code id} ("exact" | "batch-split"), else an error listing both. */
+    public static Estimator of(String id) {
+      for (Estimator e : values()) if (e.id.equals(id)) return e;
+      throw new IllegalArgumentException("unknown path estimator '" + id + "' (exact, batch-split)");
+    }
+  }
 
   /** @param w2 ŵ2, by the inner method's trainable names (copied) */
   public WeightSpaceMergeTune(TrainableMethod inner, Map<String, Tensor> w2, double beta, AlphaPoints alphas) {
+    this(inner, w2, beta, alphas, Estimator.EXACT);
+  }
+
+  /** @param w2 ŵ2, by the inner method's trainable names (copied) */
+  public WeightSpaceMergeTune(TrainableMethod inner, Map<String, Tensor> w2, double beta, AlphaPoints alphas,
+      Estimator estimator) {
     if (!(beta >= 0)) throw new IllegalArgumentException("beta must be non-negative, got " + beta);
     this.inner = inner;
     this.names = new ArrayList<>(inner.trainable().keySet());
@@ -77,7 +117,9 @@ public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValid
     this.accumulatorTable = SegmentTable.ofTensors(names, accumulator);
     this.beta = beta;
     this.alphas = alphas;
-    LOG.debug("MergeTune (weight space): beta {}, alpha {}, over {} tensors", beta, alphas, names.size());
+    this.estimator = estimator;
+    LOG.debug("MergeTune (weight space): beta {}, alpha {}, {} estimator, over {} tensors", beta, alphas,
+        estimator.id(), names.size());
   }
 
   /** w = (1 − τ)·ŵ1 + τ·ŵ2, in place (the paper's start; τ = 1 starts at the fine-tuned weights). */
@@ -125,6 +167,48 @@ public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValid
   public Tensor loss(int[] batch, int[] globalBatch, long epoch) {
     if (beta == 0) return inner.loss(batch, globalBatch, epoch);
     double[] a = alphas.alphas(epoch, globalBatch);
+    int[][] slices = null;
+    if (estimator == Estimator.BATCH_SPLIT) {
+      if (!java.util.Arrays.equals(batch, globalBatch)) {
+        throw new IllegalStateException("the batch-split path estimator runs in one process only; use the exact one"
+            + " with data parallelism");
+      }
+      slices = slices(batch, a.length, epoch);
+    }
+    return lossWithSlices(batch, globalBatch, epoch, a, slices);
+  }
+
+  /**
+   * A random partition of {@code batch} into {@code n} disjoint slices of near-equal sizes (the first B mod n
+   * one larger), from a Fisher–Yates shuffle seeded by (epoch, batch): every ordered partition with those sizes is
+   * equally likely.
+   */
+  static int[][] slices(int[] batch, int n, long epoch) {
+    if (batch.length < n) {
+      throw new IllegalArgumentException("the batch-split path estimator needs a batch of at least N_alpha = " + n
+          + " items, got " + batch.length + " (raise --batch or use --path-estimator exact)");
+    }
+    int[] perm = batch.clone();
+    dev.mergetune.data.SplitMix64 rng = new dev.mergetune.data.SplitMix64(
+        0x5851F42D4C957F2DL ^ (epoch * 0x9E3779B97F4A7C15L) ^ java.util.Arrays.hashCode(batch) * 0xC2B2AE3D27D4EB4FL);
+    for (int i = perm.length - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    int[][] out = new int[n][];
+    int from = 0;
+    for (int k = 0; k < n; k++) {
+      int size = batch.length / n + (k < batch.length % n ? 1 : 0);
+      out[k] = java.util.Arrays.copyOfRange(perm, from, from + size);
+      from += size;
+    }
+    return out;
+  }
+
+  /** The loss with α point k on {@code slices[k]} (null: every point on the whole batch). */
+  Tensor lossWithSlices(int[] batch, int[] globalBatch, long epoch, double[] a, int[][] slices) {
     double[] om = alphas.weights();
     try (NoGradGuard g = new NoGradGuard()) {
       for (int i = 0; i < params.size(); i++) {
@@ -137,7 +221,7 @@ public final class WeightSpaceMergeTune implements TrainableMethod, ShardedValid
       for (int k = 0; k < a.length; k++) {
         WeightInterpolation.interpolate(savedTable, w2Table, (float) a[k], paramTable);
         for (Tensor p : params) clearGrad(p);
-        Tensor lk = inner.loss(batch, globalBatch, epoch);
+        Tensor lk = slices == null ? inner.loss(batch, globalBatch, epoch) : inner.loss(slices[k], slices[k], epoch);
         lk.backward();
         path += beta * om[k] * lk.item_double();
         WeightInterpolation.accumulateGradient(accumulatorTable, gradients(), (float) a[k], (float) (beta * om[k]));

@@ -39,6 +39,68 @@ class StreamingMergeTest {
   }
 
   @Test
+  void inputDigestsComeFromTheMergesReadsOrAreLeftOut() throws IOException {
+    Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
+    Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
+    Path hashed = dir.resolve("hashed.safetensors");
+    Path plain = dir.resolve("plain.safetensors");
+    TensorOp op = LinearMerge.taskArithmetic(new float[] {1}, new float[] {1});
+    // a selection that copies "w": the digest must still cover the bytes the merge never reads for the kernel
+    TensorSelection onlyH = new TensorSelection(List.of("h"), List.of(), false);
+    List<StreamingMerge.Result> r = StreamingMerge.run(theta0, List.of(a), op, List.of(hashed), onlyH,
+        StreamingMerge.Options.defaults());
+    StreamingMerge.run(theta0, List.of(a), op, List.of(plain), onlyH,
+        StreamingMerge.Options.defaults().withHashInputs(false));
+    try (SafetensorsFile f = SafetensorsFile.open(hashed); SafetensorsFile g = SafetensorsFile.open(plain)) {
+      // InputHashes reads each whole file on its own: the independent reference for the in-pass digest
+      assertEquals("t0.safetensors sha256:" + InputHashes.sha256(theta0), f.metadata().get("mergetune.base"));
+      assertEquals("a.safetensors sha256:" + InputHashes.sha256(a), f.metadata().get("mergetune.model.0"));
+      assertEquals(f.metadata(), r.get(0).metadata());
+      assertEquals("sha256", f.metadata().get(StreamingMerge.INPUT_DIGEST));
+      assertEquals("t0.safetensors", g.metadata().get("mergetune.base"));
+      assertEquals("a.safetensors", g.metadata().get("mergetune.model.0"));
+      assertEquals("none", g.metadata().get(StreamingMerge.INPUT_DIGEST));
+      assertArrayEquals(f.readFloats("h"), g.readFloats("h"));
+      assertArrayEquals(f.readFloats("w"), g.readFloats("w"));
+    }
+  }
+
+  @Test
+  void progressCountsEveryTensorReadAndTheBytes() throws IOException {
+    Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
+    Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long[] steps = new long[2];
+    dev.mergetune.progress.Progress recording = (name, total, unit) -> {
+      seen.add(name + " " + total + " " + unit);
+      return new dev.mergetune.progress.ProgressTask() {
+        public void step(long n) {
+          steps[0] += n;
+        }
+
+        public void stepTo(long done) {
+          steps[0] = done;
+        }
+
+        public void status(String message) {
+          seen.add(message);
+        }
+
+        public void close() {
+          steps[1]++;
+        }
+      };
+    };
+    StreamingMerge.run(theta0, List.of(a), LinearMerge.taskArithmetic(new float[] {1}, new float[] {1}),
+        List.of(dir.resolve("o.safetensors")), TensorSelection.all(), StreamingMerge.Options.defaults().withProgress(recording));
+    // w and h merged (read from both inputs), ids copied (read from the base): 3 tensors
+    assertEquals("merge 3 tensor", seen.get(0));
+    assertEquals(3, steps[0]);
+    assertEquals(1, steps[1], "the task is closed");
+    assertTrue(seen.get(seen.size() - 1).endsWith("GB read"), seen.toString());
+  }
+
+  @Test
   void taskArithmeticSweepFromOneRead() throws IOException {
     Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
     Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);   // δa = [1,0,0,0], [.5,0]

@@ -122,6 +122,69 @@ class WeightSpaceMergeTuneTest {
     assertTrue(m.lastPathTerm() > 0);
   }
 
+  /**
+   * The batch-split estimator averaged over every ordered partition of a 4-item batch into two slices of 2 (each
+   * equally likely under its shuffle) is the exact per-point objective: value and gradient.
+   */
+  @Test
+  void batchSplitExpectationOverPartitionsIsTheExactObjective() {
+    CachedFeatures train = features();
+    LinearProbe probe = LinearProbe.fromZeroShot(zeroShot(), true);
+    Map<String, Tensor> w2 = fineTuned(probe);
+    AlphaPoints grid = AlphaPoints.grid(2);  // {0.1, 0.6}
+    LinearProbeMethod inner = new LinearProbeMethod(probe, train, null, 0.1);
+    WeightSpaceMergeTune exact = new WeightSpaceMergeTune(inner, w2, 0.5, grid, WeightSpaceMergeTune.Estimator.EXACT);
+    WeightSpaceMergeTune split = new WeightSpaceMergeTune(inner, w2, 0.5, grid,
+        WeightSpaceMergeTune.Estimator.BATCH_SPLIT);
+    int[] batch = {3, 7, 0, 11};
+    Tensor want = exact.loss(batch, 0);
+    want.backward();
+    float[] wantW = values(probe.parameters().get("weight").grad());
+    float[] wantB = values(probe.parameters().get("bias").grad());
+
+    double value = 0;
+    float[] sumW = new float[wantW.length];
+    float[] sumB = new float[wantB.length];
+    int partitions = 0;
+    double[] a = grid.alphas(0, batch);
+    for (int i = 0; i < 4; i++) {
+      for (int j = i + 1; j < 4; j++) {
+        int[] first = {batch[i], batch[j]};
+        int[] second = java.util.stream.IntStream.of(batch).filter(x -> x != first[0] && x != first[1]).toArray();
+        Tensor l = split.lossWithSlices(batch, batch, 0, a, new int[][] {first, second});
+        l.backward();
+        value += l.item_double();
+        float[] gw = values(probe.parameters().get("weight").grad());
+        float[] gb = values(probe.parameters().get("bias").grad());
+        for (int k = 0; k < gw.length; k++) sumW[k] += gw[k];
+        for (int k = 0; k < gb.length; k++) sumB[k] += gb[k];
+        partitions++;
+      }
+    }
+    assertEquals(6, partitions);
+    for (int k = 0; k < sumW.length; k++) sumW[k] /= partitions;
+    for (int k = 0; k < sumB.length; k++) sumB[k] /= partitions;
+    assertEquals(want.item_double(), value / partitions, 1e-5 * Math.abs(want.item_double()));
+    assertClose(wantW, sumW);
+    assertClose(wantB, sumB);
+    // one partition alone is not the exact objective (the test can tell the estimator from the exact form)
+    Tensor one = split.loss(batch, 0);
+    assertTrue(Math.abs(one.item_double() - want.item_double()) > 1e-6);
+  }
+
+  @Test
+  void batchSplitSlicesPartitionTheBatch() {
+    int[] batch = {9, 4, 17, 2, 11, 5, 8};
+    int[][] s = WeightSpaceMergeTune.slices(batch, 3, 4);
+    assertArrayEquals(new int[] {3, 2, 2}, java.util.Arrays.stream(s).mapToInt(x -> x.length).toArray());
+    int[] all = java.util.Arrays.stream(s).flatMapToInt(java.util.Arrays::stream).sorted().toArray();
+    assertArrayEquals(java.util.Arrays.stream(batch).sorted().toArray(), all);
+    assertTrue(java.util.Arrays.deepEquals(s, WeightSpaceMergeTune.slices(batch, 3, 4)), "a resumed run draws the same");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> WeightSpaceMergeTune.slices(new int[] {1, 2}, 5, 0));
+    assertTrue(e.getMessage().contains("N_alpha = 5"), e.getMessage());
+  }
+
   static void assertClose(float[] want, float[] got) {
     double max = 0;
     for (float x : want) max = Math.max(max, Math.abs(x));
