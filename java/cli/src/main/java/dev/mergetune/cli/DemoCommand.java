@@ -56,6 +56,10 @@ final class DemoCommand implements Callable<Integer> {
       + " mean ± spread over them and says which effects held (default ${DEFAULT-VALUE})")
   List<Long> seeds;
 
+  @Option(names = "--shots", description = "CoOp's shots per base class (default: the demo's, " + PromptDemo.DEMO_SHOTS
+      + "; at most the world's training images per class)")
+  Integer shots;
+
   @Option(names = "--coop-lr", description = "CoOp's learning rate (default: the demo's, " + PromptDemo.DEMO_LR + ")")
   Double coopLr;
 
@@ -75,8 +79,8 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
     PromptDemo.Options p = PromptDemo.Options.demo("a photo of a {}", "a photo of a", mergeTunePreset);
-    if (coopLr != null || coopEpochs != null) {
-      p = new PromptDemo.Options(p.shots(), p.batch(), coopLr != null ? coopLr : p.lr(),
+    if (coopLr != null || coopEpochs != null || shots != null) {
+      p = new PromptDemo.Options(shots != null ? shots : p.shots(), p.batch(), coopLr != null ? coopLr : p.lr(),
           coopEpochs != null ? coopEpochs : p.coopEpochs(), p.mergeTuneEpochs(), p.views(), p.seed(), p.tiesDensity(),
           p.dareKeep(), p.pathPoints(), p.template(), p.ctxInit(), p.mergeTunePreset());
     }

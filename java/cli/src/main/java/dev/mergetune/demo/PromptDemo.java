@@ -41,6 +41,7 @@ public final class PromptDemo {
   /** CoOp's learning rate and epochs in the demo. */
   public static final double DEMO_LR = 0.002;
   public static final int DEMO_EPOCHS = 30;
+  public static final int DEMO_SHOTS = 16;
 
   private PromptDemo() {}
 
@@ -57,7 +58,7 @@ public final class PromptDemo {
     }
 
     public static Options demo(String template, String ctxInit, String mergeTunePreset) {
-      return new Options(16, 8, DEMO_LR, DEMO_EPOCHS, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit, mergeTunePreset);
+      return new Options(DEMO_SHOTS, 8, DEMO_LR, DEMO_EPOCHS, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit, mergeTunePreset);
     }
 
     /** The same stage with another seed (few-shot draw, crops, CoOp's and MergeTune's batches, DARE's masks). */
