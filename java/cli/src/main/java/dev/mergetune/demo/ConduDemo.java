@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class ConduDemo {
   /** Learning rate and steps per task of every expert and of the sequential model in the demo. */
-  public static final double DEMO_LR = 1e-4;
+  public static final double DEMO_LR = 1e-3;
   public static final long DEMO_STEPS = 60;
 
   private ConduDemo() {}
