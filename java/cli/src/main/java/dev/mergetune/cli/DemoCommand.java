@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -50,13 +51,46 @@ final class DemoCommand implements Callable<Integer> {
       + " demo prints one line per stage, and bars on a terminal")
   boolean progress;
 
+  @Option(names = "--seeds", split = ",", paramLabel = "1,2,3", defaultValue = "1,2,3", description = "Seeds of the"
+      + " prompt and ConDU stages (few-shot draw, crops, batches, DARE's masks); with several, the report gives the"
+      + " mean ± spread over them and says which effects held (default ${DEFAULT-VALUE})")
+  List<Long> seeds;
+
+  @Option(names = "--shots", description = "CoOp's shots per base class (default: the demo's, " + PromptDemo.DEMO_SHOTS
+      + "; at most the world's training images per class)")
+  Integer shots;
+
+  @Option(names = "--coop-lr", description = "CoOp's learning rate (default: the demo's, " + PromptDemo.DEMO_LR + ")")
+  Double coopLr;
+
+  @Option(names = "--coop-epochs", description = "CoOp's epochs (default: the demo's, " + PromptDemo.DEMO_EPOCHS + ")")
+  Integer coopEpochs;
+
+  @Option(names = "--condu-lr", description = "Learning rate of every ConDU expert and of the sequential model"
+      + " (default: the demo's, " + ConduDemo.DEMO_LR + ")")
+  Double conduLr;
+
+  @Option(names = "--condu-steps", description = "Fine-tuning steps per task (default: the demo's, "
+      + ConduDemo.DEMO_STEPS + ")")
+  Long conduSteps;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
-    Demo.Result r = Demo.run(new Demo.Options(WorldSpec.defaults(worldSeed), m, dataset, PromptDemo.Options.demo("a photo of a {}",
-        "a photo of a", mergeTunePreset), ConduDemo.Options.demo(),
-        progress || (GlobalOptions.progress() && Console.terminal()), GlobalOptions.verbose()), out, w);
+    PromptDemo.Options p = PromptDemo.Options.demo("a photo of a {}", "a photo of a", mergeTunePreset);
+    if (coopLr != null || coopEpochs != null || shots != null) {
+      p = new PromptDemo.Options(shots != null ? shots : p.shots(), p.batch(), coopLr != null ? coopLr : p.lr(),
+          coopEpochs != null ? coopEpochs : p.coopEpochs(), p.mergeTuneEpochs(), p.views(), p.seed(), p.tiesDensity(),
+          p.dareKeep(), p.pathPoints(), p.template(), p.ctxInit(), p.mergeTunePreset());
+    }
+    ConduDemo.Options c = ConduDemo.Options.demo();
+    if (conduLr != null || conduSteps != null) {
+      c = new ConduDemo.Options(conduSteps != null ? conduSteps : c.iterations(), c.batch(),
+          conduLr != null ? conduLr : c.lr(), c.warmup(), c.topK(), c.seed());
+    }
+    Demo.Result r = Demo.run(new Demo.Options(WorldSpec.defaults(worldSeed), m, dataset, p, c,
+        progress || (GlobalOptions.progress() && Console.terminal()), GlobalOptions.verbose(), seeds), out, w);
     w.flush();
     return 0;
   }

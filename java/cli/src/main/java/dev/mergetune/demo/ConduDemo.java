@@ -20,6 +20,10 @@ import java.util.List;
  * the same run can be repeated or changed with {@code ./mergetune condu mtil --config out/condu/mtil.yaml}.
  */
 public final class ConduDemo {
+  /** Learning rate and steps per task of every expert and of the sequential model in the demo. */
+  public static final double DEMO_LR = 1e-3;
+  public static final long DEMO_STEPS = 60;
+
   private ConduDemo() {}
 
   /** One task: its name, image folders and prompt templates (the first is the training text). */
@@ -28,7 +32,12 @@ public final class ConduDemo {
   /** Fine-tuning per task (end-to-end, from θ0) and aggregation settings. */
   public record Options(long iterations, int batch, double lr, long warmup, int topK, long seed) {
     public static Options demo() {
-      return new Options(60, 32, 1e-4, 10, 2, 1);
+      return new Options(DEMO_STEPS, 32, DEMO_LR, 10, 2, 1);
+    }
+
+    /** The same stage with another seed (batches and crops of every expert and of the sequential model). */
+    public Options withSeed(long s) {
+      return new Options(iterations, batch, lr, warmup, topK, s);
     }
   }
 

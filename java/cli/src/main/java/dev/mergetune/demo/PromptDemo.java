@@ -37,6 +37,11 @@ import org.bytedeco.pytorch.Tensor;
  * task vector (learned − initial) into the initial context with the same kernels as checkpoint merges.
  */
 public final class PromptDemo {
+  /** CoOp's learning rate and epochs in the demo. */
+  public static final double DEMO_LR = 0.002;
+  public static final int DEMO_EPOCHS = 30;
+  public static final int DEMO_SHOTS = 16;
+
   private PromptDemo() {}
 
   /**
@@ -52,7 +57,13 @@ public final class PromptDemo {
     }
 
     public static Options demo(String template, String ctxInit, String mergeTunePreset) {
-      return new Options(16, 8, 0.002, 30, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit, mergeTunePreset);
+      return new Options(DEMO_SHOTS, 8, DEMO_LR, DEMO_EPOCHS, 15, 4, 1, 0.2, 0.3f, 11, template, ctxInit, mergeTunePreset);
+    }
+
+    /** The same stage with another seed (few-shot draw, crops, CoOp's and MergeTune's batches, DARE's masks). */
+    public Options withSeed(long s) {
+      return new Options(shots, batch, lr, coopEpochs, mergeTuneEpochs, views, s, tiesDensity, dareKeep, pathPoints,
+          template, ctxInit, mergeTunePreset);
     }
   }
 

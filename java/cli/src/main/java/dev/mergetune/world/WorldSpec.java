@@ -19,7 +19,7 @@ public record WorldSpec(long seed, int imageSize, int pretrainPairs, int zeroSho
   public static final int DEFAULT_ZERO_SHOT_PER_CLASS = 24;
   public static final int DEFAULT_TRAIN_PER_CLASS = 16;
   public static final int DEFAULT_VAL_PER_CLASS = 4;
-  public static final int DEFAULT_TEST_PER_CLASS = 16;
+  public static final int DEFAULT_TEST_PER_CLASS = 32;
   public static final int DEFAULT_CONTEXT_LENGTH = 20;
 
   public WorldSpec {

@@ -84,4 +84,51 @@ class DemoTest {
     assertTrue(again.toString().contains("already generated"), again.toString());
     assertTrue(!again.toString().contains("training "), again.toString());
   }
+
+  @Test
+  void severalSeedsGiveTheirOwnRunsAndTheMeanAndSpreadOfEachEffect() throws Exception {
+    NativeRuntime.ensureTorch();
+    WorldSpec spec = new WorldSpec(3, 32, 16, 1, 3, 1, 2, 20);
+    World world = WorldGenerator.generate(spec, dir.resolve("out/world"));
+    Path model = dir.resolve("tiny.safetensors");
+    PretrainSettings ps = new PretrainSettings(1, 4, 1e-3, 0, 0, 1, 32, 32, 1, 2, 8, 1, dev.mergetune.clip.Activation.QUICK_GELU);
+    ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
+    Demo.Options o = new Demo.Options(spec, model, "shapes",
+        new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a",
+            MergeTuneSettings.REFERENCE_CODE),
+        new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false, false, List.of(4L, 9L));
+    StringWriter log = new StringWriter();
+    Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
+    String text = log.toString();
+    assertTrue(text.contains("prompts on shapes, seed 4") && text.contains("prompts on shapes, seed 9"), text);
+    assertEquals(8, text.lines().filter(l -> l.startsWith("over seeds 4, 9: ")).count(), text);
+    String md = Files.readString(r.report().resolve("report.md"));
+    assertTrue(md.contains("## Over 2 seeds: the published effects"), md);
+    assertTrue(md.contains("## Over 2 seeds: mean ± spread"), md);
+
+    // the summary's numbers are the seeds' own runs: recompute the ConDU effects from each seed's result.json
+    ObjectMapper json = new ObjectMapper();
+    JsonNode seeds = json.readTree(r.report().resolve("seeds.json").toFile());
+    String[] keys = {"transfer", "average", "last"};
+    for (int m = 0; m < 3; m++) {
+      double[] condu = new double[2];
+      double[] seq = new double[2];
+      long[] ids = {4, 9};
+      for (int i = 0; i < 2; i++) {
+        JsonNode res = json.readTree(dir.resolve("out/seed-" + ids[i] + "/condu/result.json").toFile());
+        condu[i] = res.at("/mtil/" + keys[m]).asDouble();
+        seq[i] = res.at("/sequential/" + keys[m]).asDouble();
+        assertEquals(condu[i], seeds.at("/seeds/" + i + "/condu_mtil/" + keys[m]).asDouble(), 0);
+      }
+      JsonNode effect = seeds.at("/effects/" + (5 + m));
+      double meanDiff = (condu[0] - seq[0] + condu[1] - seq[1]) / 2;
+      assertEquals(meanDiff, effect.at("/difference/mean").asDouble(), 1e-9);
+      double sdA = Math.abs(condu[0] - condu[1]) / Math.sqrt(2);  // the sample sd of two values
+      double sdB = Math.abs(seq[0] - seq[1]) / Math.sqrt(2);
+      assertEquals(sdA, effect.at("/ConDU/sd").asDouble(), 1e-9);
+      assertEquals(meanDiff > Math.max(sdA, sdB), effect.get("holds").asBoolean(), effect.toString());
+    }
+    assertTrue(Files.isDirectory(dir.resolve("out/seed-4/prompts/coop")));
+    assertTrue(!Files.exists(dir.resolve("out/prompts")));
+  }
 }
