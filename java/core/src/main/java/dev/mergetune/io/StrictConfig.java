@@ -194,7 +194,11 @@ public final class StrictConfig {
     }
   }
 
-  /** A Jackson failure as one line: file, line, key path, what went wrong. */
+  /** A Jackson failure of a strict read as one line: file, line, key path, what went wrong. */
+  public static String describe(Path file, IOException e) {
+    return failure(file, e).getMessage();
+  }
+
   static ConfigException failure(Path file, IOException e) {
     if (e instanceof UnrecognizedPropertyException u) {
       return new ConfigException(file + ": unknown key '" + path(u) + "'"

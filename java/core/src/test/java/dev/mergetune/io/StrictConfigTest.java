@@ -94,4 +94,16 @@ class StrictConfigTest {
     ConfigException s = assertThrows(ConfigException.class, () -> MergeConfig.read(g));
     assertTrue(s.getMessage().contains("seed"), s.getMessage());
   }
+
+  @Test
+  void theMtilConfigIsStrict() throws IOException {
+    for (String bad : List.of("top_k: abc", "top_k: true", "top_k: 2.9", "batch_size: abc", "sequential: 1",
+        "method: 3", "top_k: 1\ntop_k: 2")) {
+      Path f = yaml("model: m.pt\n" + bad + "\ntasks: []\n");
+      IllegalArgumentException e = assertThrows(dev.mergetune.protocol.ProtocolConfigException.class,
+          () -> dev.mergetune.condu.MtilConfig.read(f), bad);
+      String key = bad.substring(0, bad.indexOf(':'));
+      assertTrue(e.getMessage().contains(key) && e.getMessage().startsWith(f.toString()), bad + " -> " + e.getMessage());
+    }
+  }
 }
