@@ -37,6 +37,21 @@ public final class InputFiles {
     return path;
   }
 
+  /**
+   * The whole file, after {@link #require} and a size check against {@code limit} bytes (both before any byte is
+   * read): the bounded replacement for {@code Files.readAllBytes} on anything a user passes.
+   */
+  public static byte[] readAllBytes(Path path, long limit, String what) throws IOException {
+    require(path, what);
+    long size = Files.size(path);
+    if (size > limit) {
+      throw new InputFileException(path, what + " " + path + ": " + size + " bytes, more than the " + limit + " allowed");
+    }
+    byte[] b = Files.readAllBytes(path);
+    if (b.length > limit) throw new InputFileException(path, what + " " + path + ": grew past " + limit + " bytes while read");
+    return b;
+  }
+
   private static String kind(Path path) {
     try {
       int mode = (Integer) Files.getAttribute(path, "unix:mode");
