@@ -1,5 +1,6 @@
 package dev.mergetune.tensors;
 
+import dev.mergetune.io.IoErrors;
 import dev.mergetune.io.TempFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -35,6 +36,10 @@ public final class AtomicFiles {
       }
       commit(tmp, target);
       done = true;
+    } catch (IOException e) {
+      // one line naming the destination and the operation ("writing out.safetensors: Bad address")
+      String m = String.valueOf(e.getMessage());
+      throw m.contains(target.getFileName().toString()) ? e : new IOException("writing " + target + ": " + IoErrors.oneLine(e), e);
     } finally {
       if (!done) Files.deleteIfExists(tmp);
     }
