@@ -78,7 +78,14 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
     Path vocab = path(file, root, "vocab", false);
     Path dir = file.toAbsolutePath().getParent();
     String modelConfig = dev.mergetune.clip.ClipConfigResolver.canonicalSpec(text(file, root, "model_config", null), dir);
-    TrainSettings.Method method = TrainSettings.Method.parse(text(file, root, "method", "e2e"));
+    TrainSettings.Method method;
+    try {
+      method = TrainSettings.Method.parse(text(file, root, "method", "e2e"));
+    } catch (ProtocolConfigException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw fail(file, "'method': " + e.getMessage());
+    }
     if (method != TrainSettings.Method.E2E && method != TrainSettings.Method.LORA) {
       throw fail(file, "'method' is e2e or lora, not " + method.key());
     }

@@ -83,6 +83,8 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     List<SafetensorsFile> shards = new ArrayList<>();
     try {
       for (String file : new java.util.LinkedHashSet<>(shardOf.values())) {
+        String bad = dev.mergetune.io.PathNames.problem(file);  // shards are siblings: a plain file name, no NUL
+        if (bad != null) throw new CheckpointFormatException(path, "shard name '" + file.replace('\0', '?') + "' " + bad);
         Path shardPath = path.resolveSibling(file);
         if (!Files.isRegularFile(shardPath)) throw new CheckpointFormatException(path, "shard " + file + " is missing");
         shards.add(SafetensorsFile.open(shardPath));
