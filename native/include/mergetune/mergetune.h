@@ -12,4 +12,7 @@
 /* K2 and K5 */
 #include "mergetune/anchor.h"
 #include "mergetune/scratch_interp.h"
+/* generalized task arithmetic (mergekit's GTA family) */
+#include "mergetune/gta.h"
+#include "mergetune/gram.h"
 #endif

@@ -76,6 +76,9 @@ public final class BenchMain {
     } else if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
       options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(smoke ? 2 : 4).measurementTime(TimeValue.milliseconds(500));
+    } else if (include.contains("GtaScale")) {  // ViT-B/16-scale GTA merges: the selection rows take seconds per call
+      options.param("tasks", "2", "8").warmupIterations(1).warmupTime(TimeValue.seconds(1))
+          .measurementIterations(smoke ? 1 : 3).measurementTime(TimeValue.seconds(1));
     } else if (scale) {  // ViT-B/16-scale merges: seconds per call for the LibTorch rows, so fewer iterations
       options.param("tasks", "2", "8", "11").warmupIterations(1).warmupTime(TimeValue.seconds(2))
           .measurementIterations(3).measurementTime(TimeValue.seconds(2));
@@ -110,8 +113,10 @@ public final class BenchMain {
       if (benchmark.equals("decouple")) return 3 * p + p / 32;  // θ0 and U in, the expert out, 1 mask bit in
       return Double.NaN;
     }
-    if (!params.containsKey("megabytes") && !benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) return Double.NaN;
-    if (benchmarkClass.equals(MergeScaleBench.class.getSimpleName())) {
+    boolean vitScale = benchmarkClass.equals(MergeScaleBench.class.getSimpleName())
+        || benchmarkClass.equals(GtaScaleBench.class.getSimpleName());
+    if (!params.containsKey("megabytes") && !vitScale) return Double.NaN;
+    if (vitScale) {
       double p = 4.0 * vitB16Parameters();
       int tasks = Integer.parseInt(params.get("tasks"));
       if (benchmark.startsWith("copy")) return 2 * p;
@@ -137,6 +142,7 @@ public final class BenchMain {
   static boolean isMerge(String benchmarkClass, String benchmark) {
     return benchmarkClass.equals(InterpolationBench.class.getSimpleName())
         || benchmarkClass.equals(MergeScaleBench.class.getSimpleName())
+        || benchmarkClass.equals(GtaScaleBench.class.getSimpleName())
         || (benchmarkClass.equals(ConduBench.class.getSimpleName())
             && (benchmark.startsWith("copy") || benchmark.equals("decouple")));
   }

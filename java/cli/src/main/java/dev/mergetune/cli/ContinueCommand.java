@@ -1,25 +1,17 @@
 package dev.mergetune.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mergetune.adapt.TrainSettings;
 import dev.mergetune.adapt.TrainingRun;
-import dev.mergetune.clip.ClipLoader;
-import dev.mergetune.clip.ClipModel;
-import dev.mergetune.clip.text.ClipTokenizer;
 import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.data.DataSources;
 import dev.mergetune.data.DatasetConfig;
 import dev.mergetune.data.Dataset;
-import dev.mergetune.train.RunDirectory;
 import dev.mergetune.tune.ContinueRun;
 import dev.mergetune.tune.MergeTuneSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -87,6 +79,10 @@ final class ContinueCommand implements Callable<Integer> {
       + " test split of the baseline's data when it has one)")
   Path test;
 
+  @Option(names = "--no-report", description = "No test report, even where the baseline's data has a test split (the"
+      + " continued prompt is evaluated elsewhere, as reproduce does for the cross-dataset tables)")
+  boolean noReport;
+
   @Option(names = "--feature-batch", defaultValue = "32", description = "Feature extraction batch (default ${DEFAULT-VALUE})")
   int featureBatch;
 
@@ -95,10 +91,8 @@ final class ContinueCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
-    JsonNode run = RunDirectory.readJson(from.resolve(RunDirectory.RUN_FILE));
-    RunDirectory.readJson(from.resolve(RunDirectory.RESULT_FILE));  // the baseline must have finished
-    TrainSettings s = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .treeToValue(run.get("settings"), TrainSettings.class);
+    BaselineRun baseline = BaselineRun.read(from);
+    TrainSettings s = baseline.settings();
     String p = preset != null ? preset
         : s.method.equals("coop") || s.method.equals("kgcoop") ? MergeTuneSettings.REFERENCE_CODE
             : MergeTuneSettings.PAPER;
@@ -117,7 +111,7 @@ final class ContinueCommand implements Callable<Integer> {
     if (path != null) mt.path = path;
     if (start != null) mt.start = start;
     if (augmentation != null) mt.augmentation = augmentation;
-    Path data = Path.of(text(run, "data_path"));
+    Path data = baseline.dataPath();
     if (anchorTemplate != null) {
       mt.anchorTemplate = ClipInputs.templates(anchorTemplate).get(0);
     } else if (mt.released()) {
@@ -125,30 +119,11 @@ final class ContinueCommand implements Callable<Integer> {
     }
     mt.validate();
 
-    Path model = Path.of(text(run, "model"));
-    Path vocab = run.path("vocab").isTextual() ? Path.of(run.get("vocab").asText()) : null;  // null: found again
-    String modelConfig = run.path("model_config").isTextual() ? run.get("model_config").asText() : null;
-    String valPath = run.path("validation_path").isTextual() ? run.get("validation_path").asText() : null;
-    Dataset train = DataSources.load(data, "train");
-    Dataset validation = valPath == null ? null
-        : Path.of(valPath).equals(data) ? DataSources.load(data, "val") : DataSources.load(Path.of(valPath), null);
-    TrainingRun.Data d = TrainingRun.prepare(s, train, validation);
-    List<String> names = new ObjectMapper().convertValue(run.at("/train/class_names"),
-        new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {});
-    if (!d.train().classNames().equals(names)) {
-      throw new IllegalArgumentException(data + " no longer gives the baseline's classes " + names);
-    }
-    Dataset testSet = test != null ? DataSources.load(test, null)
-        : DataSources.hasSplit(data, "test") ? DataSources.load(data, "test") : null;
-    ClipModel clip = ClipLoader.load(model, modelConfig);
-    ClipTokenizer tokenizer = ClipInputs.vocabulary(vocab, model, clip).tokenizer();
-    TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, modelConfig, ClipInputs.identity(model, cache),
-        tokenizer, vocab,
-        d.train(), d.validation(), data, valPath == null ? null : Path.of(valPath), text(run, "data"),
-        ClipInputs.extractor(featureBatch, GlobalOptions.progress(), cache));
+    Dataset testSet = noReport ? null : test != null ? DataSources.load(test, null) : baseline.defaultTest();
+    TrainingRun.Inputs in = baseline.inputs(s, featureBatch, cache);
     ContinueRun.Result r = ContinueRun.run(from, s, mt, in, testSet, out, GlobalOptions.progress(), w);
     w.printf("MergeTune: %d steps; run directory %s%n", r.loop().steps(), out);
-    if (r.report() == null && r.accuracies() == null) w.println("no test data: no report");
+    if (r.report() == null && r.accuracies() == null) w.println(noReport ? "--no-report: no report" : "no test data: no report");
     w.flush();
     return 0;
   }
@@ -166,12 +141,4 @@ final class ContinueCommand implements Callable<Integer> {
     }
   }
 
-  private String text(JsonNode run, String key) {
-    JsonNode v = run.get(key);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException(from.resolve(RunDirectory.RUN_FILE) + " has no '" + key + "' (a train run made"
-          + " through the Java API without it cannot be continued from the command line)");
-    }
-    return v.asText();
-  }
 }

@@ -51,6 +51,17 @@ final class GlobalOptions {
     return current.debug;
   }
 
+  /** The flags that give a command run in this process these same options ({@code reproduce}'s steps). */
+  static java.util.List<String> asArguments() {
+    GlobalOptions g = current;
+    java.util.List<String> a = new java.util.ArrayList<>();
+    for (int i = 0; i < g.verbose.length; i++) a.add("-v");
+    if (g.logLevel != null) a.addAll(java.util.List.of("--log-level", g.logLevel.name().toLowerCase(java.util.Locale.ROOT)));
+    if (g.debug) a.add("--debug");
+    if (g.noProgress) a.add("--no-progress");
+    return a;
+  }
+
   /** Makes these the current options and sets the log level they ask for. */
   void apply() {
     current = this;

@@ -4,12 +4,15 @@ import dev.mergetune.kernels.Dare;
 import dev.mergetune.kernels.Ties;
 import dev.mergetune.eval.ValueList;
 import dev.mergetune.merge.DareMerge;
+import dev.mergetune.merge.EmrMerge;
 import dev.mergetune.merge.LinearMerge;
 import dev.mergetune.merge.MergeConfig;
 import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorOp;
 import dev.mergetune.merge.TensorSelection;
 import dev.mergetune.merge.TiesMerge;
+import dev.mergetune.merge.mergekit.GtaMethod;
+import dev.mergetune.merge.mergekit.MergekitConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Field;
@@ -29,7 +32,9 @@ import picocli.CommandLine.Spec;
  * output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
  */
 @Command(name = "merge",
-    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average.")
+    description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
+        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear; --config"
+        + " also reads mergekit YAML.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -38,7 +43,8 @@ final class MergeCommand implements Callable<Integer> {
       + " aggregate, include, exclude, trainable_only, out) instead of the flags")
   Path config;
 
-  @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average")
+  @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average | linear | dare_ties"
+      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear (mergekit's semantics)")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
@@ -58,9 +64,9 @@ final class MergeCommand implements Callable<Integer> {
       description = "WiSE-FT α value(s): 0.5, or 0.1,0.5 or 0:1:0.1 (stop included); several = a sweep")
   List<String> alphaSpecs;
 
-  private float[] weights;
-  private float[] scales;
-  private float[] alphas;
+  float[] weights;
+  float[] scales;
+  float[] alphas;
 
   @Option(names = "--drop-rate", description = "DARE: probability of dropping each delta element")
   Float dropRate;
@@ -95,6 +101,20 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--aggregate", description = "TIES: mean | sum of the agreeing entries")
   String aggregate;
 
+  @Option(names = "--task", description = "emr: write this model's decoupled expert (0-based) instead of the"
+      + " unified delta with its masks and rescalers")
+  Integer task;
+
+  @Option(names = "--epsilon", description = "della, della_linear: the spread of keep probabilities (0.15)")
+  Double epsilon;
+
+  @Option(names = "--gamma", description = "breadcrumbs(_ties): the fraction of largest deltas dropped (0.01)")
+  Double gamma;
+
+  @Option(names = "--normalize", arity = "1", paramLabel = "true|false",
+      description = "mergekit methods: divide by the (agreeing) weights' sum (default: the method's)")
+  Boolean normalize;
+
   @Option(names = "--include", split = ",", description = "Merge only tensors matching these globs (* within a"
       + " dotted part, ** across); the others are copied from the base")
   List<String> include;
@@ -114,6 +134,8 @@ final class MergeCommand implements Callable<Integer> {
     weights = floats(weightSpecs, "--weights");
     scales = floats(scaleSpecs, "--scale");
     alphas = floats(alphaSpecs, "--alpha");
+    if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
+    if (method != null && MergekitFlags.isGtaMethod(method)) return MergekitFlags.runFlags(this, w);
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
@@ -125,6 +147,7 @@ final class MergeCommand implements Callable<Integer> {
     if (ws.length != models.size()) {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + models.size() + " models");
     }
+    if (task != null && !method.equals("emr")) throw new IllegalArgumentException("--task belongs to --method emr");
     if (!method.equals("ties") && (preset != null || density != null || trim != null || selection != null
         || election != null || zeroSign != null || aggregate != null)) {
       throw new IllegalArgumentException("--preset, --density, --trim, --selection, --election, --zero-sign and"
@@ -152,12 +175,17 @@ final class MergeCommand implements Callable<Integer> {
         sweep = alphas;
         op = LinearMerge.wiseFt(alphas);
       }
+      case "emr" -> {
+        sweep = new float[] {Float.NaN};
+        op = new EmrMerge(models.size(), task);
+      }
       case "average" -> {
         sweep = new float[] {Float.NaN};
         op = LinearMerge.average(ws);
       }
       default -> throw new IllegalArgumentException(
-          "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average)");
+          "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average, emr, linear, dare_ties,"
+              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear)");
     }
     List<Path> outputs = new ArrayList<>();
     for (float v : sweep) {
@@ -170,6 +198,9 @@ final class MergeCommand implements Callable<Integer> {
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
     List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen);
+    if (op instanceof EmrMerge emr) {
+      for (Path side : emr.writeSideFiles(outputs.get(0), models)) w.printf("wrote %s%n", side);
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
         .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());

@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
     subcommands = {InfoCommand.class, SelfcheckCommand.class, InspectCommand.class, MergeCommand.class, ConvertCommand.class,
         TokenizeCommand.class, EmbedCommand.class, ZeroshotCommand.class, EvalCommand.class, PathCommand.class,
         TrainCommand.class, ContinueCommand.class, ConduCommand.class, WorldCommand.class, PretrainCommand.class,
-        DemoCommand.class, LaunchCommand.class,
+        DemoCommand.class, LaunchCommand.class, ReproduceCommand.class,
         MetricsCommand.class,
         HelpCommand.class})
 public final class MergetuneCli implements Runnable {
@@ -45,6 +45,17 @@ public final class MergetuneCli implements Runnable {
   /** Runs a command line and returns its exit code (for tests and embedding). */
   public static int execute(String... args) {
     return configure(new CommandLine(new MergetuneCli())).execute(args);
+  }
+
+  /**
+   * Runs a command line in this process with the given output and error writers, as {@code ./mergetune} would (the
+   * same handlers and exit codes); {@code reproduce} runs its steps this way.
+   */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = configure(new CommandLine(new MergetuneCli()));
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(args);
   }
 
   /** The tool's behaviour on any CommandLine over {@link MergetuneCli}: help everywhere, the handlers above. */

@@ -3,7 +3,9 @@ package dev.mergetune.cli;
 import dev.mergetune.world.World;
 import dev.mergetune.world.WorldGenerator;
 import dev.mergetune.world.WorldSpec;
+import dev.mergetune.world.StandIn;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -53,8 +55,20 @@ final class WorldCommand implements Callable<Integer> {
       description = "Text context length the captions must fit (default ${DEFAULT-VALUE})")
   int context;
 
+  @Option(names = "--stand-in", paramLabel = "DIR", description = "Also write a stand-in for the papers' data under"
+      + " DIR, the world's datasets in the CoOp and MTIL folder layouts (for reproduce); an existing world at --out is"
+      + " reused, an existing stand-in at DIR kept")
+  Path standIn;
+
   @Override
   public Integer call() throws IOException {
+    if (standIn != null && Files.isRegularFile(out.resolve(WorldGenerator.WORLD_JSON))) {
+      PrintWriter o = spec.commandLine().getOut();
+      World w = World.read(out);
+      o.printf("world: %s exists (sha256 %s), reused%n", out.resolve(WorldGenerator.WORLD_JSON), w.sha256());
+      writeStandIn(w, o);
+      return 0;
+    }
     long t0 = System.nanoTime();
     WorldSpec s = new WorldSpec(seed, imageSize, pretrainPairs, zeroShotPerClass, trainPerClass, valPerClass,
         testPerClass, context);
@@ -64,7 +78,19 @@ final class WorldCommand implements Callable<Integer> {
         + " %s (sha256 %s) in %.1f s%n", seed, imageSize, pretrainPairs, w.heldOut(),
         w.datasets().stream().map(World.DatasetEntry::name).toList(), w.taskSequence(), w.merges(),
         w.root().resolve(WorldGenerator.WORLD_JSON), w.sha256(), (System.nanoTime() - t0) / 1e9);
+    if (standIn != null) writeStandIn(w, o);
     o.flush();
     return 0;
+  }
+
+  private void writeStandIn(World w, PrintWriter o) throws IOException {
+    if (StandIn.exists(standIn)) {
+      o.printf("stand-in: %s exists, kept%n", standIn);
+    } else {
+      StandIn.write(w, standIn);
+      o.printf("stand-in: %s (CoOp layout: %s; MTIL layout: %s)%n", standIn, String.join(", ", StandIn.COOP),
+          String.join(", ", StandIn.MTIL));
+    }
+    o.flush();
   }
 }

@@ -10,13 +10,12 @@ import dev.mergetune.adapt.CachedFeatures;
 import dev.mergetune.eval.AccuracyGrid;
 import dev.mergetune.eval.BaseToNovelRow;
 import dev.mergetune.eval.PathCurve;
-import dev.mergetune.kernels.Dare;
 import dev.mergetune.kernels.Interpolation;
 import dev.mergetune.kernels.SegmentTable;
-import dev.mergetune.kernels.Ties;
 import dev.mergetune.tune.BaseNovelEvaluation;
 import dev.mergetune.tune.ContinueRun;
 import dev.mergetune.tune.MergeTuneSettings;
+import dev.mergetune.tune.PromptMerges;
 import dev.mergetune.train.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -137,14 +136,10 @@ public final class PromptDemo {
     List<BaseToNovelRow> rows = new ArrayList<>();
     rows.add(eval.row("zero-shot", zeroShot(s, in)));
     rows.add(eval.row("CoOp", prompts(s, in, learned)));
-    Tensor ties = merged(initial);
-    Ties.merge(table(ties), table(initial), List.of(table(learned)), new float[] {1f},
-        Ties.Options.paper().withDensity(o.tiesDensity()));
+    Tensor ties = PromptMerges.ties(initial, learned, o.tiesDensity());
     rows.add(eval.row(String.format(Locale.ROOT, "TIES (zero-shot, CoOp), density %.2f", o.tiesDensity()),
         prompts(s, in, ties)));
-    Tensor dare = merged(initial);
-    Dare.merge(table(dare), table(initial), List.of(table(learned)), new float[] {1f},
-        Dare.Options.keepDensity(o.dareKeep(), o.seed(), Dare.Rescale.INVERSE));
+    Tensor dare = PromptMerges.dare(initial, learned, o.dareKeep(), o.seed());
     rows.add(eval.row(String.format(Locale.ROOT, "DARE (zero-shot, CoOp), keep %.2f", o.dareKeep()),
         prompts(s, in, dare)));
     rows.add(eval.row("CoOp + MergeTune", prompts(s, in, tuned)));
@@ -175,11 +170,7 @@ public final class PromptDemo {
       CachedFeatures f = TrainingRun.features(in, d, ClipImageTransform.of(in.model().config().imageResolution()), 1,
           log);
       double[] top1 = new double[prompts.size()];
-      try (NoGradGuard g = new NoGradGuard()) {
-        for (int m = 0; m < top1.length; m++) {
-          top1[m] = 100 * f.accuracy(prompts.get(m).logits(d.classNames(), f.view(0)));
-        }
-      }
+      for (int m = 0; m < top1.length; m++) top1[m] = BaseNovelEvaluation.top1(prompts.get(m), d, f);
       rows.add(new AccuracyGrid.Row(d.name(), top1, d == test));
     }
     return new AccuracyGrid(List.of("zero-shot", "CoOp", "CoOp + MergeTune"), rows);

@@ -395,11 +395,11 @@ public final class TrainingRun {
   public static CachedFeatures features(Inputs in, Dataset d, Transform t, int views, PrintWriter log) {
     float[][][] v = new float[views][][];
     ProcessGroupContext ctx = ProcessGroupContext.current();
-    try (ProgressTask task = Progress.of(in.extractor().progress() && !ctx.distributed()).start("image features of "
+    try (ProgressTask task = Progress.of(in.extractor().progress() && ctx.isMain()).start("image features of "
         + d.name(), (long) views * d.size(), "image")) {
       for (int e = 0; e < views; e++) {
         DatasetImages images = new DatasetImages(d, t, e, ImageBatch.defaultThreads());
-        v[e] = ctx.distributed() ? ShardedFeatures.images(in.extractor(), in.model(), in.modelIdentity(), images, ctx)
+        v[e] = ctx.distributed() ? ShardedFeatures.images(in.extractor(), in.model(), in.modelIdentity(), images, ctx, task)
             : in.extractor().images(in.model(), in.modelIdentity(), images, task);
       }
     }

@@ -71,10 +71,10 @@ public final class FeatureExtractor {
   /**
    * Image features of items [from, to) of {@code images}, without the cache, in batches of {@link #batchSize} counted
    * from {@code from} (so a range starting at a multiple of the batch size is computed exactly as the whole set's
-   * batches there).
+   * batches there). Progress goes to {@code task} (the caller's, which it closes), or nowhere when null.
    */
-  public float[][] imagesRange(ClipModel model, BatchSource images, long from, long to) {
-    return encode("image", model::encodeImage, images, from, to, null);
+  public float[][] imagesRange(ClipModel model, BatchSource images, long from, long to, ProgressTask task) {
+    return encode("image", model::encodeImage, images, from, to, task != null ? task : Progress.none().start("image features", to - from, "item"));
   }
 
   private static String key(String tower, String modelIdentity, BatchSource source) {

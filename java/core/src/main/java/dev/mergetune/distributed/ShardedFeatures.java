@@ -3,6 +3,7 @@ package dev.mergetune.distributed;
 import dev.mergetune.clip.BatchSource;
 import dev.mergetune.clip.ClipModel;
 import dev.mergetune.clip.FeatureExtractor;
+import dev.mergetune.progress.ProgressTask;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.bytedeco.pytorch.Tensor;
@@ -16,10 +17,13 @@ import org.bytedeco.pytorch.Tensor;
 public final class ShardedFeatures {
   private ShardedFeatures() {}
 
-  /** Image features [n, embed] of {@code images} (not normalised), as {@link FeatureExtractor#images} returns them. */
+  /**
+   * Image features [n, embed] of {@code images} (not normalised), as {@link FeatureExtractor#images} returns them;
+   * {@code task} (nullable, the caller's) is stepped by all n items once they are on this rank.
+   */
   public static float[][] images(FeatureExtractor extractor, ClipModel model, String modelIdentity, BatchSource images,
-      ProcessGroupContext ctx) {
-    if (!ctx.distributed()) return extractor.images(model, modelIdentity, images);
+      ProcessGroupContext ctx, ProgressTask task) {
+    if (!ctx.distributed()) return extractor.images(model, modelIdentity, images, task);
     int n = Math.toIntExact(images.size());
     int d = model.config().embedDim();
     try {
@@ -29,6 +33,7 @@ public final class ShardedFeatures {
         Tensor all = ctx.isMain() ? matrix(extractor.cachedImages(modelIdentity, images), n, d)
             : org.bytedeco.pytorch.global.torch.zeros(n, d);
         ctx.broadcast(java.util.List.of(all), "broadcast of cached image features");
+        if (task != null) task.step(n);
         return rows(all, 0, n, d);
       }
       DistributedSampler parts = new DistributedSampler(ctx.rank(), ctx.worldSize());
@@ -37,7 +42,7 @@ public final class ShardedFeatures {
       int maxPart = (batches + ctx.worldSize() - 1) / ctx.worldSize() * bs;  // rows of the largest part
       int from = Math.min(n, parts.start(batches, ctx.rank()) * bs);
       int to = Math.min(n, parts.start(batches, ctx.rank() + 1) * bs);
-      float[][] mine = extractor.imagesRange(model, images, from, to);
+      float[][] mine = extractor.imagesRange(model, images, from, to, null);
       Tensor padded = org.bytedeco.pytorch.global.torch.zeros(maxPart, d);
       if (mine.length > 0) padded.narrow(0, 0, mine.length).copy_(matrix(mine, mine.length, d));
       Tensor gathered = ctx.allgather(padded, "all-gather of image features");
@@ -49,6 +54,7 @@ public final class ShardedFeatures {
         System.arraycopy(part, 0, out, a, b - a);
       }
       ctx.mainOnly("store image features in the cache", () -> extractor.cacheImages(modelIdentity, images, out));
+      if (task != null) task.step(n);
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -77,4 +77,11 @@ public final class BaseNovelEvaluation {
       return new BaseToNovelRow(name, b, n);
     }
   }
+
+  /** Top-1 in percent over all of {@code d}'s classes, on its features {@code f} (view 0). */
+  public static double top1(Prompts prompts, Dataset d, CachedFeatures f) {
+    try (NoGradGuard g = new NoGradGuard()) {
+      return 100 * f.accuracy(prompts.logits(d.classNames(), f.view(0)));
+    }
+  }
 }

@@ -408,4 +408,61 @@ public final class MergetuneNative {
       float[] alphas,
       float[] omegas,
       int flags);
+
+  // gta.h (mergekit's generalized task arithmetic)
+  public static final int MT_GTA_CONSENSUS_NONE = 0;
+  public static final int MT_GTA_CONSENSUS_SUM = 1;
+  public static final int MT_GTA_CONSENSUS_COUNT = 2;
+  public static final int MT_GTA_SPARSIFY_MAGNITUDE = 0;
+  public static final int MT_GTA_SPARSIFY_OUTLIERS = 1;
+  public static final int MT_GTA_SPARSIFY_RANDOM = 2;
+  public static final int MT_GTA_SPARSIFY_DELLA = 3;
+  public static final int MT_GTA_MAX_MODELS = 256;
+
+  public static native int mt_gta_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long n,
+      @Cast("float*") long out,
+      @Cast("const float*") long base,
+      int nModels,
+      @Cast("const float* const*") long[] models,
+      @Cast("const uint32_t* const*") long[] keepBits,
+      float[] coefs,
+      float[] weights,
+      int consensus,
+      int normalize,
+      float divisor,
+      float lambda,
+      int flags);
+
+  public static native int mt_gta_sparsify_f32(
+      @Cast("int64_t") long n,
+      @Cast("int64_t") long outer,
+      @Cast("int64_t") long len,
+      @Cast("int64_t") long inner,
+      @Cast("const float*") long base,
+      @Cast("const float*") long model,
+      int method,
+      double density,
+      double param,
+      @Cast("uint64_t") long seed,
+      @Cast("uint64_t") long tensorKey,
+      int modelIndex,
+      @Cast("uint32_t*") long bits,
+      double[] sums,
+      int flags);
+
+  // gram.h
+  public static final int MT_GRAM_MAX_INPUTS = 16;
+
+  public static native int mt_gram_f32(
+      int device,
+      @Cast("void*") long stream,
+      @Cast("int64_t") long n,
+      @Cast("const float*") long base,
+      int k,
+      @Cast("const float* const*") long[] inputs,
+      double[] gram,
+      int flags);
 }

@@ -1,6 +1,5 @@
-// The K2 (zero-shot anchor) and K5 (scratch interpolation) section of the harness, included by harness.cpp inside
-// its anonymous namespace after ties_section.h (it uses Problem, Raw, Rng, result, print_row, median_seconds,
-// seconds_since, g_rows, kSamples, kCudaBatch).
+// K2 (mt_anchor_f32) and K5 (mt_scratch_interp_f32) in the check-and-time harness: MergeTune's zero-shot anchor
+// and the scratch interpolation of the α path points.
 //
 // Checks, per device: the weight-space value and gradient, an SGD step (momentum, nesterov) and an AdamW step with
 // their values, the feature-space anchor, K5's five-α scratch write and five-set gradient accumulation. On the CPU
@@ -8,10 +7,13 @@
 // result's scale); on CUDA every output and every value must equal the CPU's bit for bit (anchor.h, scratch_interp.h
 // promise it). Timing at ViT-B/16 size (kAnchorTimedParams) as GB/s of the bytes each call must move and as a
 // fraction of the best plain copy measured on the same device.
-#pragma once
-
+#include "common.h"
+#include "families.h"
 #include "anchor_ref.h"
 #include "scratch_interp_ref.h"
+
+namespace mt::harness {
+namespace {
 
 constexpr int32_t kScratchAlphas = 5;
 constexpr float kAnchorAlphas[kScratchAlphas] = {0.1f, 0.3f, 0.5f, 0.7f, 0.9f};
@@ -278,6 +280,8 @@ void check_anchor_cuda_unavailable() {
          mt_status_name(st), mt_status_name(st2));
 }
 
+}  // namespace
+
 // Each call over one segment of kAnchorTimedParams elements; GB/s counts the bytes the call must move.
 void time_anchor(int32_t device) {
   const int64_t n = anchor_timed_params(), fb = 4 * n;
@@ -302,10 +306,7 @@ void time_anchor(int32_t device) {
     std::printf("  %s anchor at %lld params: skipped (out of memory)\n", device_name(device), (long long)n);
     return;
   }
-  double copy_gbps = 0;  // the best plain copy this run measured on the device
-  for (const Row& r : g_rows) {
-    if (r.device == device_name(device) && r.n_models < 0) copy_gbps = std::max(copy_gbps, r.gbps);
-  }
+  const double copy_gbps = best_copy_gbps(device, -1);  // the best plain copy this run measured on the device
   float* pw = w.as<float>();
   float* pg = g.as<float>();
   float* pm = m.as<float>();
@@ -380,3 +381,26 @@ void time_anchor(int32_t device) {
   }
   if (failed) result(false, "%s anchor/K5 timing runs: %s", device_name(device), mt_last_error());
 }
+
+void check_anchor(bool cuda, bool quick) {
+  const int64_t many = many_segments_count(quick);
+  std::printf("\n== K2 anchor and K5 scratch interpolation (CPU against anchor_ref.h / scratch_interp_ref.h, CUDA bit for bit against the CPU)\n");
+  {
+    std::vector<Problem> ap;
+    ap.push_back(make_problem("n=1", {1}, 31));
+    ap.push_back(make_problem("n=9 in 3 segments", {4, 0, 5}, 32));
+    ap.push_back(make_problem(std::to_string(many) + " segments", random_lengths(many, quick ? 600 : 5000, 33), 34));
+    ap.push_back(make_problem("1M in 3 segments", {(1 << 19) + 1, 5, (1 << 19) - 2}, 35));
+    if (!quick) ap.push_back(make_problem("16M in 2 segments", {(1 << 23) + 3, (1 << 23) - 3}, 36));
+    for (const Problem& p : ap) check_anchor_problem(MT_DEVICE_CPU, p);
+    check_anchor_non_finite(MT_DEVICE_CPU, ap[3]);
+    if (!cuda) {
+      check_anchor_cuda_unavailable();
+    } else {
+      for (const Problem& p : ap) check_anchor_problem(MT_DEVICE_CUDA, p);
+      check_anchor_non_finite(MT_DEVICE_CUDA, ap[3]);
+    }
+  }
+}
+
+}  // namespace mt::harness

@@ -1,15 +1,16 @@
-// The K1 (multi-α loss) section of the harness, included by harness.cpp inside its anonymous namespace after the
-// TIES section (it uses Raw, Rng, Row, result, print_row, median_seconds, seconds_since, kSamples, kCudaBatch,
-// g_rows, device_name, last_error).
+// K1 (mt_multialpha_*) in the check-and-time harness: the multi-α loss of MergeTune's feature-space objective.
 //
 // Checks: the CPU against multialpha_ref.h (double) at the tolerance of multialpha.h, for plain / re-normalised
 // mode and CE (label smoothing) / KL; on CUDA, every output against the CPU's (1e-5 on the scale of multialpha.h),
 // two CUDA runs bit for bit, and the first non-finite input named as on the CPU. Timing: B = 128, K = 5,
 // C = 50 / 100 / 1000 (ViT-B/16-like), CE re-normalised, forward and backward, per device; the "GB/s" column counts
 // A and D read and dA and dD written once (16·B·C bytes), "of copy" is left at 0.
-#pragma once
-
+#include "common.h"
+#include "families.h"
 #include "multialpha_ref.h"
+
+namespace mt::harness {
+namespace {
 
 constexpr double kMaTolerance = 1e-6;      // against the double reference (multialpha.h)
 constexpr double kMaCudaTolerance = 1e-5;  // CUDA against the CPU, same scale
@@ -267,7 +268,11 @@ void check_multialpha_cuda_unavailable() {
   result(st == MT_CUDA_UNAVAILABLE, "cuda mt_multialpha_ce_f32 -> %s", mt_status_name(st));
 }
 
+}  // namespace
+
 void check_multialpha(bool cuda, bool quick) {
+  std::printf("\n== K1 multi-alpha loss (CPU against multialpha_ref.h to %.0e, CUDA against the CPU to %.0e)\n",
+              kMaTolerance, kMaCudaTolerance);
   std::vector<MaProblem> problems;
   uint64_t seed = 300;
   for (const bool renorm : {false, true}) {
@@ -313,3 +318,5 @@ void time_multialpha(int32_t device) {
     if (failed) result(false, "%s multialpha timing runs: %s", device_name(device), mt_last_error());
   }
 }
+
+}  // namespace mt::harness

@@ -1,11 +1,15 @@
-// The K4c (TIES) section of the harness, included by harness.cpp inside its anonymous namespace after the K4b
-// section (it uses Problem, Raw, Row, result, print_row, median_seconds, g_rows, g_passed, g_failed).
+// K4c (mt_ties_*) in the check-and-time harness: TIES merging (trim, elect, disjoint merge; ties_ref.h).
 //
 // Checks, per device: per-segment trim (both tie rules), the global two-level histogram selection, the sign census
 // and the merge. On the CPU the trim masks are compared with ties_ref.h's full sort and the merge with its double
 // result (scaled error); on CUDA every integer output (thresholds, cutoffs, histograms, census) and every merged
 // float must equal the CPU's bit for bit.
-#pragma once
+#include "common.h"
+#include "families.h"
+#include "ties_ref.h"
+
+namespace mt::harness {
+namespace {
 
 constexpr int32_t kTiesModels = 4;
 
@@ -142,6 +146,8 @@ void check_ties_cuda_unavailable() {
   result(st == MT_CUDA_UNAVAILABLE, "cuda mt_ties_histogram_f32 -> %s", mt_status_name(st));
 }
 
+}  // namespace
+
 // The merge pass and one histogram pass over 4 models of `mb` MB each, one segment; GB/s counts every byte read
 // and written ((T + 2)·4 per element for the merge, (T + 1)·4 for the histogram).
 void time_ties(int32_t device, int64_t mb) {
@@ -165,10 +171,7 @@ void time_ties(int32_t device, int64_t mb) {
     std::printf("  %s ties %lld MB: skipped (out of memory)\n", device_name(device), (long long)mb);
     return;
   }
-  double copy_gbps = 0;
-  for (const Row& r : g_rows) {
-    if (r.device == device_name(device) && r.n_models < 0 && r.mb == mb) copy_gbps = std::max(copy_gbps, r.gbps);
-  }
+  const double copy_gbps = best_copy_gbps(device, mb);
   const float* b = base.as<float>();
   float* o = out.as<float>();
   std::vector<const float*> m;
@@ -203,3 +206,24 @@ void time_ties(int32_t device, int64_t mb) {
   }
   if (failed) result(false, "%s ties timing runs: %s", device_name(device), mt_last_error());
 }
+
+void check_ties(bool cuda, bool quick) {
+  const int64_t many = many_segments_count(quick);
+  std::printf("\n== K4c TIES (trim, histograms, census, merge; CPU against ties_ref.h, CUDA bit for bit against the CPU)\n");
+  {
+    std::vector<Problem> tp;
+    tp.push_back(make_problem("n=1", {1}, 21));
+    tp.push_back(make_problem("n=9 in 3 segments", {4, 0, 5}, 22));
+    tp.push_back(make_problem(std::to_string(many) + " segments", random_lengths(many, quick ? 300 : 2000, 23), 24));
+    tp.push_back(make_problem("300k in 3 segments", {150001, 7, 149992}, 25));
+    if (!quick) tp.push_back(make_problem("8M in 2 segments", {(1 << 22) + 3, (1 << 22) - 3}, 26));
+    for (const Problem& p : tp) check_ties_problem(MT_DEVICE_CPU, p);
+    if (!cuda) {
+      check_ties_cuda_unavailable();
+    } else {
+      for (const Problem& p : tp) check_ties_problem(MT_DEVICE_CUDA, p);
+    }
+  }
+}
+
+}  // namespace mt::harness

@@ -1,0 +1,153 @@
+// mt_gta_sparsify_f32 (gta.h): the keep bits of one model's delta for mergekit's sparsification methods, and the
+// L1 sums of its rescale. Selection by magnitude is exact and deterministic: elements are ordered by (|δ|, index)
+// (std::nth_element / std::sort on those pairs), so ties go to the lower index, where torch.argsort leaves them
+// to the implementation. The Philox words are DARE's (dare.h counter layout), so RANDOM masks equal mt_dare_f32's.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "error.h"
+#include "mergetune/gta.h"
+#include "mergetune/interp.h"  // MT_CHECK_FINITE
+#include "philox.h"
+
+namespace {
+
+using mt::fail;
+
+inline float delta_at(const float* base, const float* model, int64_t j) {
+  return base == nullptr ? model[j] : model[j] - base[j];
+}
+
+// DARE's Philox word of element j: counter (j/4, model, key lo, key hi), key = the seed.
+struct Words {
+  uint64_t seed, key;
+  uint32_t model;
+  int64_t block = -1;
+  uint32_t w[4] = {0, 0, 0, 0};
+  uint32_t at(int64_t j) {
+    if ((j >> 2) != block) {
+      block = j >> 2;
+      w[0] = static_cast<uint32_t>(block);
+      w[1] = model;
+      w[2] = static_cast<uint32_t>(key);
+      w[3] = static_cast<uint32_t>(key >> 32);
+      mt::philox4x32_10(w[0], w[1], w[2], w[3], static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+    }
+    return w[j & 3];
+  }
+};
+
+inline void set_bit(uint32_t* bits, int64_t j) { bits[j >> 5] |= 1u << (j & 31); }
+
+// |δ| with its index, ordered by (|δ|, index).
+using Key = std::pair<float, int64_t>;
+
+// Keeps the elements whose rank in (|δ|, index) ascending order is in [lo, hi).
+void keep_rank_window(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits) {
+  if (lo >= hi) return;
+  std::vector<Key> keys(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) keys[j] = {std::fabs(delta_at(base, model, j)), j};
+  if (lo > 0) std::nth_element(keys.begin(), keys.begin() + lo, keys.end());
+  if (hi < n) std::nth_element(keys.begin() + lo, keys.begin() + hi, keys.end());
+  for (int64_t r = lo; r < hi; ++r) set_bit(bits, keys[r].second);
+}
+
+}  // namespace
+
+extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, int64_t inner, const float* base,
+                                         const float* model, int32_t method, double density, double param,
+                                         uint64_t seed, uint64_t tensor_key, int32_t model_index, uint32_t* bits,
+                                         double* sums, int32_t flags) {
+  mt::clear_error();
+  if (n < 0) return fail(MT_INVALID_ARGUMENT, "n must be >= 0, got %lld", (long long)n);
+  if (n > 0 && (model == nullptr || bits == nullptr)) return fail(MT_INVALID_ARGUMENT, "model and bits must not be NULL");
+  if (!(density > 0.0 && density < 1.0)) {
+    return fail(MT_INVALID_ARGUMENT, "density must be in (0, 1) (1 keeps everything: no sparsification), got %g", density);
+  }
+  if (model_index < 0) return fail(MT_INVALID_ARGUMENT, "model_index must be >= 0");
+  const bool needs_data = method != MT_GTA_SPARSIFY_RANDOM || sums != nullptr;
+  if ((flags & MT_CHECK_FINITE) != 0 && needs_data) {
+    for (int64_t j = 0; j < n; ++j) {
+      if (!std::isfinite(delta_at(base, model, j))) {
+        return mt::fail_at(MT_NON_FINITE, std::isfinite(model[j]) && base != nullptr && !std::isfinite(base[j]) ? MT_INPUT_BASE : model_index,
+                           0, j, "non-finite delta at element %lld", (long long)j);
+      }
+    }
+  }
+  std::memset(bits, 0, static_cast<size_t>((n + 31) / 32) * sizeof(uint32_t));
+  switch (method) {
+    case MT_GTA_SPARSIFY_MAGNITUDE: {
+      const int64_t k = static_cast<int64_t>(density * static_cast<double>(n));
+      if (k <= 0) return fail(MT_INVALID_ARGUMENT, "density %g keeps no element of %lld", density, (long long)n);
+      keep_rank_window(n, base, model, n - k, n, bits);
+      break;
+    }
+    case MT_GTA_SPARSIFY_OUTLIERS: {
+      if (!(param >= 0.0 && param < 1.0)) return fail(MT_INVALID_ARGUMENT, "gamma must be in [0, 1), got %g", param);
+      const int64_t target = static_cast<int64_t>(density * static_cast<double>(n));
+      int64_t top = static_cast<int64_t>(param * static_cast<double>(n));
+      int64_t bot = n - target - top;
+      if (bot < 0) {
+        top += bot;
+        bot = 0;
+      }
+      keep_rank_window(n, base, model, bot, n - top, bits);
+      break;
+    }
+    case MT_GTA_SPARSIFY_RANDOM: {
+      const float drop = 1.0f - static_cast<float>(density);  // DARE's drop rate (Dare.Options.keepDensity)
+      const uint32_t threshold = static_cast<uint32_t>(std::ceil(static_cast<double>(drop) * 16777216.0));
+      Words words{seed, tensor_key, static_cast<uint32_t>(model_index)};
+      for (int64_t j = 0; j < n; ++j) {
+        if ((words.at(j) >> 8) >= threshold) set_bit(bits, j);
+      }
+      break;
+    }
+    case MT_GTA_SPARSIFY_DELLA: {
+      if (!(param >= 0.0) || density - param <= 0.0 || density + param >= 1.0) {
+        return fail(MT_INVALID_ARGUMENT, "epsilon %g must keep density ± epsilon in (0, 1) (density %g)", param, density);
+      }
+      if (outer < 1 || len < 1 || inner < 1 || outer * len * inner != n) {
+        return fail(MT_INVALID_ARGUMENT, "shape [%lld, %lld, %lld] does not hold %lld elements", (long long)outer,
+                    (long long)len, (long long)inner, (long long)n);
+      }
+      const float lo = static_cast<float>(density - param), width = static_cast<float>(2.0 * param);
+      Words words{seed, tensor_key, static_cast<uint32_t>(model_index)};
+      std::vector<Key> row(static_cast<size_t>(len));
+      std::vector<float> p(static_cast<size_t>(n));
+      for (int64_t a = 0; a < outer; ++a) {
+        for (int64_t c = 0; c < inner; ++c) {
+          for (int64_t r = 0; r < len; ++r) {
+            const int64_t j = (a * len + r) * inner + c;
+            row[r] = {std::fabs(delta_at(base, model, j)), j};
+          }
+          std::sort(row.begin(), row.end());
+          for (int64_t r = 0; r < len; ++r) {
+            const float norm = len == 1 ? 0.0f : static_cast<float>(r) / static_cast<float>(len - 1);
+            p[row[r].second] = lo + norm * width;
+          }
+        }
+      }
+      for (int64_t j = 0; j < n; ++j) {
+        if (static_cast<float>(static_cast<double>(words.at(j) >> 8) * 0x1p-24) < p[j]) set_bit(bits, j);
+      }
+      break;
+    }
+    default:
+      return fail(MT_INVALID_ARGUMENT, "unknown sparsification method %d", method);
+  }
+  if (sums != nullptr) {
+    double all = 0.0, kept = 0.0;
+    for (int64_t j = 0; j < n; ++j) {
+      const double a = std::fabs(static_cast<double>(delta_at(base, model, j)));
+      all += a;
+      if ((bits[j >> 5] >> (j & 31)) & 1u) kept += a;
+    }
+    sums[0] = all;
+    sums[1] = kept;
+  }
+  return MT_OK;
+}

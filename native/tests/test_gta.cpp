@@ -1,0 +1,257 @@
+// mt_gta_f32 / mt_gta_sparsify_f32 on the CPU against the double reference of gta_ref.h: every consensus and
+// normalisation, with and without a base, masks of every sparsification method (bit for bit against the
+// reference's stable-sort selections and DARE's Philox), DARE's own kernel's masks, the AVX2 and portable twins
+// bit for bit, in-place calls and NaN reports.
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gta_ref.h"
+#include "mergetune/gta.h"
+#include "mergetune/mergetune.h"
+#include "test_main.h"
+
+namespace {
+
+using mt::ref::Sparsify;
+
+struct Gta {
+  int64_t n, outer, len, inner;
+  bool with_base;
+  std::vector<float> base, out;
+  std::vector<std::vector<float>> models;
+  std::vector<float> weights;
+  uint64_t key;
+
+  Gta(int64_t outer_, int64_t len_, int64_t inner_, int32_t T, bool with_base_, uint32_t seed)
+      : n(outer_ * len_ * inner_), outer(outer_), len(len_), inner(inner_), with_base(with_base_) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> w(0.f, 1.f), d(0.f, 0.05f);
+    std::uniform_real_distribution<float> lam(-0.5f, 1.5f);
+    key = (static_cast<uint64_t>(rng()) << 32) | rng();
+    base.resize(n);
+    for (auto& v : base) v = w(rng);
+    out.assign(n, -7.f);
+    for (int32_t i = 0; i < T; ++i) {
+      models.push_back(base);
+      for (auto& v : models.back()) v += d(rng);
+      if (i == 1) for (int64_t j = 0; j < n; j += 7) models.back()[j] = base[j];  // exact zeros in δ: sign 0
+      weights.push_back(lam(rng));
+    }
+  }
+
+  std::vector<float> delta(int32_t i) const {
+    std::vector<float> dl(n);
+    for (int64_t j = 0; j < n; ++j) dl[j] = with_base ? models[i][j] - base[j] : models[i][j];
+    return dl;
+  }
+};
+
+int32_t code(Sparsify s) {
+  switch (s) {
+    case Sparsify::Magnitude: return MT_GTA_SPARSIFY_MAGNITUDE;
+    case Sparsify::Outliers: return MT_GTA_SPARSIFY_OUTLIERS;
+    case Sparsify::Random: return MT_GTA_SPARSIFY_RANDOM;
+    case Sparsify::Della: return MT_GTA_SPARSIFY_DELLA;
+    default: return -1;
+  }
+}
+
+double param_of(Sparsify s) { return s == Sparsify::Outliers ? 0.05 : s == Sparsify::Della ? 0.1 : 0.0; }
+
+// Runs sparsify + apply and checks against the reference; returns the kernel's output.
+std::vector<float> check_case(Gta& g, Sparsify method, double density, int consensus, bool normalize, bool rescale,
+                              float lambda, const std::string& label) {
+  const int32_t T = static_cast<int32_t>(g.models.size());
+  const uint64_t seed = 0x1234567890abcdefull;
+  std::vector<std::vector<uint32_t>> bits(T, std::vector<uint32_t>((g.n + 31) / 32));
+  std::vector<std::vector<bool>> ref_keep;
+  std::vector<std::vector<float>> deltas;
+  std::vector<double> ref_r, ref_w;
+  std::vector<float> coefs, weights;
+  for (int32_t i = 0; i < T; ++i) {
+    deltas.push_back(g.delta(i));
+    ref_keep.push_back(mt::ref::gta_mask(deltas.back(), method, density, param_of(method), seed, g.key, i, g.outer,
+                                         g.len, g.inner));
+    double sums[2] = {0, 0};
+    if (method != Sparsify::None) {
+      const mt_status st = mt_gta_sparsify_f32(g.n, g.outer, g.len, g.inner, g.with_base ? g.base.data() : nullptr,
+                                               g.models[i].data(), code(method), density, param_of(method), seed,
+                                               g.key, i, bits[i].data(), sums, MT_CHECK_FINITE);
+      MT_CHECK_MSG(st == MT_OK, label + ": " + mt_last_error());
+      int64_t differ = 0;
+      for (int64_t j = 0; j < g.n; ++j) differ += (((bits[i][j >> 5] >> (j & 31)) & 1u) != 0) != ref_keep[i][j];
+      MT_CHECK_MSG(differ == 0, label + ": " + std::to_string(differ) + " mask bits differ, model " + std::to_string(i));
+    }
+    const double r = rescale && method != Sparsify::None ? mt::ref::gta_l1_rescale(deltas.back(), ref_keep.back()) : 1.0;
+    // the kernel caller's r: from the library's sums by the same rule
+    const double r_lib = rescale && method != Sparsify::None
+                             ? ((sums[0] < 1e-7 || sums[1] < 1e-7) ? 1.0 : sums[0] / sums[1]) : 1.0;
+    MT_CHECK_MSG(std::fabs(r - r_lib) <= 1e-12 * r, label + ": rescale");
+    ref_r.push_back(r);
+    ref_w.push_back(g.weights[i]);
+    coefs.push_back(static_cast<float>(g.weights[i] * r_lib));
+    weights.push_back(g.weights[i]);
+  }
+  std::vector<const float*> m;
+  std::vector<const uint32_t*> b;
+  for (int32_t i = 0; i < T; ++i) {
+    m.push_back(g.models[i].data());
+    b.push_back(bits[i].data());
+  }
+  float divisor = 0.f;
+  for (float w : weights) divisor += w;
+  if (std::fabs(divisor) < 1e-8f) divisor = 1.f;
+  const mt_status st = mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, g.out.data(), g.with_base ? g.base.data() : nullptr,
+                                  T, m.data(), method == Sparsify::None ? nullptr : b.data(), coefs.data(),
+                                  weights.data(), consensus, normalize ? 1 : 0, divisor, lambda, MT_CHECK_FINITE);
+  MT_CHECK_MSG(st == MT_OK, label + ": " + mt_last_error());
+  std::vector<double> exact, scale;
+  std::vector<bool> ambiguous;
+  mt::ref::gta(g.n, g.with_base ? g.base.data() : nullptr, deltas, ref_keep, ref_r, ref_w, consensus, normalize,
+               lambda, exact, scale, ambiguous);
+  double worst = 0;
+  int64_t skipped = 0;
+  for (int64_t j = 0; j < g.n; ++j) {
+    if (ambiguous[j]) {
+      ++skipped;
+      continue;
+    }
+    worst = std::max(worst, std::fabs(g.out[j] - exact[j]) / (scale[j] + 1e-30));
+  }
+  MT_CHECK_MSG(worst <= 1e-5, label + ": scaled error " + std::to_string(worst));
+  MT_CHECK_MSG(skipped <= g.n / 100 + 1, label + ": " + std::to_string(skipped) + " ambiguous elections");
+  return g.out;
+}
+
+}  // namespace
+
+MT_TEST(gta_matches_reference_for_every_method_and_consensus) {
+  const Sparsify methods[] = {Sparsify::None, Sparsify::Magnitude, Sparsify::Outliers, Sparsify::Random,
+                              Sparsify::Della};
+  uint32_t seed = 11;
+  for (auto shape : std::vector<std::vector<int64_t>>{{1, 1, 1}, {1, 37, 1}, {24, 40, 1}, {6, 3, 50}, {12, 512, 1}}) {
+    for (int32_t T : {1, 2, 3, 5}) {
+      for (bool with_base : {true, false}) {
+        for (Sparsify method : methods) {
+          if (shape[1] * shape[0] * shape[2] == 1 && method != Sparsify::None && method != Sparsify::Random) continue;
+          for (int consensus : {MT_GTA_CONSENSUS_NONE, MT_GTA_CONSENSUS_SUM, MT_GTA_CONSENSUS_COUNT}) {
+            for (bool normalize : {false, true}) {
+              Gta g(shape[0], shape[1], shape[2], T, with_base, ++seed);
+              const std::string label = "n=" + std::to_string(g.n) + " T=" + std::to_string(T) + " method=" +
+                                        std::to_string(code(method)) + " consensus=" + std::to_string(consensus) +
+                                        " normalize=" + std::to_string(normalize) + " base=" + std::to_string(with_base);
+              check_case(g, method, method == Sparsify::Della ? 0.4 : 0.3, consensus, normalize,
+                         (seed & 1) != 0, consensus == MT_GTA_CONSENSUS_NONE ? 0.7f : 1.0f, label);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+MT_TEST(gta_random_masks_are_dares) {
+  // DARE with one model, λ = 1 and no rescale keeps δ exactly where its mask keeps: out != base ⟺ kept (δ ≠ 0).
+  Gta g(1, 10000, 1, 1, true, 5);
+  const float density = 0.3f;
+  const uint64_t seed = 99;
+  std::vector<float> dare(g.n);
+  const int64_t len = g.n;
+  float* o = dare.data();
+  const float* b = g.base.data();
+  const float* m = g.models[0].data();
+  const float lambda = 1.f;
+  MT_CHECK(mt_dare_f32(MT_DEVICE_CPU, nullptr, 1, &len, &g.key, &o, &b, 1, &m, &lambda, 1.0f - density, seed,
+                       MT_DARE_RESCALE_NONE, MT_CHECK_FINITE) == MT_OK);
+  std::vector<uint32_t> bits((g.n + 31) / 32);
+  MT_CHECK(mt_gta_sparsify_f32(g.n, 1, g.n, 1, nullptr, m, MT_GTA_SPARSIFY_RANDOM, density, 0, seed,
+                               g.key, 0, bits.data(), nullptr, 0) == MT_OK);
+  int64_t differ = 0, kept = 0;
+  for (int64_t j = 0; j < g.n; ++j) {
+    const bool bit = ((bits[j >> 5] >> (j & 31)) & 1u) != 0;
+    kept += bit;
+    if (g.models[0][j] != g.base[j]) differ += bit != (dare[j] != g.base[j]);
+  }
+  MT_CHECK_MSG(differ == 0, std::to_string(differ) + " elements differ from DARE's mask");
+  MT_CHECK(kept > 2700 && kept < 3300);
+}
+
+MT_TEST(gta_avx2_twin_and_in_place_give_the_same_bits) {
+  Gta g(4, 3000, 1, 4, true, 21);
+  std::vector<const float*> m;
+  for (auto& v : g.models) m.push_back(v.data());
+  const float coefs[] = {0.3f, -0.2f, 0.9f, 0.5f}, weights[] = {0.4f, 0.1f, 1.f, 0.5f};
+  for (int consensus : {MT_GTA_CONSENSUS_NONE, MT_GTA_CONSENSUS_SUM, MT_GTA_CONSENSUS_COUNT}) {
+    std::vector<float> generic(g.n), avx(g.n), inplace = g.base;
+    MT_CHECK(mt_set_cpu_isa("generic") == MT_OK);
+    MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, generic.data(), g.base.data(), 4, m.data(), nullptr, coefs,
+                        weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
+    if (mt_set_cpu_isa("avx2") == MT_OK) {
+      MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, avx.data(), g.base.data(), 4, m.data(), nullptr, coefs,
+                          weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
+      MT_CHECK(std::memcmp(avx.data(), generic.data(), g.n * sizeof(float)) == 0);
+    }
+    mt_set_cpu_isa(nullptr);
+    MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, inplace.data(), inplace.data(), 4, m.data(), nullptr, coefs,
+                        weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
+    MT_CHECK(std::memcmp(inplace.data(), generic.data(), g.n * sizeof(float)) == 0);
+  }
+}
+
+MT_TEST(gta_reports_the_first_non_finite_input) {
+  Gta g(1, 5000, 1, 3, true, 8);
+  g.models[2][4001] = NAN;
+  g.models[1][777] = INFINITY;
+  std::vector<const float*> m;
+  for (auto& v : g.models) m.push_back(v.data());
+  const float ones[] = {1.f, 1.f, 1.f};
+  MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, g.out.data(), g.base.data(), 3, m.data(), nullptr, ones, ones,
+                      MT_GTA_CONSENSUS_SUM, 1, 3.f, 1.f, MT_CHECK_FINITE) == MT_NON_FINITE);
+  MT_CHECK(mt_last_error_element() == 777);
+  MT_CHECK(mt_last_error_input() == 1);
+  std::vector<uint32_t> bits((g.n + 31) / 32);
+  MT_CHECK(mt_gta_sparsify_f32(g.n, 1, g.n, 1, g.base.data(), g.models[2].data(), MT_GTA_SPARSIFY_MAGNITUDE, 0.5, 0,
+                               0, 0, 2, bits.data(), nullptr, MT_CHECK_FINITE) == MT_NON_FINITE);
+  MT_CHECK(mt_last_error_element() == 4001);
+  MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, g.out.data(), g.base.data(), 0, m.data(), nullptr, ones, ones,
+                      0, 0, 1.f, 1.f, 0) == MT_INVALID_ARGUMENT);
+  MT_CHECK(mt_gta_sparsify_f32(g.n, 1, g.n, 1, g.base.data(), g.models[0].data(), MT_GTA_SPARSIFY_DELLA, 0.1, 0.2, 0,
+                               0, 0, bits.data(), nullptr, 0) == MT_INVALID_ARGUMENT);
+}
+
+MT_TEST(gram_matches_double_sums_and_is_thread_count_independent) {
+  for (int64_t n : {int64_t{1}, int64_t{1000}, int64_t{200000}}) {
+    Gta g(1, n, 1, 3, true, 40 + static_cast<uint32_t>(n));
+    std::vector<const float*> m;
+    for (auto& v : g.models) m.push_back(v.data());
+    for (bool with_base : {true, false}) {
+      double gram[9], again[9];
+      MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, with_base ? g.base.data() : nullptr, 3, m.data(), gram,
+                           MT_CHECK_FINITE) == MT_OK);
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) {
+          double want = 0, scale = 0;
+          for (int64_t e = 0; e < n; ++e) {
+            const double a = with_base ? static_cast<double>(g.models[i][e] - g.base[e]) : g.models[i][e];
+            const double b = with_base ? static_cast<double>(g.models[j][e] - g.base[e]) : g.models[j][e];
+            want += a * b;
+            scale += std::fabs(a * b);
+          }
+          MT_CHECK_MSG(std::fabs(gram[i * 3 + j] - want) <= 1e-12 * scale + 1e-300, "n=" + std::to_string(n));
+        }
+      }
+      const int32_t threads = mt_get_num_threads();
+      mt_set_num_threads(1);
+      MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, with_base ? g.base.data() : nullptr, 3, m.data(), again, 0) == MT_OK);
+      mt_set_num_threads(threads);
+      MT_CHECK(std::memcmp(gram, again, sizeof(gram)) == 0);
+    }
+    g.models[1][n / 2] = NAN;
+    double gram[9];
+    MT_CHECK(mt_gram_f32(MT_DEVICE_CPU, nullptr, n, g.base.data(), 3, m.data(), gram, MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_element() == n / 2);
+  }
+}
