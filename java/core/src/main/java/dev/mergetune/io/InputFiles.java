@@ -26,14 +26,14 @@ public final class InputFiles {
       return Optional.of("cannot be inspected (" + e.getMessage() + ")");
     }
     if (a.isRegularFile()) return Optional.empty();
-    if (a.isDirectory()) return Optional.of("is a directory, not a file");
+    if (a.isDirectory()) return Optional.of("cannot read: is a directory, not a file");
     return Optional.of("is " + kind(path) + ", not a regular file; inputs are read from regular files only");
   }
 
   /** Throws {@link InputFileException} naming {@code path} (a {@code what}, e.g. "checkpoint") unless it is readable. */
   public static Path require(Path path, String what) {
     Optional<String> p = problem(path);
-    if (p.isPresent()) throw new InputFileException(path, what + " " + path + ": " + p.get());
+    if (p.isPresent()) throw new InputFileException(path, path + ": " + p.get() + " (" + what + ")");
     return path;
   }
 
