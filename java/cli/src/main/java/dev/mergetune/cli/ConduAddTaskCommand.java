@@ -94,6 +94,7 @@ final class ConduAddTaskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    if (name != null) dev.mergetune.io.PathNames.require(name, "--name");  // before anything is loaded or written
     Dataset train = DataSources.load(data, "train");
     String task = name != null ? name : train.name();
     List<String> t = ConduInputs.templates(templates, task);

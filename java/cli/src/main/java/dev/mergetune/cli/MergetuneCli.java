@@ -66,9 +66,10 @@ public final class MergetuneCli implements Runnable {
         .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
           if (isInputError(e)) {
             // in a data-parallel job, the other ranks' failing collectives name this rank and this error
-            ProcessGroupContext.current().announceFailure(e.getMessage());
+            String message = oneLine(e);
+            ProcessGroupContext.current().announceFailure(message);
             PrintWriter err = commandLine.getErr();
-            err.println("mergetune: " + e.getMessage());
+            err.println("mergetune: " + message);
             if (GlobalOptions.debug()) e.printStackTrace(err);
             err.flush();
             return 1;
@@ -78,8 +79,17 @@ public final class MergetuneCli implements Runnable {
         });
   }
 
+  /** The error as one line: an I/O failure names the file and operation where its message does ("Bad address"). */
+  static String oneLine(Exception e) {
+    String m = e instanceof java.io.IOException io && !(e instanceof java.nio.file.FileSystemException)
+        && (io.getMessage() == null || !io.getMessage().contains("/")) ? "I/O error: " + dev.mergetune.io.IoErrors.oneLine(io)
+        : e instanceof java.nio.file.FileSystemException fs ? fs.getFile() + ": " + dev.mergetune.io.IoErrors.oneLine(fs)
+        : String.valueOf(e.getMessage());
+    return m.lines().findFirst().orElse(e.getClass().getSimpleName()).strip();
+  }
+
   static boolean isInputError(Exception e) {
-    return e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
+    return e instanceof java.io.IOException || e instanceof CheckpointFormatException || e instanceof IllegalArgumentException
         || e instanceof KernelException || e instanceof UncheckedIOException
         || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException
         || e instanceof DistributedException;

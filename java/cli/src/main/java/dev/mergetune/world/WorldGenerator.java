@@ -79,7 +79,7 @@ public final class WorldGenerator {
     }
     Path parent = target.getParent();
     Files.createDirectories(parent);
-    Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+    Path staging = dev.mergetune.io.TempFiles.createDirectory(target);  // sweeps stale stagings of killed runs
     boolean done = false;
     try {
       new WorldGenerator(spec).writeAll(new WorldFiles(staging));

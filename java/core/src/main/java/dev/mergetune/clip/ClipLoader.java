@@ -187,6 +187,7 @@ public final class ClipLoader {
           List<Tensor> parts = new ArrayList<>();
           for (String k : src.keys()) {
             float[] values = ckpt.readFloats(k);
+            requireFinite(ckpt, k, values);
             long[] shape = checkpointShapes.get(k);
             parts.add(Tensor.create(values, shape.length == 0 ? new long[] {} : shape));
           }
@@ -198,6 +199,26 @@ public final class ClipLoader {
           params.get(name).copy_(value);
         }
       }
+    }
+  }
+
+  /**
+   * Refuses non-finite weights by tensor name: a model with one NaN weight computes NaN features for every input
+   * (issue 25: {@code embed} wrote all-NaN features with exit code 0), so every command that runs a model stops here.
+   */
+  static void requireFinite(Checkpoint ckpt, String tensor, float[] values) {
+    int first = -1;
+    long count = 0;
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        if (first < 0) first = i;
+        count++;
+      }
+    }
+    if (first >= 0) {
+      throw new dev.mergetune.tensors.CheckpointFormatException(ckpt.path(), "tensor '" + tensor + "' holds "
+          + count + " non-finite value(s) (" + values[first] + " at element " + first + "); a model with NaN/Inf "
+          + "weights computes NaN for every input: refused");
     }
   }
 }

@@ -273,7 +273,8 @@ public final class ConduTaskStep {
 
   /** A task name as a folder name: characters other than letters, digits, '.', '_' and '-' become '_'. */
   public static String folderName(String task) {
-    return task.replaceAll("[^A-Za-z0-9._-]", "_");
+    // characters outside the safe set become '_'; what is left must still be a safe path part ("..", ".x")
+    return dev.mergetune.io.PathNames.require(task.replaceAll("[^A-Za-z0-9._-]", "_"), "task name");
   }
 
   /** Class names as put into prompts ('_' read as a space, as training does). */

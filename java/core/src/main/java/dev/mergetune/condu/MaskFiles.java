@@ -40,7 +40,7 @@ final class MaskFiles {
   /** Reads a mask file into task {@code task} of {@code masks}, whose layout must match the file's size. */
   static void read(Path file, TaskMasks masks, int task) throws IOException {
     long[] lengths = masks.lengths();
-    byte[] bytes = Files.readAllBytes(file);
+    byte[] bytes = dev.mergetune.io.InputFiles.readAllBytes(file, bytesFor(lengths), "mask file");
     if (bytes.length != bytesFor(lengths)) {
       throw new CheckpointFormatException(file, "mask file is " + bytes.length + " bytes; the manifest's tensors need "
           + bytesFor(lengths));

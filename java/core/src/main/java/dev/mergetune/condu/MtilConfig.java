@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.mergetune.adapt.TrainSettings;
+import dev.mergetune.io.ConfigException;
+import dev.mergetune.io.StrictConfig;
 import dev.mergetune.protocol.ProtocolConfig;
 import dev.mergetune.protocol.ProtocolConfigException;
 import java.io.IOException;
@@ -64,21 +66,26 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
 
   public static MtilConfig read(Path file) {
     if (!Files.isRegularFile(file)) throw new ProtocolConfigException(file + ": no such MTIL config file");
-    boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
-    ObjectMapper mapper = json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
     JsonNode root;
     try {
-      root = mapper.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new ProtocolConfigException(file + ": cannot read: " + e.getMessage().lines().findFirst().orElse(""));
+      root = StrictConfig.tree(file, "MTIL config");
+    } catch (ConfigException e) {
+      throw new ProtocolConfigException(e.getMessage());
     }
-    if (root == null || !root.isObject()) throw fail(file, "an MTIL config is a mapping (model, tasks, ...)");
+    if (!root.isObject()) throw fail(file, "an MTIL config is a mapping (model, tasks, ...)");
     keys(file, root, KNOWN, "");
     Path model = path(file, root, "model", true);
     Path vocab = path(file, root, "vocab", false);
     Path dir = file.toAbsolutePath().getParent();
-    String modelConfig = dev.mergetune.clip.ClipConfigResolver.canonicalSpec(text(root, "model_config", null), dir);
-    TrainSettings.Method method = TrainSettings.Method.parse(text(root, "method", "e2e"));
+    String modelConfig = dev.mergetune.clip.ClipConfigResolver.canonicalSpec(text(file, root, "model_config", null), dir);
+    TrainSettings.Method method;
+    try {
+      method = TrainSettings.Method.parse(text(file, root, "method", "e2e"));
+    } catch (ProtocolConfigException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      throw fail(file, "'method': " + e.getMessage());
+    }
     if (method != TrainSettings.Method.E2E && method != TrainSettings.Method.LORA) {
       throw fail(file, "'method' is e2e or lora, not " + method.key());
     }
@@ -86,19 +93,22 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
     if (train != null && !train.isObject()) throw fail(file, "'train' is a mapping of train settings");
     JsonNode templates = root.get("templates");
     if (templates != null) ProtocolConfig.checkTemplates(file, templates);
-    int topK = root.path("top_k").asInt(4);
+    int topK = strict(() -> StrictConfig.integer(file, root, "top_k", 4));
     if (topK < 1) throw fail(file, "'top_k' must be >= 1, got " + topK);
-    String agg = text(root, "aggregation", "unweighted");
+    String agg = text(file, root, "aggregation", "unweighted");
     SemanticAggregation aggregation = switch (agg) {
       case "unweighted" -> SemanticAggregation.unweighted();
-      case "weighted" -> SemanticAggregation.weighted(root.path("weight_scale").asDouble(100));
+      case "weighted" -> SemanticAggregation.weighted(strict(() -> StrictConfig.number(file, root, "weight_scale", 100)));
       default -> throw fail(file, "'aggregation' is unweighted or weighted, not " + agg);
     };
     boolean taskId = true;
     boolean agnostic = true;
     if (root.has("variants")) {
       List<String> v = new ArrayList<>();
-      root.get("variants").forEach(n -> v.add(n.asText()));
+      root.get("variants").forEach(n -> {
+        if (!n.isTextual()) throw fail(file, "'variants' lists strings (task-id, task-agnostic), not " + n);
+        v.add(n.asText());
+      });
       if (root.get("variants").isTextual()) v.add(root.get("variants").asText());
       for (String s : v) {
         if (!s.equals("task-id") && !s.equals("task-agnostic")) {
@@ -111,7 +121,7 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
     }
     JsonNode seq = root.path("sequential");
     if (!seq.isMissingNode() && !seq.isBoolean()) throw fail(file, "'sequential' is true or false");
-    int batch = root.path("batch_size").asInt(32);
+    int batch = strict(() -> StrictConfig.integer(file, root, "batch_size", 32));
     if (batch < 1) throw fail(file, "'batch_size' must be >= 1, got " + batch);
     JsonNode t = root.get("tasks");
     if (t == null || !t.isArray() || t.size() < 2) throw fail(file, "'tasks' lists at least 2 tasks (one per session)");
@@ -122,7 +132,7 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
       String where = "tasks[" + (i + 1) + "]";
       if (!n.isObject()) throw fail(file, where + " is a mapping (name, train, test)");
       keys(file, n, TASK_KEYS, where + ".");
-      String name = text(n, "name", null);
+      String name = text(file, n, "name", null);
       if (name == null || name.isBlank()) throw fail(file, where + ": 'name' is missing");
       if (!names.add(name)) throw fail(file, where + ": task '" + name + "' appears twice");
       JsonNode ts = n.get("train_settings");
@@ -131,14 +141,14 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
       if (tt != null) ProtocolConfig.checkTemplates(file, tt);
       tasks.add(new TaskEntry(name, path(file, n, "train", true), path(file, n, "test", true), ts, tt));
     }
-    String space = text(root, "lora_space", AdapterSpace.FOLDED);
+    String space = text(file, root, "lora_space", AdapterSpace.FOLDED);
     if (!space.equals(AdapterSpace.FOLDED) && !space.equals(AdapterSpace.ADAPTERS)) {
       throw fail(file, "'lora_space' is folded or adapters, not " + space);
     }
     if (space.equals(AdapterSpace.ADAPTERS) && method != TrainSettings.Method.LORA) {
       throw fail(file, "'lora_space: adapters' unifies LoRA experts: set 'method: lora'");
     }
-    String protoImages = text(root, "prototype_images", ConduTaskStep.Options.EVAL);
+    String protoImages = text(file, root, "prototype_images", ConduTaskStep.Options.EVAL);
     if (!protoImages.equals(ConduTaskStep.Options.EVAL) && !protoImages.equals(ConduTaskStep.Options.AUGMENTED)) {
       throw fail(file, "'prototype_images' is eval or augmented, not " + protoImages);
     }
@@ -152,16 +162,12 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
   public TrainSettings settings(TaskEntry task) {
     TrainSettings s = TrainSettings.defaults(method);
     s.template = templatesFor(task).get(0);  // ConDU trains with the first template
-    ObjectMapper m = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     for (JsonNode over : new JsonNode[] {train, task.trainSettings()}) {
       if (over == null) continue;
       try {
-        m.readerForUpdating(s).readValue(over);
-      } catch (UnrecognizedPropertyException e) {
-        throw fail(file, "task '" + task.name() + "': unknown train setting '" + e.getPropertyName() + "'");
-      } catch (IOException e) {
-        throw fail(file, "task '" + task.name() + "': bad train settings: "
-            + e.getMessage().lines().findFirst().orElse(""));
+        StrictConfig.update(file, "task '" + task.name() + "'", s, over);  // no coercion: batch_size: abc is an error
+      } catch (ConfigException e) {
+        throw new ProtocolConfigException(e.getMessage().replace("unknown key", "unknown train setting"));
       }
     }
     try {
@@ -183,13 +189,22 @@ public record MtilConfig(Path file, Path model, String modelConfig, Path vocab, 
     }
   }
 
-  private static String text(JsonNode node, String key, String dflt) {
-    JsonNode n = node.get(key);
-    return n == null || n.isNull() ? dflt : n.asText().strip();
+  private static String text(Path file, JsonNode node, String key, String dflt) {
+    String t = strict(() -> StrictConfig.text(file, node, key, dflt));
+    return t == null ? null : t.strip();
+  }
+
+  /** A {@link StrictConfig} accessor, its error as this config's exception type. */
+  private static <T> T strict(java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (ConfigException e) {
+      throw new ProtocolConfigException(e.getMessage());
+    }
   }
 
   private static Path path(Path file, JsonNode node, String key, boolean required) {
-    String s = text(node, key, null);
+    String s = text(file, node, key, null);
     if (s == null || s.isEmpty()) {
       if (required) throw fail(file, "'" + key + "' is missing");
       return null;

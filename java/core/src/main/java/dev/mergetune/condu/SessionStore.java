@@ -49,7 +49,7 @@ public final class SessionStore {
   private static final Pattern OURS = Pattern.compile(
       "(unified-\\d{6}\\.safetensors|masks-\\d{6}-task\\d{3,}\\.bits|prototypes-\\d{6}-task\\d{3,}\\.safetensors)");
   private static final Pattern STALE_TEMP = Pattern.compile(
-      "\\.(unified-|masks-|prototypes-|condu-session\\.json).*\\.tmp");
+      "\\.(unified-|masks-|prototypes-|condu-session\\.json).*\\.tmp(-\\d+-[0-9a-z]+)?");
 
   /**
    * Everything one session stores. {@code unified} are CPU float32 contiguous tensors in {@code names} order;

@@ -1,5 +1,7 @@
 package dev.mergetune.data;
 
+import dev.mergetune.io.ConfigException;
+import dev.mergetune.io.StrictConfig;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -38,22 +40,16 @@ public record DatasetConfig(
   /** Reads and checks a config file (not the dataset). */
   public static DatasetConfig read(Path file) {
     Listing.requireFile(file, "dataset config");
-    boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
-    ObjectMapper mapper = (json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory()))
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     DatasetConfig c;
     try {
-      if (java.nio.file.Files.readString(file).isBlank()) throw DatasetException.at(file, "empty dataset config");
-      c = mapper.readValue(file.toFile(), DatasetConfig.class);
+      c = StrictConfig.mapper(file).treeToValue(StrictConfig.tree(file, "dataset config"), DatasetConfig.class);
     } catch (UnrecognizedPropertyException e) {
       throw DatasetException.at(file, "unknown key '" + e.getPropertyName()
           + "' (known: name, layout, root, split, classes, check_files)");
+    } catch (ConfigException e) {
+      throw new DatasetException(e.getMessage());
     } catch (JsonProcessingException e) {
-      long line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-      throw DatasetException.at(file, line, e.getOriginalMessage().lines().findFirst().orElse("unreadable"));
-    } catch (IOException e) {
-      throw new DatasetException(file + ": cannot read: " + e.getMessage(), e);
+      throw new DatasetException(StrictConfig.describe(file, e));
     }
     if (c == null) throw DatasetException.at(file, "empty dataset config");
     c.check(file.toString());

@@ -143,9 +143,15 @@ final class MatFile {
     ByteBuffer nameBuf = element(file, m, -1, nameType);
     if (nameType[0] != MI_INT8 && nameType[0] != MI_UTF8) throw DatasetException.at(file, "bad array name type " + nameType[0]);
     nameOut[0] = StandardCharsets.UTF_8.decode(nameBuf).toString();
-    int count = 1;
-    for (int d : dims) count *= d;
     String name = nameOut[0].isEmpty() ? "a nested array" : "variable '" + nameOut[0] + "'";
+    long claimed = 1;
+    for (int d : dims) {
+      if (d < 0) throw DatasetException.at(file, name + " has a negative dimension " + d);
+      claimed *= d;
+      // every element takes at least one byte of the file: a larger count is a corrupt header, not an array
+      if (claimed > m.capacity()) throw DatasetException.at(file, name + " claims more elements than the file holds");
+    }
+    int count = (int) claimed;
     switch (cls) {
       case MX_CELL: {
         List<Value> items = new ArrayList<>(count);

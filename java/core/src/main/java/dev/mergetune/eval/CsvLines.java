@@ -33,7 +33,8 @@ final class CsvLines {
   static List<Line> read(Path file) throws IOException {
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(
+          dev.mergetune.io.InputFiles.readAllBytes(file, 64L << 20, "CSV file"))).toString();
     } catch (CharacterCodingException e) {
       throw new CsvFormatException(file.toString(), 0, "not UTF-8 text");
     }

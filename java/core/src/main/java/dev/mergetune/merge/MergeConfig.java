@@ -1,10 +1,7 @@
 package dev.mergetune.merge;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
+import dev.mergetune.io.StrictConfig;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -50,14 +47,7 @@ public record MergeConfig(
     @JsonProperty("out") String out) {
 
   public static MergeConfig read(Path file) {
-    ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    MergeConfig c;
-    try {
-      c = yaml.readValue(file.toFile(), MergeConfig.class);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage().lines().findFirst().orElse("unreadable"), e);
-    }
-    if (c == null) throw new IllegalArgumentException(file + ": empty merge config");
+    MergeConfig c = StrictConfig.read(file, MergeConfig.class, "merge config");
     if (c.method == null) throw new IllegalArgumentException(file + ": 'method' is missing");
     if (c.models == null || c.models.isEmpty()) throw new IllegalArgumentException(file + ": 'models' is missing");
     if (c.out == null) throw new IllegalArgumentException(file + ": 'out' is missing");

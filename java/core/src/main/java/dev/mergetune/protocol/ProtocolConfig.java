@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.mergetune.io.ConfigException;
+import dev.mergetune.io.StrictConfig;
 import dev.mergetune.clip.text.PromptTemplates;
 import dev.mergetune.data.CoopDatasets;
 import dev.mergetune.data.Dataset;
@@ -134,22 +136,16 @@ public final class ProtocolConfig {
   /** Reads and checks a config file; the datasets are loaded later ({@link #load(Entry)}). */
   public static ProtocolConfig read(Path file) {
     if (!Files.isRegularFile(file)) throw new ProtocolConfigException(file + ": no such protocol config file");
-    boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
-    ObjectMapper mapper = (json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory()))
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
     Raw raw;
     try {
-      if (Files.readString(file).isBlank()) throw fail(file, "empty protocol config");
-      raw = mapper.readValue(file.toFile(), Raw.class);
+      ObjectMapper mapper = StrictConfig.mapper(file).enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+      raw = mapper.treeToValue(StrictConfig.tree(file, "protocol config"), Raw.class);
     } catch (UnrecognizedPropertyException e) {
       throw fail(file, "unknown key '" + e.getPropertyName() + "' (known: " + KNOWN + ")");
+    } catch (ConfigException e) {
+      throw new ProtocolConfigException(e.getMessage());
     } catch (JsonProcessingException e) {
-      long line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-      String msg = e.getOriginalMessage().lines().findFirst().orElse("unreadable");
-      throw new ProtocolConfigException(file + (line > 0 ? ", line " + line : "") + ": " + msg);
-    } catch (IOException e) {
-      throw new ProtocolConfigException(file + ": cannot read: " + e.getMessage());
+      throw new ProtocolConfigException(StrictConfig.describe(file, e));
     }
     if (raw == null) throw fail(file, "empty protocol config");
     return check(file, raw);

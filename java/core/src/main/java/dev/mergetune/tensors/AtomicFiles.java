@@ -1,5 +1,7 @@
 package dev.mergetune.tensors;
 
+import dev.mergetune.io.IoErrors;
+import dev.mergetune.io.TempFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -12,7 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 /**
  * Writes a file so that readers see either the old file or the complete new one, never a half-written one: the
  * content goes to a temporary file in the same directory, is forced to disk, and is renamed over the target in one
- * atomic step. On any failure the temporary file is removed and the target is left as it was.
+ * atomic step. On any failure the temporary file is removed and the target is left as it was; a temporary left by a
+ * killed process is removed by the next write to the same target ({@link TempFiles}).
  */
 public final class AtomicFiles {
   /** Writes the content of a file through an open channel positioned at 0. */
@@ -33,6 +36,10 @@ public final class AtomicFiles {
       }
       commit(tmp, target);
       done = true;
+    } catch (IOException e) {
+      // one line naming the destination and the operation ("writing out.safetensors: Bad address")
+      String m = String.valueOf(e.getMessage());
+      throw m.contains(target.getFileName().toString()) ? e : new IOException("writing " + target + ": " + IoErrors.oneLine(e), e);
     } finally {
       if (!done) Files.deleteIfExists(tmp);
     }
@@ -51,13 +58,14 @@ public final class AtomicFiles {
     write(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  /** A new empty temporary file beside {@code target} (same file system, so the final rename is atomic). */
+  /**
+   * A new empty temporary file beside {@code target} (same file system, so the final rename is atomic), named by
+   * {@link TempFiles}' rule; stale temporaries of {@code target} left by killed processes are swept first.
+   */
   static Path temporaryFor(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    Path tmp = TempFiles.create(target);
     try {
-      // createTempFile makes it owner-only; an output file should read like any other file the user writes
+      // an output file should read like any other file the user writes, whatever the umask made the temporary
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
     } catch (UnsupportedOperationException notPosix) {
       // keep the defaults

@@ -1,5 +1,6 @@
 package dev.mergetune.tensors;
 
+import dev.mergetune.io.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,6 +26,9 @@ public final class Checkpoints {
   private Checkpoints() {}
 
   public static Checkpoint open(Path path) {
+    InputFiles.problem(path).ifPresent(p -> {
+      throw new CheckpointFormatException(path, p);
+    });
     if (path.getFileName().toString().endsWith(".json")) return SafetensorsCheckpoint.open(path);
     byte[] head = head(path, LEGACY_TORCH_SAVE.length);
     if (startsWith(head, ZIP)) return TorchCheckpoint.open(path);

@@ -54,9 +54,10 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     }
     JsonNode index;
     try {
-      index = new ObjectMapper().readTree(path.toFile());
-    } catch (IOException e) {
-      throw new CheckpointFormatException(path, "cannot read the shard index: " + e.getMessage(), e);
+      index = dev.mergetune.io.StrictConfig.tree(path, "shard index");  // bounded, duplicate keys refused
+    } catch (dev.mergetune.io.ConfigException e) {
+      throw new CheckpointFormatException(path, "cannot read the shard index: "
+          + e.getMessage().replaceFirst("^.*?" + java.util.regex.Pattern.quote(path.toString()) + "[:,]\\s*", ""), e);
     }
     JsonNode weightMap = index == null ? null : index.get("weight_map");
     if (weightMap == null || !weightMap.isObject()) {
@@ -82,6 +83,8 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     List<SafetensorsFile> shards = new ArrayList<>();
     try {
       for (String file : new java.util.LinkedHashSet<>(shardOf.values())) {
+        String bad = dev.mergetune.io.PathNames.problem(file);  // shards are siblings: a plain file name, no NUL
+        if (bad != null) throw new CheckpointFormatException(path, "shard name '" + file.replace('\0', '?') + "' " + bad);
         Path shardPath = path.resolveSibling(file);
         if (!Files.isRegularFile(shardPath)) throw new CheckpointFormatException(path, "shard " + file + " is missing");
         shards.add(SafetensorsFile.open(shardPath));

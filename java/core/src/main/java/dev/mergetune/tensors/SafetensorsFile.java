@@ -30,6 +30,9 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   public static SafetensorsFile open(Path path) {
+    dev.mergetune.io.InputFiles.problem(path).ifPresent(p -> {
+      throw new CheckpointFormatException(path, p);
+    });
     FileChannel channel;
     try {
       channel = FileChannel.open(path, StandardOpenOption.READ);

@@ -184,13 +184,14 @@ public final class SafetensorsHeader {
 
   /**
    * Serialises a header for tensors laid out back to back in the given order, padded with spaces to a multiple of
-   * 8 bytes (as the reference writer does, so the data buffer is aligned).
+   * 8 bytes (as the reference writer does, so the data buffer is aligned). Metadata keys are written sorted, whatever
+   * map the caller built, so identical runs write identical bytes (the Python writer sorts them too).
    */
   static byte[] serialize(List<TensorInfo> layout, Map<String, String> metadata) {
     ObjectNode root = JSON.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode m = root.putObject(METADATA_KEY);
-      metadata.forEach(m::put);
+      new java.util.TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
     for (TensorInfo t : layout) {

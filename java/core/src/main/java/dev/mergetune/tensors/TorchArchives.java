@@ -1,14 +1,7 @@
 package dev.mergetune.tensors;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 
 /**
  * Tells the two PyTorch zip formats apart from the archive's entry names alone (the central directory, read
@@ -18,7 +11,7 @@ import java.util.zip.ZipFile;
  * that file's own format.
  */
 final class TorchArchives {
-  /** The PyTorch file formats read through LibTorch. */
+  /** The PyTorch file formats read. */
   enum Kind {
     TORCHSCRIPT("TorchScript archive"),
     TORCH_SAVE("torch.save file");
@@ -40,26 +33,24 @@ final class TorchArchives {
 
   private TorchArchives() {}
 
-  /** Which format the zip file at {@code path} is; anything else is a format error naming the file. */
-  static Kind kind(Path path) {
-    List<String> names;
-    try (ZipFile zip = new ZipFile(path.toFile())) {
-      names = zip.stream().map(ZipEntry::getName).toList();
-    } catch (NoSuchFileException e) {
-      throw new CheckpointFormatException(path, "no such file");
-    } catch (ZipException e) {
-      throw new CheckpointFormatException(path, "is not a readable zip archive, as PyTorch .pt files are ("
-          + e.getMessage() + "); is it truncated or corrupt?", e);
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading the zip directory of " + path, e);
-    }
+  /** Which format the (already bounds-checked) zip is; anything else is a format error naming the file. */
+  static Kind kind(PtZip zip) {
+    List<String> names = zip.names();
     if (names.stream().anyMatch(n -> CODE.matcher(n).matches())) return Kind.TORCHSCRIPT;
     if (names.stream().anyMatch(n -> DATA.matcher(n).matches())) return Kind.TORCH_SAVE;
     StringBuilder listed = new StringBuilder();
     for (int i = 0; i < Math.min(LISTED, names.size()); i++) listed.append(i == 0 ? "" : ", ").append(names.get(i));
     if (names.size() > LISTED) listed.append(", ... (").append(names.size()).append(" entries)");
-    throw new CheckpointFormatException(path, "is a zip archive but neither a TorchScript archive (no <name>/code/ or "
+    throw new CheckpointFormatException(zip.path(), "is a zip archive but neither a TorchScript archive (no <name>/code/ or "
         + "<name>/constants.pkl) nor a torch.save file (no <name>/data.pkl); it holds "
         + (names.isEmpty() ? "no entries" : listed));
+  }
+
+  /** The archive's top folder ({@code <name>} of {@code <name>/data.pkl}), which must hold {@code data.pkl}. */
+  static String archive(PtZip zip) {
+    for (String n : zip.names()) {
+      if (DATA.matcher(n).matches()) return n.substring(0, n.indexOf('/'));
+    }
+    throw new CheckpointFormatException(zip.path(), "has no <name>/data.pkl record");
   }
 }

@@ -1,46 +1,44 @@
 package dev.mergetune.tensors;
 
-import dev.mergetune.kernels.NativeRuntime;
+import dev.mergetune.io.InputFiles;
+import dev.mergetune.tensors.Pickled.TensorRef;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
- * A PyTorch checkpoint read through LibTorch: a TorchScript archive (its parameters and buffers, as
- * {@code state_dict()} gives them) or a {@code torch.save} zip file holding a dict of tensors
- * ({@link TorchArchives} tells which from the zip's entry names). Key names are kept exactly as stored.
+ * A PyTorch checkpoint — a TorchScript archive (its parameters and buffers, as {@code state_dict()} gives them) or a
+ * {@code torch.save} zip file holding a dict of tensors ({@link TorchArchives} tells which) — read entirely in Java,
+ * never by LibTorch's unpickler or TorchScript loader, so no file can crash or hang the JVM or run code:
+ * {@link PtZip} bounds the zip and checks CRCs, {@link PickleMachine} runs the pickle under an allow-list with depth
+ * and size bounds, {@link TorchScriptReader} reads archives without running {@code code/}, and
+ * {@link PtTensorViews} checks every view against its storage before copying a byte. Key names are kept as stored.
  *
- * <p>Unlike safetensors, this format is loaded whole into memory when opened: the streaming, bounded-memory merge
- * applies to safetensors inputs, and {@code mergetune convert model.pt model.safetensors} turns a .pt into one.
- * Each tensor is held as a contiguous CPU tensor until {@link #close}; {@link #bytes} is a read-only
- * little-endian view over its memory (no copy), {@link #release} does nothing, and the views must not be used after
- * {@link #close}, which frees the tensors. {@link TensorInfo#fileOffset()} is 0: the tensors have no place in the
- * file that a reader could use.
+ * <p>The file is read whole when opened (all errors surface then): the streaming, bounded-memory merge applies to
+ * safetensors inputs, and {@code mergetune convert model.pt model.safetensors} turns a .pt into one. {@link #bytes}
+ * is a read-only little-endian view over native memory freed by {@link #close}; {@link #release} does nothing.
+ * {@link TensorInfo#fileOffset()} is 0: the tensors have no place in the file that a reader could use.
  */
 public final class TorchCheckpoint implements Checkpoint {
   private final Path path;
-  private final Map<String, Tensor> tensors;
+  private final PtTensorViews memory;
+  private final Map<String, ByteBuffer> buffers;
   private final Map<String, TensorInfo> infos;
   private final Set<String> parameterNames;
   private final Map<String, String> metadata;
   private boolean closed;
 
-  private TorchCheckpoint(Path path, Map<String, Tensor> tensors, Map<String, TensorInfo> infos,
-      Set<String> parameterNames, Map<String, String> metadata) {
+  private TorchCheckpoint(Path path, PtTensorViews memory, Map<String, ByteBuffer> buffers,
+      Map<String, TensorInfo> infos, Set<String> parameterNames, Map<String, String> metadata) {
     this.path = path;
-    this.tensors = tensors;
+    this.memory = memory;
+    this.buffers = buffers;
     this.infos = Collections.unmodifiableMap(infos);
     this.parameterNames = parameterNames == null ? null : Collections.unmodifiableSet(new LinkedHashSet<>(parameterNames));
     this.metadata = Collections.unmodifiableMap(metadata);
@@ -48,52 +46,30 @@ public final class TorchCheckpoint implements Checkpoint {
 
   /** Opens a TorchScript archive or a torch.save zip file; anything else is a {@link CheckpointFormatException}. */
   public static TorchCheckpoint open(Path path) {
-    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-      throw new UnsupportedOperationException("reading .pt files needs a little-endian machine");
-    }
-    NativeRuntime.ensureTorch();
-    TorchArchives.Kind kind = TorchArchives.kind(path);
-    // Everything LibTorch hands back (module, dict, iterators, the file's bytes, non-contiguous originals) is
-    // freed when this scope closes; only the contiguous tensors kept below are retained past it, until close().
-    try (PointerScope scope = new PointerScope()) {
-      TorchTensors read = kind == TorchArchives.Kind.TORCHSCRIPT ? TorchScriptReader.read(path) : TorchSaveReader.read(path);
-      Map<String, Tensor> kept = new LinkedHashMap<>();
-      Map<String, TensorInfo> infos = new LinkedHashMap<>();
+    InputFiles.problem(path).ifPresent(p -> {
+      throw new CheckpointFormatException(path, p);
+    });
+    try (PtZip zip = PtZip.open(path)) {
+      TorchArchives.Kind kind = TorchArchives.kind(zip);
+      String archive = TorchArchives.archive(zip);
+      TorchTensors read = kind == TorchArchives.Kind.TORCHSCRIPT ? TorchScriptReader.read(zip, archive)
+          : TorchSaveReader.read(zip, archive);
+      PtTensorViews memory = new PtTensorViews(zip, read.storagePrefix());
       try {
-        for (Map.Entry<String, Tensor> e : read.tensors().entrySet()) {
-          String name = e.getKey();
-          Tensor t = cpuContiguous(path, name, e.getValue());
-          DType dtype = TorchDTypes.of(path, name, t.scalar_type());
-          long[] shape = t.sizes().vec().get();
-          long byteLength = t.numel() * dtype.byteSize();
-          if (t.nbytes() != byteLength) {
-            throw new CheckpointFormatException(path, "tensor '" + name + "' holds " + t.nbytes() + " bytes, "
-                + dtype + " " + java.util.Arrays.toString(shape) + " needs " + byteLength);
-          }
-          kept.put(name, t.retainReference());
-          infos.put(name, new TensorInfo(name, dtype, shape, 0, byteLength));
+        Map<String, ByteBuffer> buffers = new LinkedHashMap<>();
+        Map<String, TensorInfo> infos = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorRef> e : read.tensors().entrySet()) {
+          TensorRef t = e.getValue();
+          ByteBuffer b = memory.bytes(e.getKey(), t);
+          buffers.put(e.getKey(), b);
+          infos.put(e.getKey(), new TensorInfo(e.getKey(), t.storage.dtype(), t.size, 0, b.capacity()));
         }
-      } catch (RuntimeException failure) {
-        kept.values().forEach(Tensor::releaseReference);
-        throw failure;
+        return new TorchCheckpoint(path, memory, buffers, infos, read.parameterNames(), read.metadata());
+      } catch (RuntimeException e) {
+        memory.close();
+        throw e;
       }
-      return new TorchCheckpoint(path, kept, infos, read.parameterNames(), read.metadata());
-    } catch (RuntimeException e) {
-      if (e.getClass() != RuntimeException.class) throw e;  // ours; LibTorch's errors arrive as plain RuntimeException
-      throw new CheckpointFormatException(path, "LibTorch cannot read this " + kind.description() + ": "
-          + LibTorchMessages.summary(e), e);
     }
-  }
-
-  /** A detached, CPU, dense, contiguous tensor sharing memory with {@code t} where it already is one. */
-  private static Tensor cpuContiguous(Path path, String name, Tensor t) {
-    // JavaCPP returns enums from native code as fresh objects: intern() before comparing.
-    if (t.layout().intern() != torch.Layout.Strided) {
-      throw new CheckpointFormatException(path, "tensor '" + name + "' has layout " + t.layout() + "; only dense tensors are supported");
-    }
-    Tensor dense = t.detach();
-    if (!dense.is_cpu()) dense = dense.cpu();
-    return dense.contiguous();
   }
 
   @Override
@@ -119,20 +95,16 @@ public final class TorchCheckpoint implements Checkpoint {
     return Optional.ofNullable(parameterNames);
   }
 
-  /** A read-only little-endian view of the tensor's memory, valid until {@link #close}. */
+  /** A read-only little-endian view of the tensor's bytes, valid until {@link #close}. */
   @Override
   public synchronized ByteBuffer bytes(String name) {
-    Tensor t = tensor(name);
-    long n = infos.get(name).byteLength();
-    if (n > Integer.MAX_VALUE) {
-      throw new CheckpointFormatException(path, "tensor '" + name + "' is " + n + " bytes; tensors over 2 GiB are not supported yet");
-    }
-    if (n == 0) return ByteBuffer.allocateDirect(0).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer view = new BytePointer(t.data_ptr()).capacity(n).asByteBuffer();
-    return view.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    if (closed) throw new IllegalStateException(path + " is closed");
+    ByteBuffer b = buffers.get(name);
+    if (b == null) throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");
+    return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** Nothing to hand back: the views share the checkpoint's tensors, which live until {@link #close}. */
+  /** Nothing to hand back: the views share the checkpoint's memory, which lives until {@link #close}. */
   @Override
   public void release(ByteBuffer bytes) {}
 
@@ -152,20 +124,12 @@ public final class TorchCheckpoint implements Checkpoint {
     return out;
   }
 
-  private Tensor tensor(String name) {
-    if (closed) throw new IllegalStateException(path + " is closed");
-    Tensor t = tensors.get(name);
-    if (t == null) throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");
-    return t;
-  }
-
   /** Frees the tensors; views from {@link #bytes} must not be used afterwards. Idempotent. */
   @Override
   public synchronized void close() {
     if (closed) return;
     closed = true;
-    List<Tensor> held = new ArrayList<>(tensors.values());
-    tensors.clear();
-    held.forEach(Tensor::releaseReference);
+    buffers.clear();
+    memory.close();
   }
 }

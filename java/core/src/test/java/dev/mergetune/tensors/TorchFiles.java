@@ -54,6 +54,21 @@ public final class TorchFiles {
     Files.write(file, bytes.get());
   }
 
+  /**
+   * A TorchScript archive (LibTorch's own writer) whose {@code __setstate__} never returns: LibTorch runs it on load
+   * and hangs; mergetune must refuse it without running it.
+   */
+  public static void loopingSetState(Path file) {
+    NativeRuntime.ensureTorch();
+    JitModule m = new JitModule(new QualifiedName("Looping"));
+    m.register_parameter("w", Tensor.create(new float[] {1, 2}, 2), false);
+    m.define("def __getstate__(self) -> Tuple[Tensor, int]:\n  return (self.w, 0)\n");
+    m.define("def __setstate__(self, state: Tuple[Tensor, int]) -> None:\n  i = 0\n  while i >= 0:\n    i = 1\n"
+        + "  self.w = state[0]\n");
+    m.define("def forward(self, x: Tensor) -> Tensor:\n  return x * self.w\n");
+    m.save(file.toString());
+  }
+
   /** {@code {"name0": self.t<first>, ...}} in TorchScript. */
   static String dictOf(List<String> names, int first) {
     StringBuilder sb = new StringBuilder("{");

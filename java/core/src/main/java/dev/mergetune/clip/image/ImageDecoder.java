@@ -73,6 +73,9 @@ public final class ImageDecoder {
 
   /** Reads and decodes {@code file}. */
   public static PilImage read(Path file) {
+    dev.mergetune.io.InputFiles.problem(file).filter(p -> !p.equals("no such file")).ifPresent(p -> {
+      throw new ImageDecodeException(file, p, null);
+    });
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
