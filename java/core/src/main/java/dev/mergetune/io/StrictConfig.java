@@ -212,8 +212,56 @@ public final class StrictConfig {
     String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
     msg = msg == null ? e.getClass().getSimpleName() : msg.lines().findFirst().orElse("").strip();
     if (msg.startsWith("Duplicate field")) msg = "duplicate key: " + msg;
+    if (!key.isEmpty() && msg.startsWith("Cannot deserialize value of type")) msg = mismatch(msg);
     if (msg.contains("Invalid `null` value")) msg = "is null; give a value or leave the key out (" + msg + ")";
     return new ConfigException(file + where + ":" + key + " " + msg);
+  }
+
+  /**
+   * Jackson's "Cannot deserialize value of type `java.util.ArrayList<java.lang.Float>` from String value (token …)"
+   * as "must be a list of numbers, got a string"; a type it does not know stays as Jackson wrote it.
+   */
+  static String mismatch(String msg) {
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("Cannot deserialize value of type `([^`]+)` from ([A-Za-z-]+) value").matcher(msg);
+    if (!m.find()) return msg;
+    String want = expectedType(m.group(1));
+    String got = switch (m.group(2)) {
+      case "String" -> "a string";
+      case "Object" -> "a mapping";
+      case "Array" -> "a list";
+      case "Boolean" -> "a boolean";
+      case "Integer", "Floating-point", "Number" -> "a number";
+      default -> m.group(2).toLowerCase(Locale.ROOT) + " value";
+    };
+    return want == null ? msg : "must be " + want + ", got " + got;
+  }
+
+  private static String expectedType(String type) {
+    String t = type.replace("java.lang.", "").replace("java.util.", "");
+    String element = t.contains("<") ? t.substring(t.indexOf('<') + 1, t.lastIndexOf('>')) : null;
+    if (element != null && (t.startsWith("ArrayList") || t.startsWith("List"))) {
+      String e = expectedType(element);
+      return e == null ? "a list" : "a list of " + plural(e);
+    }
+    return switch (t) {
+      case "Float", "Double", "float", "double" -> "a number";
+      case "Integer", "Long", "int", "long" -> "an integer";
+      case "Boolean", "boolean" -> "true or false";
+      case "String" -> "a string";
+      case "float[]", "double[]" -> "a list of numbers";
+      default -> null;
+    };
+  }
+
+  private static String plural(String one) {
+    return switch (one) {
+      case "a number" -> "numbers";
+      case "an integer" -> "integers";
+      case "a string" -> "strings";
+      case "true or false" -> "booleans";
+      default -> one;
+    };
   }
 
   private static String path(JsonMappingException e) {

@@ -93,6 +93,22 @@ class StrictConfigTest {
     Path g = yaml("method: dare\nmodels: [a]\nout: x\nseed: 1.5\n");
     ConfigException s = assertThrows(ConfigException.class, () -> MergeConfig.read(g));
     assertTrue(s.getMessage().contains("seed"), s.getMessage());
+    Path h = yaml("method: task-arithmetic\nmodels: [a]\nout: x\nscale: abc\n");
+    ConfigException l = assertThrows(ConfigException.class, () -> MergeConfig.read(h));
+    assertTrue(l.getMessage().contains("'scale' must be a list of numbers, got a string"), l.getMessage());
+    assertTrue(!l.getMessage().contains("Cannot deserialize"), l.getMessage());
+  }
+
+  @Test
+  void jacksonTypeMismatchesReadAsWhatWasExpected() {
+    assertEquals("must be a list of numbers, got a string", StrictConfig.mismatch(
+        "Cannot deserialize value of type `java.util.ArrayList<java.lang.Float>` from String value (token `X`)"));
+    assertEquals("must be a string, got a mapping", StrictConfig.mismatch(
+        "Cannot deserialize value of type `java.lang.String` from Object value (token `JsonToken.START_OBJECT`)"));
+    assertEquals("must be an integer, got a list",
+        StrictConfig.mismatch("Cannot deserialize value of type `int` from Array value (token `START_ARRAY`)"));
+    String odd = "Cannot deserialize value of type `com.example.Thing` from String value";
+    assertEquals(odd, StrictConfig.mismatch(odd));
   }
 
   @Test
