@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune condu add-task}: one ConDU session — fine-tune an expert for the task from θ0 (or take a given
  * one), compute its prototypes with θ0, unify it with the store's tasks and commit the next session.
  */
-@Command(name = "add-task", description = "Add a task to a ConDU session store: fine-tune an expert from θ0 (e2e or"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "add-task", description = "Add a task to a ConDU session store: fine-tune an expert from θ0 (e2e or"
     + " lora; or --expert for one already fine-tuned from θ0), prototypes from θ0, unify, commit the next session."
     + " Re-running an interrupted command resumes its training run.")
 final class ConduAddTaskCommand implements Callable<Integer> {

@@ -4,7 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code mergetune condu add-task|predict|mtil|info}: ConDU continual learning over a session store. */
-@Command(name = "condu", description = "ConDU continual learning: add a task to a session store (fine-tune from θ0,"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "condu", description = "ConDU continual learning: add a task to a session store (fine-tune from θ0,"
     + " unify), classify with the store (a task's expert or semantic aggregation), run an MTIL sequence, describe a"
     + " store.",
     subcommands = {ConduAddTaskCommand.class, ConduPredictCommand.class, ConduMtilCommand.class, ConduInfoCommand.class})

@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code mergetune condu info STORE}: the committed session, its tasks, rescalers and bytes. */
-@Command(name = "info", description = "Describe a ConDU session store: session, θ0, tasks with λ, prototypes and bytes"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "info", description = "Describe a ConDU session store: session, θ0, tasks with λ, prototypes and bytes"
     + " per task against one byte per element.")
 final class ConduInfoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mergetune condu mtil}: ConDU over a task sequence, the accuracy matrices and their report. */
-@Command(name = "mtil", description = "Run ConDU over an MTIL task sequence (YAML config): one session per task,"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "mtil", description = "Run ConDU over an MTIL task sequence (YAML config): one session per task,"
     + " the accuracy matrix after each (seen tasks by their expert, unseen by aggregation; and task-agnostic),"
     + " Transfer / Average / Last and a report with heat maps. Re-running resumes.")
 final class ConduMtilCommand implements Callable<Integer> {

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune condu predict}: classify a labelled image set with a ConDU store — a task's expert (decoupled into
  * one buffer) or θ0 + each image's top-K experts — printing top-1 and optionally writing every prediction.
  */
-@Command(name = "predict", description = "Classify images with a ConDU session store: --task NAME (that task's"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "predict", description = "Classify images with a ConDU session store: --task NAME (that task's"
     + " expert) or semantic aggregation (θ0 + the top-K experts by prototype routing). Prints top-1 accuracy.")
 final class ConduPredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

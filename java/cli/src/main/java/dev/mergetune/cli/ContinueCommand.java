@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
  * {@code train} run ({@link ContinueRun}), on the same model and data, with a base-to-novel report when test data is
  * known.
  */
-@Command(name = "continue", description = "MergeTune: continue a finished train run (CoOp, KgCoOp in feature space;"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "continue", description = "MergeTune: continue a finished train run (CoOp, KgCoOp in feature space;"
     + " linear-probe, e2e in weight space) towards the zero-shot model's knowledge; writes a run directory like train's"
     + " and, with test data, a report of the zero-shot model, the baseline and the continued model (base/novel/HM for"
     + " CoOp and KgCoOp, test top-1 for the others).")

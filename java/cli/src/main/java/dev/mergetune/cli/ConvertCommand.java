@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
  * TorchScript archive's by build_model's rules, a snapshot's config.json), or the {@code --model-config} given for a
  * checkpoint that records none. A .pt is loaded whole; once converted, merges stream it with bounded memory.
  */
-@Command(name = "convert", description = "Convert a checkpoint (.pt TorchScript or torch.save, or sharded safetensors)"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "convert", description = "Convert a checkpoint (.pt TorchScript or torch.save, or sharded safetensors)"
     + " to one .safetensors file, tensors unchanged.")
 final class ConvertCommand implements Callable<Integer> {
   static final String CONVERTED_FROM = "mergetune.converted_from";

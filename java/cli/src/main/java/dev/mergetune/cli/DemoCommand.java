@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune demo}: every method on the project's own world and tiny CLIP, into one report folder
  * ({@link Demo}). Needs no download: the world is generated, the tiny CLIP is committed under {@code demo/tiny-clip/}.
  */
-@Command(name = "demo", description = "Run every method end to end on the project's procedural world with the"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "demo", description = "Run every method end to end on the project's procedural world with the"
     + " committed tiny CLIP (zero-shot, CoOp, TIES, DARE, MergeTune, ConDU with the sequential baseline) and write"
     + " one report folder (Markdown, JSON, PNG). A few minutes on two cores; re-running resumes.")
 final class DemoCommand implements Callable<Integer> {

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * ({@code image_features} [N, E], {@code text_features} [M, E]; the encoders' outputs, L2-normalised with
  * {@code --normalize}); the inputs are listed in the metadata.
  */
-@Command(name = "embed", description = "Image and text features of a CLIP model, written as safetensors.")
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "embed", description = "Image and text features of a CLIP model, written as safetensors.")
 final class EmbedCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune eval --protocol CONFIG --out DIR}: a CoOp-family or MTIL evaluation protocol ({@link ProtocolConfig})
  * of CLIP checkpoints evaluated zero-shot, written as a report folder (report.json, report.md, a PNG).
  */
-@Command(name = "eval", description = "Run an evaluation protocol (base-to-novel, cross-dataset, domain-generalisation,"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "eval", description = "Run an evaluation protocol (base-to-novel, cross-dataset, domain-generalisation,"
     + " mtil) from a YAML/JSON config and write a report folder.")
 final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

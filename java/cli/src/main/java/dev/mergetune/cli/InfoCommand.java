@@ -27,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code mergetune info}: what this installation can run, said honestly; {@code mergetune info MODEL}: the model
  * configuration a CLIP checkpoint or snapshot folder resolves to — what every command will run — and its vocabulary.
  */
-@Command(name = "info", description = "Version, native library, CPU/CUDA kernels available, threads, LibTorch; with"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "info", description = "Version, native library, CPU/CUDA kernels available, threads, LibTorch; with"
     + " MODEL: the CLIP configuration it loads with (family, widths, layers, heads, head width, activation, image"
     + " size, patch, context, vocabulary source).")
 final class InfoCommand implements Callable<Integer> {

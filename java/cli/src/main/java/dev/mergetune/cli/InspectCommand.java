@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune inspect FILE}: the tensors of a checkpoint with shapes, dtypes and bytes, and, where the format
  * records it (TorchScript), how many are parameters and how many buffers.
  */
-@Command(name = "inspect", description = "List the tensors of a checkpoint (.safetensors, sharded index, or .pt "
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "inspect", description = "List the tensors of a checkpoint (.safetensors, sharded index, or .pt "
     + "TorchScript / torch.save): name, dtype, shape, bytes.")
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
  * A worker joins the job ({@link C10dProcessGroup#join}: TCPStore rendezvous at rank 0, Gloo or NCCL), installs it as
  * the JVM's {@link ProcessGroupContext} and runs CMD, which trains data-parallel through {@code TrainingLoop}.
  */
-@Command(name = "launch", description = "Run train | continue | condu add-task | pretrain data-parallel over several"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "launch", description = "Run train | continue | condu add-task | pretrain data-parallel over several"
     + " processes (PyTorch c10d: TCPStore rendezvous, Gloo on CPU / NCCL on CUDA). The command's --batch is the global"
     + " batch, split evenly over the ranks. Example: launch --nproc-per-node 2 -- train --method coop ...")
 final class LaunchCommand implements Callable<Integer> {

@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune merge}: merge checkpoints tensor by tensor. A list of scales (or alphas) is a sweep: every
  * output is computed from one read of the inputs, and {@code {}} in --out is replaced by the swept value.
  */
-@Command(name = "merge",
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "merge",
     description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
         + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear; --config"
         + " also reads mergekit YAML.")

@@ -58,9 +58,8 @@ public final class MergetuneCli implements Runnable {
     return cli.execute(args);
   }
 
-  /** The tool's behaviour on any CommandLine over {@link MergetuneCli}: help everywhere, the handlers above. */
+  /** The tool's behaviour on any CommandLine over {@link MergetuneCli}: the handlers above. */
   static CommandLine configure(CommandLine cli) {
-    standardHelp(cli);
     return cli.setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(MergetuneCli::executeConfigured)
         .setParameterExceptionHandler(MergetuneCli::usageError)
         .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -93,18 +92,6 @@ public final class MergetuneCli implements Runnable {
         || e instanceof KernelException || e instanceof UncheckedIOException
         || e instanceof java.nio.file.NoSuchFileException || e instanceof DatasetException
         || e instanceof DistributedException;
-  }
-
-  /** {@code -h/--help} and {@code -V/--version} on every command of the tree, not only the root. */
-  private static void standardHelp(CommandLine cli) {
-    for (CommandLine sub : cli.getSubcommands().values()) {
-      CommandLine.Model.CommandSpec s = sub.getCommandSpec();
-      if (!(s.userObject() instanceof HelpCommand)) {
-        if (!s.mixinStandardHelpOptions()) s.mixinStandardHelpOptions(true);
-        s.versionProvider(new VersionProvider());
-      }
-      standardHelp(sub);
-    }
   }
 
   /** The message, the command's usage line (its synopsis) and where its full help is; exit code 2. */

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune metrics b2n --table FILE.csv [--report DIR]}: the base-to-novel table with each dataset's HM and
  * the average row (HM of the averaged Base and Novel), to one decimal.
  */
-@Command(name = "b2n", description = "Base-to-novel table: HM per dataset and the Average row (the HM of the "
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "b2n", description = "Base-to-novel table: HM per dataset and the Average row (the HM of the "
     + "average Base and Novel) from CSV rows dataset,base,novel (optional header).")
 final class MetricsB2nCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -9,7 +9,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code mergetune metrics mtil|b2n}: the papers' metrics from result files, optionally as a report folder. */
-@Command(name = "metrics", description = "Evaluation metrics from result files: MTIL Transfer / Average / Last, "
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "metrics", description = "Evaluation metrics from result files: MTIL Transfer / Average / Last, "
     + "base-to-novel HM; optionally a report folder (JSON, Markdown, PNG plots).",
     subcommands = {MetricsMtilCommand.class, MetricsB2nCommand.class})
 final class MetricsCommand implements Runnable {

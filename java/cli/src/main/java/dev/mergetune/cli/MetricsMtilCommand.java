@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune metrics mtil --matrix A.csv [--names a,b,c] [--task-agnostic] [--report DIR]}: Transfer, Average
  * and Last of an MTIL accuracy matrix (see {@link AccuracyMatrixCsv} for the file), to one decimal.
  */
-@Command(name = "mtil", description = "MTIL Transfer / Average / Last of a T x T accuracy matrix A[session][dataset] "
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "mtil", description = "MTIL Transfer / Average / Last of a T x T accuracy matrix A[session][dataset] "
     + "(CSV; optional header row of dataset names and optional label column).")
 final class MetricsMtilCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune path}: zero-shot accuracy and cross-entropy of θ(α) = (1 − α)·A + α·B on a labelled image set for
  * each α ({@link InterpolationPath}), written as a report with the loss/accuracy plot.
  */
-@Command(name = "path", description = "Zero-shot accuracy and loss along the straight line between two CLIP checkpoints.")
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "path", description = "Zero-shot accuracy and loss along the straight line between two CLIP checkpoints.")
 final class PathCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

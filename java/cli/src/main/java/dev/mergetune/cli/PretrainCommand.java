@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mergetune pretrain}: contrastive pre-training of a tiny CLIP on a generated world, with a zero-shot report. */
-@Command(name = "pretrain", description = "Pre-train a tiny CLIP on a world (symmetric contrastive loss, learnable"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "pretrain", description = "Pre-train a tiny CLIP on a world (symmetric contrastive loss, learnable"
     + " temperature, AdamW with warm-up and cosine decay); writes the checkpoint (safetensors) and NAME.json / NAME.md"
     + " beside it with zero-shot accuracy on seen and held-out shape x colour combinations, and the world's vocabulary (world-bpe.txt.gz, for --vocab).")
 final class PretrainCommand implements Callable<Integer> {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune reproduce TABLE --data DIR --model M}: one of the papers' tables end to end on the user's data,
  * through the tool's own commands, beside the published numbers ({@link Reproduction}).
  */
-@Command(name = "reproduce", description = "Run a paper's table end to end on your data (CoOp / MTIL folder layouts)"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "reproduce", description = "Run a paper's table end to end on your data (CoOp / MTIL folder layouts)"
     + " with the released recipes, and print it beside the published numbers with the difference. Tables:"
     + " mergetune-b2n-coop, mergetune-b2n-kgcoop, mergetune-xd-coop, mergetune-dg-coop, condu-mtil. Resumable cell by"
     + " cell: run the same command again after an interruption. --dry-run lists the runs, their estimated cost and"

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mergetune selfcheck}: every kernel, CPU and CUDA, against the double reference; exit 1 on any failure. */
-@Command(name = "selfcheck",
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "selfcheck",
     description = "Check every kernel (CPU, and CUDA where usable) against the double-precision reference on random"
         + " inputs; print errors and GB/s.")
 final class SelfcheckCommand implements Callable<Integer> {

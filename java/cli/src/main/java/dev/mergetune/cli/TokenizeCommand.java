@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  * as JSON, {@code {"texts": [...], "ids": [[...], ...]}}, each row start token, ids, end token (the layout of
  * {@code tokens.json}); {@code --pad} writes the zero-padded rows of {@code clip.tokenize} instead.
  */
-@Command(name = "tokenize", description = {
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "tokenize", description = {
     "CLIP BPE token ids of texts, as OpenAI's clip.tokenize computes them, printed as JSON "
         + "{\"texts\": [...], \"ids\": [[...], ...]}.",
     "Each row is <|startoftext|> (49406), the text's ids, <|endoftext|> (49407); --pad pads it with zeros to the "

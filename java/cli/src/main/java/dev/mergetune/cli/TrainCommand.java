@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
  * into a run directory ({@link TrainingRun}). Every setting defaults to the method's recipe ({@link TrainSettings});
  * an option given overrides it.
  */
-@Command(name = "train", description = "Train an adaptation method (coop, kgcoop, linear-probe, e2e, lora) into a run"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "train", description = "Train an adaptation method (coop, kgcoop, linear-probe, e2e, lora) into a run"
     + " directory: run.json, checkpoints/, metrics.jsonl, the trained state, result.json. Re-running the same command"
     + " on an interrupted run resumes it.")
 final class TrainCommand implements Callable<Integer> {

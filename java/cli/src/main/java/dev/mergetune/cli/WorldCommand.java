@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code mergetune world}: generates the procedural image–text world into a folder. */
-@Command(name = "world", description = "Generate the procedural shapes world (pre-training pairs with held-out shape x"
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "world", description = "Generate the procedural shapes world (pre-training pairs with held-out shape x"
     + " colour combinations, downstream datasets, domain-shifted test sets, its own BPE vocabulary, world.json),"
     + " byte-identical for a seed.")
 final class WorldCommand implements Callable<Integer> {

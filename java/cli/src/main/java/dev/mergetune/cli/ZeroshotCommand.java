@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  * {@code mergetune zeroshot}: CLIP zero-shot classification of a labelled image set — class names × templates →
  * averaged normalised text embeddings, logits = scale·cos — printing top-1 and top-5 accuracy.
  */
-@Command(name = "zeroshot", description = "Zero-shot accuracy of a CLIP model on a labelled image set.")
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    name = "zeroshot", description = "Zero-shot accuracy of a CLIP model on a labelled image set.")
 final class ZeroshotCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
