@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "dare_internal.h"  // cpu::dare_mask_bits, dare_keep_threshold
 #include "error.h"
 #include "mergetune/gta.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
@@ -99,11 +100,9 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
     }
     case MT_GTA_SPARSIFY_RANDOM: {
       const float drop = 1.0f - static_cast<float>(density);  // DARE's drop rate (Dare.Options.keepDensity)
-      const uint32_t threshold = static_cast<uint32_t>(std::ceil(static_cast<double>(drop) * 16777216.0));
-      Words words{seed, tensor_key, static_cast<uint32_t>(model_index)};
-      for (int64_t j = 0; j < n; ++j) {
-        if ((words.at(j) >> 8) >= threshold) set_bit(bits, j);
-      }
+      // DARE's own vectorised, threaded mask kernel (dare_cpu.cpp): the same words, the same test
+      mt::cpu::dare_mask_bits(static_cast<uint32_t>(model_index), tensor_key, seed, mt::dare_keep_threshold(drop), n,
+                              bits);
       break;
     }
     case MT_GTA_SPARSIFY_DELLA: {
