@@ -12,6 +12,7 @@
 #include "error.h"
 #include "mergetune/gta.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
+#include "parallel.h"
 #include "philox.h"
 
 namespace {
@@ -46,14 +47,122 @@ inline void set_bit(uint32_t* bits, int64_t j) { bits[j >> 5] |= 1u << (j & 31);
 // |δ| with its index, ordered by (|δ|, index).
 using Key = std::pair<float, int64_t>;
 
-// Keeps the elements whose rank in (|δ|, index) ascending order is in [lo, hi).
-void keep_rank_window(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits) {
-  if (lo >= hi) return;
+// Keeps the elements whose rank in (|δ|, index) ascending order is in [lo, hi): small tensors, by nth_element.
+void keep_rank_window_small(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits) {
   std::vector<Key> keys(static_cast<size_t>(n));
   for (int64_t j = 0; j < n; ++j) keys[j] = {std::fabs(delta_at(base, model, j)), j};
   if (lo > 0) std::nth_element(keys.begin(), keys.begin() + lo, keys.end());
   if (hi < n) std::nth_element(keys.begin() + lo, keys.begin() + hi, keys.end());
   for (int64_t r = lo; r < hi; ++r) set_bit(bits, keys[r].second);
+}
+
+// Below this many elements the 2^16-bin histograms of the radix path cost more than nth_element.
+constexpr int64_t kRadixMin = int64_t{1} << 16;
+constexpr int kBins = 1 << 16;
+
+// The bin holding rank r of a histogram (r < its total); *below = the count in the bins before it.
+uint32_t find_bin(const std::vector<int64_t>& hist, int64_t r, int64_t* below) {
+  int64_t acc = 0;
+  for (uint32_t b = 0;; ++b) {
+    if (acc + hist[b] > r) {
+      *below = acc;
+      return b;
+    }
+    acc += hist[b];
+  }
+}
+
+// Keeps the elements whose rank in (|δ|, index) ascending order is in [lo, hi), exactly as
+// keep_rank_window_small, by radix selection on the float bits of |δ| (monotone in the value for |δ| >= +0; a NaN δ,
+// possible only without MT_CHECK_FINITE, ranks above +Inf): the keys once into a buffer with a histogram of their
+// top 16 bits, then the low 16 bits of the two bins that hold ranks lo and hi, then the bits. Ties at the two
+// threshold keys go to the lower indices, as the (|δ|, index) order says: each part of the last pass starts its
+// count of equal keys where the parts before it ended (from the per-part histograms of the second pass), so the
+// result does not depend on the thread count.
+void keep_rank_window(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits) {
+  if (lo >= hi) return;
+  if (n < kRadixMin) {
+    keep_rank_window_small(n, base, model, lo, hi, bits);
+    return;
+  }
+  std::vector<uint32_t> keys(static_cast<size_t>(n));
+  const int32_t threads = std::max(1, mt::cpu_threads());
+  const int64_t groups = (n + 31) / 32;  // parts are whole bit words
+  std::vector<std::vector<int64_t>> h1(threads);
+  const int32_t parts = mt::parallel_ranges(groups, kRadixMin / 32, threads, [&](int32_t p, int64_t g0, int64_t g1) {
+    std::vector<int64_t>& h = h1[p];
+    h.assign(kBins, 0);
+    const int64_t j1 = std::min(n, g1 * 32);
+    for (int64_t j = g0 * 32; j < j1; ++j) {
+      uint32_t k;
+      const float a = std::fabs(delta_at(base, model, j));
+      std::memcpy(&k, &a, sizeof k);
+      keys[j] = k;
+      ++h[k >> 16];
+    }
+  });
+  std::vector<int64_t> hist(kBins, 0);
+  for (int32_t p = 0; p < parts; ++p) {
+    for (int b = 0; b < kBins; ++b) hist[b] += h1[p][b];
+  }
+  const bool need_lo = lo > 0, need_hi = hi < n;
+  int64_t below_lo = 0, below_hi = 0;
+  const uint32_t bin_lo = need_lo ? find_bin(hist, lo, &below_lo) : 0;
+  const uint32_t bin_hi = need_hi ? find_bin(hist, hi, &below_hi) : 0;
+  // per part: low-16-bit histograms of the two bins (same ranges as the first pass: parallel_ranges is
+  // deterministic in its split)
+  std::vector<std::vector<int64_t>> h2lo(parts), h2hi(parts);
+  mt::parallel_ranges(groups, kRadixMin / 32, threads, [&](int32_t p, int64_t g0, int64_t g1) {
+    std::vector<int64_t>& a = h2lo[p];
+    std::vector<int64_t>& b = h2hi[p];
+    if (need_lo) a.assign(kBins, 0);
+    if (need_hi) b.assign(kBins, 0);
+    const int64_t j1 = std::min(n, g1 * 32);
+    for (int64_t j = g0 * 32; j < j1; ++j) {
+      const uint32_t k = keys[j];
+      if (need_lo && (k >> 16) == bin_lo) ++a[k & 0xFFFFu];
+      if (need_hi && (k >> 16) == bin_hi) ++b[k & 0xFFFFu];
+    }
+  });
+  // the threshold keys, and per part the number of equal keys before it
+  auto settle = [&](bool need, uint32_t bin, int64_t below, int64_t r, std::vector<std::vector<int64_t>>& h2,
+                    uint32_t* key, int64_t* equal_before, std::vector<int64_t>& equal_at_part) {
+    equal_at_part.assign(parts, 0);
+    if (!need) return;
+    std::vector<int64_t> sum(kBins, 0);
+    for (int32_t p = 0; p < parts; ++p) {
+      for (int b = 0; b < kBins; ++b) sum[b] += h2[p][b];
+    }
+    int64_t in_bin_below = 0;
+    const uint32_t low = find_bin(sum, r - below, &in_bin_below);
+    *key = (bin << 16) | low;
+    *equal_before = r - below - in_bin_below;  // elements with key T whose rank is < r
+    int64_t acc = 0;
+    for (int32_t p = 0; p < parts; ++p) {
+      equal_at_part[p] = acc;
+      acc += h2[p][low];
+    }
+  };
+  uint32_t key_lo = 0, key_hi = 0;
+  int64_t eq_lo = 0, eq_hi = 0;
+  std::vector<int64_t> start_lo, start_hi;
+  settle(need_lo, bin_lo, below_lo, lo, h2lo, &key_lo, &eq_lo, start_lo);
+  settle(need_hi, bin_hi, below_hi, hi, h2hi, &key_hi, &eq_hi, start_hi);
+  mt::parallel_ranges(groups, kRadixMin / 32, threads, [&](int32_t p, int64_t g0, int64_t g1) {
+    int64_t seen_lo = start_lo[p], seen_hi = start_hi[p];
+    const int64_t j1 = std::min(n, g1 * 32);
+    for (int64_t j = g0 * 32; j < j1; ++j) {
+      const uint32_t k = keys[j];
+      bool keep = true;
+      if (need_lo) keep = k > key_lo || (k == key_lo && seen_lo++ >= eq_lo);
+      if (need_hi) {
+        const bool under = k < key_hi || (k == key_hi && seen_hi < eq_hi);
+        seen_hi += k == key_hi;
+        keep = keep && under;
+      }
+      if (keep) bits[j >> 5] |= 1u << (j & 31);
+    }
+  });
 }
 
 }  // namespace

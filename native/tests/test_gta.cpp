@@ -2,6 +2,7 @@
 // normalisation, with and without a base, masks of every sparsification method (bit for bit against the
 // reference's stable-sort selections and DARE's Philox), DARE's own kernel's masks, the AVX2 and portable twins
 // bit for bit, in-place calls and NaN reports.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -244,6 +245,55 @@ MT_TEST(gta_masked_tiles_are_gta_element_bit_for_bit_on_every_path) {
           mt_set_cpu_isa(nullptr);
         }
       }
+    }
+  }
+}
+
+// Magnitude and outlier selection on tensors large enough for the radix path, with heavy ties (δ quantised to a
+// few dozen values, ±, exact zeros) and thresholds that fall inside a tie: the kept set is exactly ranks [lo, hi) of
+// a full std::sort on (|δ|, index), on 1, 2 and 3 threads.
+MT_TEST(gta_magnitude_selection_is_the_sorted_rank_window_on_large_tensors) {
+  std::mt19937 rng(29);
+  for (const int64_t n : {int64_t{65536}, int64_t{100003}, int64_t{300000}}) {
+    std::vector<float> base(n), model(n);
+    const int levels = n == 100003 ? 1000000 : 40;  // many distinct keys in one case, few in the others
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+      const int q = static_cast<int>(rng() % (2 * levels + 1)) - levels;
+      model[j] = base[j] + static_cast<float>(q) * 0.001f;
+    }
+    std::vector<std::pair<float, int64_t>> order(n);
+    for (int64_t j = 0; j < n; ++j) order[j] = {std::fabs(model[j] - base[j]), j};
+    std::sort(order.begin(), order.end());
+    struct Case {
+      int32_t method;
+      double density, param;
+    };
+    for (const Case c : {Case{MT_GTA_SPARSIFY_MAGNITUDE, 0.2, 0}, Case{MT_GTA_SPARSIFY_MAGNITUDE, 0.9999, 0},
+                         Case{MT_GTA_SPARSIFY_OUTLIERS, 0.2, 0.01}, Case{MT_GTA_SPARSIFY_OUTLIERS, 0.5, 0.3}}) {
+      const int64_t target = static_cast<int64_t>(c.density * static_cast<double>(n));
+      int64_t lo = n - target, hi = n;
+      if (c.method == MT_GTA_SPARSIFY_OUTLIERS) {
+        int64_t top = static_cast<int64_t>(c.param * static_cast<double>(n)), bot = n - target - top;
+        if (bot < 0) {
+          top += bot;
+          bot = 0;
+        }
+        lo = bot;
+        hi = n - top;
+      }
+      std::vector<uint32_t> want((n + 31) / 32, 0u);
+      for (int64_t r = lo; r < hi; ++r) want[order[r].second >> 5] |= 1u << (order[r].second & 31);
+      for (const int32_t threads : {1, 2, 3}) {
+        mt_set_num_threads(threads);
+        std::vector<uint32_t> got((n + 31) / 32, 0xffffffffu);
+        MT_CHECK_MSG(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), c.method, c.density, c.param, 1, 2,
+                                         0, got.data(), nullptr, MT_CHECK_FINITE) == MT_OK,
+                     mt_last_error());
+        MT_CHECK_MSG(got == want, "n=" + std::to_string(n) + " method=" + std::to_string(c.method) + " density=" +
+                                      std::to_string(c.density) + " threads=" + std::to_string(threads));
+      }
+      mt_set_num_threads(0);
     }
   }
 }
