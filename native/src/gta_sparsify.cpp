@@ -1,7 +1,8 @@
 // mt_gta_sparsify_f32 (gta.h): the keep bits of one model's delta for mergekit's sparsification methods, and the
-// L1 sums of its rescale. Selection by magnitude is exact and deterministic: elements are ordered by (|δ|, index)
-// (std::nth_element / std::sort on those pairs), so ties go to the lower index, where torch.argsort leaves them
-// to the implementation. The Philox words are DARE's (dare.h counter layout), so RANDOM masks equal mt_dare_f32's.
+// L1 sums of its rescale. Selection by magnitude is exact and deterministic: elements are ordered by (|δ|, index),
+// so ties go to the lower index, where torch.argsort leaves them to the implementation (radix selection on the
+// float bits of |δ| for large tensors, nth_element on the pairs for small ones: the same set). The L1 sums are
+// added in a fixed chunk / lane order (l1_sums), so they do not depend on the thread count. The Philox words are DARE's (dare.h counter layout), so RANDOM masks equal mt_dare_f32's.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -165,6 +166,71 @@ void keep_rank_window(int64_t n, const float* base, const float* model, int64_t 
   });
 }
 
+// The first j with a non-finite δ_j, or -1: blocks of 4096 tested without a branch (so the loop vectorises), the
+// first bad block then element by element.
+int64_t first_non_finite(int64_t n, const float* base, const float* model) {
+  constexpr int64_t kBlock = 4096;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t j1 = std::min(n, j0 + kBlock);
+    int bad = 0;
+    if (base != nullptr) {
+      for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j] - base[j]) <= 3.4028234663852886e38f);
+    } else {
+      for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j]) <= 3.4028234663852886e38f);
+    }
+    if (bad) {
+      for (int64_t j = j0; j < j1; ++j) {
+        if (!std::isfinite(delta_at(base, model, j))) return j;
+      }
+    }
+  }
+  return -1;
+}
+
+// sums = {Σ|δ|, Σ keep·|δ|} in double (δ in fp32, then widened), in a fixed order independent of the thread count:
+// chunks of kSumChunk elements, in each 8 lanes (element mod 8) added in element order, the lanes folded in order
+// into the chunk's partial, the partials added in chunk order (DARE L1's order, dare_internal.h).
+constexpr int64_t kSumChunk = int64_t{1} << 16;
+
+void l1_sums(int64_t n, const float* base, const float* model, const uint32_t* bits, double* sums) {
+  const int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
+  std::vector<double> part_all(static_cast<size_t>(chunks)), part_kept(static_cast<size_t>(chunks));
+  mt::parallel_ranges(chunks, 1, std::max(1, mt::cpu_threads()), [&](int32_t, int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t j0 = c * kSumChunk, j1 = std::min(n, j0 + kSumChunk);
+      double la[8] = {0, 0, 0, 0, 0, 0, 0, 0}, lk[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t j = j0;
+      for (; j + 8 <= j1; j += 8) {
+        const uint32_t byte = (bits[j >> 5] >> (j & 31)) & 0xFFu;  // j is a multiple of 8
+        for (int q = 0; q < 8; ++q) {
+          const double a = std::fabs(static_cast<double>(delta_at(base, model, j + q)));
+          la[q] += a;
+          lk[q] += (byte & (1u << q)) != 0 ? a : 0.0;
+        }
+      }
+      for (; j < j1; ++j) {
+        const double a = std::fabs(static_cast<double>(delta_at(base, model, j)));
+        la[j & 7] += a;
+        lk[j & 7] += ((bits[j >> 5] >> (j & 31)) & 1u) != 0 ? a : 0.0;
+      }
+      double all = 0.0, kept = 0.0;
+      for (int q = 0; q < 8; ++q) {
+        all += la[q];
+        kept += lk[q];
+      }
+      part_all[c] = all;
+      part_kept[c] = kept;
+    }
+  });
+  double all = 0.0, kept = 0.0;
+  for (int64_t c = 0; c < chunks; ++c) {
+    all += part_all[c];
+    kept += part_kept[c];
+  }
+  sums[0] = all;
+  sums[1] = kept;
+}
+
 }  // namespace
 
 extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, int64_t inner, const float* base,
@@ -180,11 +246,10 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
   if (model_index < 0) return fail(MT_INVALID_ARGUMENT, "model_index must be >= 0");
   const bool needs_data = method != MT_GTA_SPARSIFY_RANDOM || sums != nullptr;
   if ((flags & MT_CHECK_FINITE) != 0 && needs_data) {
-    for (int64_t j = 0; j < n; ++j) {
-      if (!std::isfinite(delta_at(base, model, j))) {
-        return mt::fail_at(MT_NON_FINITE, std::isfinite(model[j]) && base != nullptr && !std::isfinite(base[j]) ? MT_INPUT_BASE : model_index,
-                           0, j, "non-finite delta at element %lld", (long long)j);
-      }
+    const int64_t j = first_non_finite(n, base, model);
+    if (j >= 0) {
+      return mt::fail_at(MT_NON_FINITE, std::isfinite(model[j]) && base != nullptr && !std::isfinite(base[j]) ? MT_INPUT_BASE : model_index,
+                         0, j, "non-finite delta at element %lld", (long long)j);
     }
   }
   std::memset(bits, 0, static_cast<size_t>((n + 31) / 32) * sizeof(uint32_t));
@@ -247,15 +312,6 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
     default:
       return fail(MT_INVALID_ARGUMENT, "unknown sparsification method %d", method);
   }
-  if (sums != nullptr) {
-    double all = 0.0, kept = 0.0;
-    for (int64_t j = 0; j < n; ++j) {
-      const double a = std::fabs(static_cast<double>(delta_at(base, model, j)));
-      all += a;
-      if ((bits[j >> 5] >> (j & 31)) & 1u) kept += a;
-    }
-    sums[0] = all;
-    sums[1] = kept;
-  }
+  if (sums != nullptr) l1_sums(n, base, model, bits, sums);
   return MT_OK;
 }

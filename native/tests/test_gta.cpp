@@ -298,6 +298,41 @@ MT_TEST(gta_magnitude_selection_is_the_sorted_rank_window_on_large_tensors) {
   }
 }
 
+// The L1 sums against long-double sums of the same |δ| (relative 1e-12), bit-identical on 1, 2 and 3 threads.
+MT_TEST(gta_sparsify_sums_match_long_double_and_ignore_the_thread_count) {
+  std::mt19937 rng(31);
+  for (const int64_t n : {int64_t{5}, int64_t{65537}, int64_t{300001}}) {
+    std::vector<float> base(n), model(n);
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::normal_distribution<float>(0.f, 1.f)(rng);
+      model[j] = base[j] + std::normal_distribution<float>(0.f, 0.01f)(rng);
+    }
+    std::vector<uint32_t> bits((n + 31) / 32);
+    double first[2] = {0, 0};
+    for (const int32_t threads : {1, 2, 3}) {
+      mt_set_num_threads(threads);
+      double sums[2] = {-1, -1};
+      MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_RANDOM, 0.3, 0, 7, 8, 1,
+                                   bits.data(), sums, MT_CHECK_FINITE) == MT_OK);
+      if (threads == 1) {
+        long double all = 0, kept = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          const long double a = std::fabs(static_cast<long double>(model[j] - base[j]));
+          all += a;
+          if ((bits[j >> 5] >> (j & 31)) & 1u) kept += a;
+        }
+        MT_CHECK(std::fabs(sums[0] - static_cast<double>(all)) <= 1e-12 * static_cast<double>(all));
+        MT_CHECK(std::fabs(sums[1] - static_cast<double>(kept)) <= 1e-12 * static_cast<double>(all));
+        first[0] = sums[0];
+        first[1] = sums[1];
+      } else {
+        MT_CHECK_MSG(std::memcmp(first, sums, sizeof first) == 0, "threads " + std::to_string(threads));
+      }
+    }
+    mt_set_num_threads(0);
+  }
+}
+
 MT_TEST(gta_reports_the_first_non_finite_input) {
   Gta g(1, 5000, 1, 3, true, 8);
   g.models[2][4001] = NAN;
