@@ -107,6 +107,39 @@ struct Upcoming {
   }
 };
 
+// The Philox words of blocks q0 .. q0 + nb − 1 in element order (words[4·b + w]), on the portable path.
+void philox_words_generic(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t key0,
+                          uint32_t key1, Scratch& w, uint32_t* __restrict__ words) {
+  // Up to kBatch blocks side by side, one round at a time over all of them (philox4x32_10 with the loops swapped):
+  // GCC vectorises the loop over the blocks (SSE2 pmuludq), where a loop of whole philox4x32_10 calls stays
+  // scalar. The same rounds on every block, so the same words.
+  for (int64_t b0 = 0; b0 < nb; b0 += kBatch) {
+    const int64_t cnt = std::min<int64_t>(kBatch, nb - b0);
+    uint32_t* __restrict__ x0 = w.x0;
+    uint32_t* __restrict__ x1 = w.x1;
+    uint32_t* __restrict__ x2 = w.x2;
+    uint32_t* __restrict__ x3 = w.x3;
+    for (int64_t j = 0; j < cnt; ++j) {
+      x0[j] = q0 + static_cast<uint32_t>(b0 + j);
+      x1[j] = c1;
+      x2[j] = c2;
+      x3[j] = c3;
+    }
+    uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; ++r) {
+      for (int64_t j = 0; j < cnt; ++j) philox4x32_round(x0[j], x1[j], x2[j], x3[j], k0, k1);
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
+    }
+    for (int64_t j = 0; j < cnt; ++j) {
+      words[4 * (b0 + j) + 0] = x0[j];
+      words[4 * (b0 + j) + 1] = x1[j];
+      words[4 * (b0 + j) + 2] = x2[j];
+      words[4 * (b0 + j) + 3] = x3[j];
+    }
+  }
+}
+
 // The keep flags (non-zero: kept) of elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile): the result
 // points at the flag of j0.
 const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w,
@@ -120,34 +153,7 @@ const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_
     return w.keep.data() + (j0 & 3);
   }
   uint32_t* __restrict__ words = w.words.data();
-  // Up to kBatch blocks side by side, one round at a time over all of them (philox4x32_10 with the loops swapped):
-  // GCC vectorises the loop over the blocks (SSE2 pmuludq), where a loop of whole philox4x32_10 calls stays
-  // scalar. The same rounds on every block, so the same words.
-  for (int64_t b0 = 0; b0 < nb; b0 += kBatch) {
-    const int64_t cnt = std::min<int64_t>(kBatch, nb - b0);
-    uint32_t* __restrict__ x0 = w.x0;
-    uint32_t* __restrict__ x1 = w.x1;
-    uint32_t* __restrict__ x2 = w.x2;
-    uint32_t* __restrict__ x3 = w.x3;
-    for (int64_t j = 0; j < cnt; ++j) {
-      x0[j] = static_cast<uint32_t>(q0 + b0 + j);
-      x1[j] = c1;
-      x2[j] = c2;
-      x3[j] = c3;
-    }
-    uint32_t k0 = c.k0, k1 = c.k1;
-    for (int r = 0; r < 10; ++r) {
-      for (int64_t j = 0; j < cnt; ++j) philox4x32_round(x0[j], x1[j], x2[j], x3[j], k0, k1);
-      k0 += kPhiloxW0;
-      k1 += kPhiloxW1;
-    }
-    for (int64_t j = 0; j < cnt; ++j) {
-      words[4 * (b0 + j) + 0] = x0[j];
-      words[4 * (b0 + j) + 1] = x1[j];
-      words[4 * (b0 + j) + 2] = x2[j];
-      words[4 * (b0 + j) + 3] = x3[j];
-    }
-  }
+  philox_words_generic(static_cast<uint32_t>(q0), nb, c1, c2, c3, c.k0, c.k1, w, words);
   const uint32_t* __restrict__ from = words + (j0 & 3);
   uint32_t* __restrict__ keep = w.keep.data();
   const uint32_t t = c.threshold;
@@ -407,6 +413,19 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
     if (first_bad[p].segment >= 0) return report(c, first_bad[p], &bad_result[p]);
   }
   return MT_OK;
+}
+
+void dare_words(uint32_t model, uint64_t key, uint64_t seed, int64_t j0, int64_t n, uint32_t* words) {
+  if (n <= 0) return;
+  const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
+  const uint32_t c2 = static_cast<uint32_t>(key), c3 = static_cast<uint32_t>(key >> 32);
+  const uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  if (std::strcmp(isa(), "avx2") == 0 && use_avx512()) {
+    avx512::dare_words(static_cast<uint32_t>(q0), nb, model, c2, c3, k0, k1, words);
+  } else {
+    Scratch w;
+    philox_words_generic(static_cast<uint32_t>(q0), nb, model, c2, c3, k0, k1, w, words);
+  }
 }
 
 void dare_mask_bits(uint32_t model, uint64_t key, uint64_t seed, uint32_t threshold, int64_t n, uint32_t* bits) {

@@ -55,21 +55,52 @@ inline __mmask16 bits16(const uint8_t* bits, int64_t at) {
 
 inline bool bit_at(const uint8_t* bits, int64_t at) { return ((bits[at >> 3] >> (at & 7)) & 1u) != 0; }
 
+
+// Philox4x32-10 of 16 blocks at a time under one (c1, c2, c3, key): the round keys broadcast once, and round 1's
+// constant words (c1, c2, c3 are the same for every block, so its new c0 and c1 are too) taken once.
+struct Philox16 {
+  __m512i m0, m1, first0, first1, first_xor2, key0[kRounds], key1[kRounds];
+  Philox16(uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
+    m0 = _mm512_set1_epi32(static_cast<int>(kM0));
+    m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+    const uint64_t p1 = static_cast<uint64_t>(kM1) * c2;
+    first0 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0));
+    first1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(p1)));
+    first_xor2 = _mm512_set1_epi32(static_cast<int>(c3 ^ k1));
+    for (int r = 0; r < kRounds; ++r) {
+      key0[r] = _mm512_set1_epi32(static_cast<int>(k0 + static_cast<uint32_t>(r) * kW0));
+      key1[r] = _mm512_set1_epi32(static_cast<int>(k1 + static_cast<uint32_t>(r) * kW1));
+    }
+  }
+  // kGroups sets of 16 blocks with counters c0[g] (lane b: block c0[g] + b), side by side: x*[g] = word * of each.
+  inline void blocks(const __m512i* c0, __m512i* x0, __m512i* x1, __m512i* x2, __m512i* x3) const {
+    for (int g = 0; g < kGroups; ++g) {
+      __m512i hi, lo;
+      mulhilo(c0[g], m0, hi, lo);
+      x0[g] = first0;
+      x1[g] = first1;
+      x2[g] = _mm512_xor_si512(hi, first_xor2);
+      x3[g] = lo;
+    }
+    for (int r = 1; r < kRounds; ++r) {
+      for (int g = 0; g < kGroups; ++g) {
+        __m512i hi0, lo0, hi1, lo1;
+        mulhilo(x0[g], m0, hi0, lo0);
+        mulhilo(x2[g], m1, hi1, lo1);
+        x0[g] = _mm512_ternarylogic_epi32(hi1, x1[g], key0[r], kXor3);
+        x1[g] = lo1;
+        x2[g] = _mm512_ternarylogic_epi32(hi0, x3[g], key1[r], kXor3);
+        x3[g] = lo0;
+      }
+    }
+  }
+};
+
 }  // namespace
 
 void dare_keep_bits(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
                     uint32_t threshold, uint64_t* bits, const float* const pf[2], const int64_t pf_n[2]) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0)), m1 = _mm512_set1_epi32(static_cast<int>(kM1));
-  // Round 1: c1, c2, c3 are the same for every block, so the new c0 and c1 are too.
-  const uint64_t p1 = static_cast<uint64_t>(kM1) * c2;
-  const __m512i first0 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0));
-  const __m512i first1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(p1)));
-  const __m512i first_xor2 = _mm512_set1_epi32(static_cast<int>(c3 ^ k1));
-  __m512i key0[kRounds], key1[kRounds];
-  for (int r = 0; r < kRounds; ++r) {
-    key0[r] = _mm512_set1_epi32(static_cast<int>(k0 + static_cast<uint32_t>(r) * kW0));
-    key1[r] = _mm512_set1_epi32(static_cast<int>(k1 + static_cast<uint32_t>(r) * kW1));
-  }
+  const Philox16 philox(c1, c2, c3, k0, k1);
   // keep ⟺ (w >> 8) >= threshold (unsigned)
   const __m512i thr = _mm512_set1_epi32(static_cast<int>(threshold));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -89,28 +120,10 @@ void dare_keep_bits(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t 
         _mm_prefetch(reinterpret_cast<const char*>(pf[r] + pf_at[r]), _MM_HINT_T0);
       }
     }
-    __m512i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
-    for (int g = 0; g < kGroups; ++g) {
-      const __m512i c0 = _mm512_add_epi32(q, _mm512_set1_epi32(16 * g));
-      __m512i hi, lo;
-      mulhilo(c0, m0, hi, lo);
-      x0[g] = first0;
-      x1[g] = first1;
-      x2[g] = _mm512_xor_si512(hi, first_xor2);
-      x3[g] = lo;
-    }
+    __m512i c0[kGroups], x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
+    for (int g = 0; g < kGroups; ++g) c0[g] = _mm512_add_epi32(q, _mm512_set1_epi32(16 * g));
     q = _mm512_add_epi32(q, step);
-    for (int r = 1; r < kRounds; ++r) {
-      for (int g = 0; g < kGroups; ++g) {
-        __m512i hi0, lo0, hi1, lo1;
-        mulhilo(x0[g], m0, hi0, lo0);
-        mulhilo(x2[g], m1, hi1, lo1);
-        x0[g] = _mm512_ternarylogic_epi32(hi1, x1[g], key0[r], kXor3);
-        x1[g] = lo1;
-        x2[g] = _mm512_ternarylogic_epi32(hi0, x3[g], key1[r], kXor3);
-        x3[g] = lo0;
-      }
-    }
+    philox.blocks(c0, x0, x1, x2, x3);
     for (int g = 0; g < kGroups && b0 + 16 * g < nb; ++g) {
       const uint64_t w0 = _mm512_cmpge_epu32_mask(_mm512_srli_epi32(x0[g], 8), thr);  // bit b: word 0 of block b
       const uint64_t w1 = _mm512_cmpge_epu32_mask(_mm512_srli_epi32(x1[g], 8), thr);
@@ -118,6 +131,40 @@ void dare_keep_bits(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t 
       const uint64_t w3 = _mm512_cmpge_epu32_mask(_mm512_srli_epi32(x3[g], 8), thr);
       bits[(b0 >> 4) + g] = _pdep_u64(w0, 0x1111111111111111ull) | _pdep_u64(w1, 0x2222222222222222ull) |
                             _pdep_u64(w2, 0x4444444444444444ull) | _pdep_u64(w3, 0x8888888888888888ull);
+    }
+  }
+}
+
+void dare_words(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
+                uint32_t* words) {
+  const Philox16 philox(c1, c2, c3, k0, k1);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16 * kGroups);
+  __m512i q = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(q0)), lane);
+  for (int64_t b0 = 0; b0 < nb; b0 += 16 * kGroups) {
+    __m512i c0[kGroups], x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
+    for (int g = 0; g < kGroups; ++g) c0[g] = _mm512_add_epi32(q, _mm512_set1_epi32(16 * g));
+    q = _mm512_add_epi32(q, step);
+    philox.blocks(c0, x0, x1, x2, x3);
+    for (int g = 0; g < kGroups && b0 + 16 * g < nb; ++g) {
+      // 4 × 16 transpose: element 4·b + w is word w of block b
+      const __m512i t0 = _mm512_unpacklo_epi32(x0[g], x1[g]);  // per 128-bit lane: b w0 w1, b+1 w0 w1
+      const __m512i t1 = _mm512_unpackhi_epi32(x0[g], x1[g]);  // b+2, b+3
+      const __m512i t2 = _mm512_unpacklo_epi32(x2[g], x3[g]);
+      const __m512i t3 = _mm512_unpackhi_epi32(x2[g], x3[g]);
+      const __m512i u0 = _mm512_unpacklo_epi64(t0, t2);  // blocks 0 | 4 | 8 | 12
+      const __m512i u1 = _mm512_unpackhi_epi64(t0, t2);  // 1 | 5 | 9 | 13
+      const __m512i u2 = _mm512_unpacklo_epi64(t1, t3);  // 2 | 6 | 10 | 14
+      const __m512i u3 = _mm512_unpackhi_epi64(t1, t3);  // 3 | 7 | 11 | 15
+      const __m512i v0 = _mm512_shuffle_i32x4(u0, u1, 0x44);  // 0 4 1 5
+      const __m512i v1 = _mm512_shuffle_i32x4(u2, u3, 0x44);  // 2 6 3 7
+      const __m512i v2 = _mm512_shuffle_i32x4(u0, u1, 0xEE);  // 8 12 9 13
+      const __m512i v3 = _mm512_shuffle_i32x4(u2, u3, 0xEE);  // 10 14 11 15
+      __m512i* out = reinterpret_cast<__m512i*>(words + 4 * (b0 + 16 * g));
+      _mm512_storeu_si512(out + 0, _mm512_shuffle_i32x4(v0, v1, 0x88));  // 0 1 2 3
+      _mm512_storeu_si512(out + 1, _mm512_shuffle_i32x4(v0, v1, 0xDD));  // 4 5 6 7
+      _mm512_storeu_si512(out + 2, _mm512_shuffle_i32x4(v2, v3, 0x88));  // 8 9 10 11
+      _mm512_storeu_si512(out + 3, _mm512_shuffle_i32x4(v2, v3, 0xDD));  // 12 13 14 15
     }
   }
 }

@@ -43,6 +43,11 @@ namespace mt::cpu::avx512 {
 void dare_keep_bits(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
                     uint32_t threshold, uint64_t* bits, const float* const pf[2], const int64_t pf_n[2]);
 
+// The Philox words themselves, in element order: words[4·b + w] = word w of block q0 + b; writes 64·ceil(nb / 16)
+// words.
+void dare_words(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
+                uint32_t* words);
+
 // The loops of dare_cpu_loops.h with keep[k] read as bit at + k of `bits` (which must be readable 4 bytes past the
 // byte of the last bit used).
 bool dare_apply_model(float* acc, const float* m, const float* b, const uint8_t* bits, int64_t at, float c,

@@ -14,7 +14,6 @@
 #include "mergetune/gta.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
 #include "parallel.h"
-#include "philox.h"
 
 namespace {
 
@@ -24,24 +23,6 @@ inline float delta_at(const float* base, const float* model, int64_t j) {
   return base == nullptr ? model[j] : model[j] - base[j];
 }
 
-// DARE's Philox word of element j: counter (j/4, model, key lo, key hi), key = the seed.
-struct Words {
-  uint64_t seed, key;
-  uint32_t model;
-  int64_t block = -1;
-  uint32_t w[4] = {0, 0, 0, 0};
-  uint32_t at(int64_t j) {
-    if ((j >> 2) != block) {
-      block = j >> 2;
-      w[0] = static_cast<uint32_t>(block);
-      w[1] = model;
-      w[2] = static_cast<uint32_t>(key);
-      w[3] = static_cast<uint32_t>(key >> 32);
-      mt::philox4x32_10(w[0], w[1], w[2], w[3], static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-    }
-    return w[j & 3];
-  }
-};
 
 inline void set_bit(uint32_t* bits, int64_t j) { bits[j >> 5] |= 1u << (j & 31); }
 
@@ -231,6 +212,67 @@ void l1_sums(int64_t n, const float* base, const float* model, const uint32_t* b
   sums[1] = kept;
 }
 
+// The positions 0 .. len − 1 of one row in (key, position) ascending order: a stable LSD radix sort on the 32-bit
+// keys, 8 bits a pass, skipping the passes whose digit is the same for every key (the top byte of most |δ|).
+void row_order(const uint32_t* key, int64_t len, uint32_t* order, uint32_t* tmp) {
+  int64_t count[4][256] = {};
+  for (int64_t r = 0; r < len; ++r) {
+    for (int d = 0; d < 4; ++d) ++count[d][(key[r] >> (8 * d)) & 0xFFu];
+  }
+  for (int64_t r = 0; r < len; ++r) order[r] = static_cast<uint32_t>(r);
+  for (int d = 0; d < 4; ++d) {
+    if (count[d][(key[0] >> (8 * d)) & 0xFFu] == len) continue;  // one digit for all: the order stands
+    int64_t at[256];
+    int64_t acc = 0;
+    for (int v = 0; v < 256; ++v) {
+      at[v] = acc;
+      acc += count[d][v];
+    }
+    for (int64_t r = 0; r < len; ++r) {
+      const uint32_t o = order[r];
+      tmp[at[(key[o] >> (8 * d)) & 0xFFu]++] = o;
+    }
+    std::memcpy(order, tmp, static_cast<size_t>(len) * sizeof(uint32_t));
+  }
+}
+
+// DELLA (gta.h): p of every element from its rank along len (rows in parallel; the ranks by row_order on the float
+// bits of |δ|, which order |δ| >= +0 as the values do, ties by position = by index as the (|δ|, index) order), then
+// keep iff u < p with u from DARE's Philox words (dare_words: the vectorised generator), tiles in parallel.
+void della_bits(int64_t n, int64_t outer, int64_t len, int64_t inner, const float* base, const float* model, float lo,
+                float width, uint64_t seed, uint64_t tensor_key, uint32_t model_index, uint32_t* bits) {
+  std::vector<float> p(static_cast<size_t>(n));
+  const int32_t threads = std::max(1, mt::cpu_threads());
+  const int64_t rows = outer * inner;
+  mt::parallel_ranges(rows, std::max<int64_t>(1, kRadixMin / len), threads, [&](int32_t, int64_t r0, int64_t r1) {
+    std::vector<uint32_t> key(static_cast<size_t>(len)), order(static_cast<size_t>(len)), tmp(static_cast<size_t>(len));
+    for (int64_t row = r0; row < r1; ++row) {
+      const int64_t a = row / inner, c = row % inner;
+      for (int64_t r = 0; r < len; ++r) {
+        const float v = std::fabs(delta_at(base, model, (a * len + r) * inner + c));
+        std::memcpy(&key[r], &v, sizeof v);
+      }
+      row_order(key.data(), len, order.data(), tmp.data());
+      for (int64_t r = 0; r < len; ++r) {
+        const float norm = len == 1 ? 0.0f : static_cast<float>(r) / static_cast<float>(len - 1);
+        p[(a * len + order[r]) * inner + c] = lo + norm * width;
+      }
+    }
+  });
+  constexpr int64_t kTile = 1024;  // a multiple of 32 (whole bit words per tile) and of 4 (whole Philox blocks)
+  const int64_t tiles = (n + kTile - 1) / kTile;
+  mt::parallel_ranges(tiles, kRadixMin / kTile, threads, [&](int32_t, int64_t t0, int64_t t1) {
+    std::vector<uint32_t> words(kTile + 64);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = t * kTile, m = std::min(kTile, n - j0);
+      mt::cpu::dare_words(model_index, tensor_key, seed, j0, m, words.data());
+      for (int64_t k = 0; k < m; ++k) {
+        if (static_cast<float>(static_cast<double>(words[k] >> 8) * 0x1p-24) < p[j0 + k]) set_bit(bits, j0 + k);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, int64_t inner, const float* base,
@@ -287,26 +329,8 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
         return fail(MT_INVALID_ARGUMENT, "shape [%lld, %lld, %lld] does not hold %lld elements", (long long)outer,
                     (long long)len, (long long)inner, (long long)n);
       }
-      const float lo = static_cast<float>(density - param), width = static_cast<float>(2.0 * param);
-      Words words{seed, tensor_key, static_cast<uint32_t>(model_index)};
-      std::vector<Key> row(static_cast<size_t>(len));
-      std::vector<float> p(static_cast<size_t>(n));
-      for (int64_t a = 0; a < outer; ++a) {
-        for (int64_t c = 0; c < inner; ++c) {
-          for (int64_t r = 0; r < len; ++r) {
-            const int64_t j = (a * len + r) * inner + c;
-            row[r] = {std::fabs(delta_at(base, model, j)), j};
-          }
-          std::sort(row.begin(), row.end());
-          for (int64_t r = 0; r < len; ++r) {
-            const float norm = len == 1 ? 0.0f : static_cast<float>(r) / static_cast<float>(len - 1);
-            p[row[r].second] = lo + norm * width;
-          }
-        }
-      }
-      for (int64_t j = 0; j < n; ++j) {
-        if (static_cast<float>(static_cast<double>(words.at(j) >> 8) * 0x1p-24) < p[j]) set_bit(bits, j);
-      }
+      della_bits(n, outer, len, inner, base, model, static_cast<float>(density - param),
+                 static_cast<float>(2.0 * param), seed, tensor_key, static_cast<uint32_t>(model_index), bits);
       break;
     }
     default:

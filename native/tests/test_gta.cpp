@@ -333,6 +333,65 @@ MT_TEST(gta_sparsify_sums_match_long_double_and_ignore_the_thread_count) {
   }
 }
 
+// DELLA's masks against an independent reading of gta.h (a std::sort of (|δ|, index) per row, the scalar Philox
+// through mt_philox4x32_10), bit for bit, with ties, on every CPU path and 1 and 3 threads.
+MT_TEST(gta_della_masks_are_the_sorted_ranks_and_the_scalar_philox) {
+  std::mt19937 rng(37);
+  struct Shape {
+    int64_t outer, len, inner;
+  };
+  for (const Shape sh : {Shape{7, 3000, 1}, Shape{3, 700, 5}, Shape{2, 1, 9}, Shape{1, 70000, 1}}) {
+    const int64_t n = sh.outer * sh.len * sh.inner;
+    std::vector<float> base(n), model(n);
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+      model[j] = base[j] + static_cast<float>(static_cast<int>(rng() % 61) - 30) * 0.002f;
+    }
+    const double density = 0.4, eps = 0.15;
+    const uint64_t seed = 0x1234567890abcdefull, key = 0xfedcba9876543210ull;
+    const int32_t mi = 3;
+    const float lo = static_cast<float>(density - eps), width = static_cast<float>(2.0 * eps);
+    std::vector<uint32_t> want((n + 31) / 32, 0u);
+    for (int64_t a = 0; a < sh.outer; ++a) {
+      for (int64_t c = 0; c < sh.inner; ++c) {
+        std::vector<std::pair<float, int64_t>> row;
+        for (int64_t r = 0; r < sh.len; ++r) {
+          const int64_t j = (a * sh.len + r) * sh.inner + c;
+          row.push_back({std::fabs(model[j] - base[j]), j});
+        }
+        std::sort(row.begin(), row.end());
+        for (int64_t r = 0; r < sh.len; ++r) {
+          const int64_t j = row[r].second;
+          const float norm = sh.len == 1 ? 0.0f : static_cast<float>(r) / static_cast<float>(sh.len - 1);
+          const float pj = lo + norm * width;
+          const uint32_t ctr[4] = {static_cast<uint32_t>(j >> 2), static_cast<uint32_t>(mi),
+                                   static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)};
+          const uint32_t k[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+          uint32_t out[4];
+          mt_philox4x32_10(ctr, k, out);
+          if (static_cast<float>(static_cast<double>(out[j & 3] >> 8) * 0x1p-24) < pj) want[j >> 5] |= 1u << (j & 31);
+        }
+      }
+    }
+    for (const char* isa : {"generic", "avx2"}) {
+      if (mt_set_cpu_isa(isa) != MT_OK) continue;
+      for (const int32_t threads : {1, 3}) {
+        mt_set_num_threads(threads);
+        std::vector<uint32_t> got((n + 31) / 32, 0xffffffffu);
+        MT_CHECK_MSG(mt_gta_sparsify_f32(n, sh.outer, sh.len, sh.inner, base.data(), model.data(),
+                                         MT_GTA_SPARSIFY_DELLA, density, eps, seed, key, mi, got.data(), nullptr,
+                                         MT_CHECK_FINITE) == MT_OK,
+                     mt_last_error());
+        MT_CHECK_MSG(got == want, std::string(isa) + " shape " + std::to_string(sh.outer) + "x" +
+                                      std::to_string(sh.len) + "x" + std::to_string(sh.inner) + " threads " +
+                                      std::to_string(threads));
+      }
+    }
+    mt_set_cpu_isa(nullptr);
+    mt_set_num_threads(0);
+  }
+}
+
 MT_TEST(gta_reports_the_first_non_finite_input) {
   Gta g(1, 5000, 1, 3, true, 8);
   g.models[2][4001] = NAN;
