@@ -148,22 +148,33 @@ void keep_rank_window(int64_t n, const float* base, const float* model, int64_t 
 }
 
 // The first j with a non-finite δ_j, or -1: blocks of 4096 tested without a branch (so the loop vectorises), the
-// first bad block then element by element.
+// first bad block then element by element; parts in parallel, the lowest part's hit wins.
 int64_t first_non_finite(int64_t n, const float* base, const float* model) {
   constexpr int64_t kBlock = 4096;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t j1 = std::min(n, j0 + kBlock);
-    int bad = 0;
-    if (base != nullptr) {
-      for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j] - base[j]) <= 3.4028234663852886e38f);
-    } else {
-      for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j]) <= 3.4028234663852886e38f);
-    }
-    if (bad) {
-      for (int64_t j = j0; j < j1; ++j) {
-        if (!std::isfinite(delta_at(base, model, j))) return j;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int32_t threads = std::max(1, mt::cpu_threads());
+  std::vector<int64_t> hit(static_cast<size_t>(threads), -1);
+  mt::parallel_ranges(blocks, 16, threads, [&](int32_t p, int64_t b0, int64_t b1) {
+    for (int64_t q = b0; q < b1; ++q) {
+      const int64_t j0 = q * kBlock, j1 = std::min(n, j0 + kBlock);
+      int bad = 0;
+      if (base != nullptr) {
+        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j] - base[j]) <= 3.4028234663852886e38f);
+      } else {
+        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j]) <= 3.4028234663852886e38f);
+      }
+      if (bad) {
+        for (int64_t j = j0; j < j1; ++j) {
+          if (!std::isfinite(delta_at(base, model, j))) {
+            hit[p] = j;
+            return;
+          }
+        }
       }
     }
+  });
+  for (const int64_t j : hit) {  // parts are in index order
+    if (j >= 0) return j;
   }
   return -1;
 }

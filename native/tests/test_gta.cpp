@@ -392,6 +392,24 @@ MT_TEST(gta_della_masks_are_the_sorted_ranks_and_the_scalar_philox) {
   }
 }
 
+// The sparsify pre-check on a tensor split over threads: the lowest bad index is named whatever the split.
+MT_TEST(gta_sparsify_names_the_lowest_non_finite_delta_on_every_thread_count) {
+  const int64_t n = 1000003;
+  std::vector<float> base(n, 0.5f), model(n, 0.25f);
+  model[900001] = NAN;
+  base[600002] = -INFINITY;
+  model[600002] = 1.f;
+  std::vector<uint32_t> bits((n + 31) / 32);
+  for (const int32_t threads : {1, 2, 3, 7}) {
+    mt_set_num_threads(threads);
+    MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_MAGNITUDE, 0.5, 0, 0, 0, 4,
+                                 bits.data(), nullptr, MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK_MSG(mt_last_error_element() == 600002, "threads " + std::to_string(threads));
+    MT_CHECK(mt_last_error_input() == MT_INPUT_BASE);
+  }
+  mt_set_num_threads(0);
+}
+
 MT_TEST(gta_reports_the_first_non_finite_input) {
   Gta g(1, 5000, 1, 3, true, 8);
   g.models[2][4001] = NAN;
