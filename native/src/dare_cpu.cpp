@@ -16,7 +16,9 @@
 // back instead of running Philox a second time: the same masks, so the same results, at half L1's Philox work.
 //
 // On AVX2 CPUs the Philox blocks, the apply loop and the L1 loop run in dare_cpu_avx2.cpp: eight blocks / elements
-// a step, bit for bit the same masks, results and sums.
+// a step, bit for bit the same masks, results and sums. On AVX-512 CPUs (cpu::use_avx512()) they run in
+// dare_cpu_avx512.cpp: sixteen blocks a step, the masks as bits (never expanded to words), the same bits again.
+// The stats pass there draws its bits straight into the L1 buffer.
 //
 // MT_CHECK_FINITE: a NaN/Inf input is reported even where it was dropped (it is an input), so every input of a
 // tile is tested, not only the results; the first bad element (by flat index) is named through
@@ -67,6 +69,7 @@ struct Ctx {
   uint32_t k0, k1;    // the Philox key: the seed
   bool check;
   bool avx2;          // isa() is "avx2"
+  bool avx512;        // and cpu::use_avx512()
   bool stream;        // AVX2, and the output is at least kStreamBytes: written with non-temporal stores
   // L1 only: the masks the stats pass drew, one bit per element and model, for the apply pass (null: draw them).
   // Model i's bits of segment s start at bit bytes_per_model·8·i + bit_at[s] (bit_at[s] a multiple of 64, so the
@@ -81,8 +84,9 @@ struct Scratch {
   std::vector<uint32_t> words;  // Philox output of the blocks of one tile (kTile + 4 words)
   std::vector<uint32_t> keep;   // 0 / 1 per element of the tile (AVX2: 0 / ~0 per element of its blocks)
   std::vector<float> acc;
+  std::vector<uint64_t> bits;   // AVX-512: the keep bits of a tile's blocks (17 words, and 4 readable bytes after)
   alignas(64) uint32_t x0[kBatch], x1[kBatch], x2[kBatch], x3[kBatch];  // the counters of a batch of blocks
-  Scratch() : words(kTile + 8), keep(kTile + 64), acc(kTile) {}
+  Scratch() : words(kTile + 8), keep(kTile + 64), acc(kTile), bits(kTile / 64 + 4) {}
 };
 
 // What the loop after keep_mask reads next: model i + 1 over this tile, or after the last model the base and
@@ -90,6 +94,7 @@ struct Scratch {
 struct Upcoming {
   const float* pf[2] = {nullptr, nullptr};
   int64_t n[2] = {0, 0};
+  Upcoming() = default;
   Upcoming(const Ctx& c, int32_t i, int64_t s, int64_t t, int64_t len, int64_t limit) {
     if (i + 1 < c.n_models) {
       pf[0] = c.models[(i + 1) * c.n_segments + s] + t;
@@ -101,6 +106,39 @@ struct Upcoming {
     }
   }
 };
+
+// The Philox words of blocks q0 .. q0 + nb − 1 in element order (words[4·b + w]), on the portable path.
+void philox_words_generic(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t key0,
+                          uint32_t key1, Scratch& w, uint32_t* __restrict__ words) {
+  // Up to kBatch blocks side by side, one round at a time over all of them (philox4x32_10 with the loops swapped):
+  // GCC vectorises the loop over the blocks (SSE2 pmuludq), where a loop of whole philox4x32_10 calls stays
+  // scalar. The same rounds on every block, so the same words.
+  for (int64_t b0 = 0; b0 < nb; b0 += kBatch) {
+    const int64_t cnt = std::min<int64_t>(kBatch, nb - b0);
+    uint32_t* __restrict__ x0 = w.x0;
+    uint32_t* __restrict__ x1 = w.x1;
+    uint32_t* __restrict__ x2 = w.x2;
+    uint32_t* __restrict__ x3 = w.x3;
+    for (int64_t j = 0; j < cnt; ++j) {
+      x0[j] = q0 + static_cast<uint32_t>(b0 + j);
+      x1[j] = c1;
+      x2[j] = c2;
+      x3[j] = c3;
+    }
+    uint32_t k0 = key0, k1 = key1;
+    for (int r = 0; r < 10; ++r) {
+      for (int64_t j = 0; j < cnt; ++j) philox4x32_round(x0[j], x1[j], x2[j], x3[j], k0, k1);
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
+    }
+    for (int64_t j = 0; j < cnt; ++j) {
+      words[4 * (b0 + j) + 0] = x0[j];
+      words[4 * (b0 + j) + 1] = x1[j];
+      words[4 * (b0 + j) + 2] = x2[j];
+      words[4 * (b0 + j) + 3] = x3[j];
+    }
+  }
+}
 
 // The keep flags (non-zero: kept) of elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile): the result
 // points at the flag of j0.
@@ -115,39 +153,22 @@ const uint32_t* keep_mask(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_
     return w.keep.data() + (j0 & 3);
   }
   uint32_t* __restrict__ words = w.words.data();
-  // Up to kBatch blocks side by side, one round at a time over all of them (philox4x32_10 with the loops swapped):
-  // GCC vectorises the loop over the blocks (SSE2 pmuludq), where a loop of whole philox4x32_10 calls stays
-  // scalar. The same rounds on every block, so the same words.
-  for (int64_t b0 = 0; b0 < nb; b0 += kBatch) {
-    const int64_t cnt = std::min<int64_t>(kBatch, nb - b0);
-    uint32_t* __restrict__ x0 = w.x0;
-    uint32_t* __restrict__ x1 = w.x1;
-    uint32_t* __restrict__ x2 = w.x2;
-    uint32_t* __restrict__ x3 = w.x3;
-    for (int64_t j = 0; j < cnt; ++j) {
-      x0[j] = static_cast<uint32_t>(q0 + b0 + j);
-      x1[j] = c1;
-      x2[j] = c2;
-      x3[j] = c3;
-    }
-    uint32_t k0 = c.k0, k1 = c.k1;
-    for (int r = 0; r < 10; ++r) {
-      for (int64_t j = 0; j < cnt; ++j) philox4x32_round(x0[j], x1[j], x2[j], x3[j], k0, k1);
-      k0 += kPhiloxW0;
-      k1 += kPhiloxW1;
-    }
-    for (int64_t j = 0; j < cnt; ++j) {
-      words[4 * (b0 + j) + 0] = x0[j];
-      words[4 * (b0 + j) + 1] = x1[j];
-      words[4 * (b0 + j) + 2] = x2[j];
-      words[4 * (b0 + j) + 3] = x3[j];
-    }
-  }
+  philox_words_generic(static_cast<uint32_t>(q0), nb, c1, c2, c3, c.k0, c.k1, w, words);
   const uint32_t* __restrict__ from = words + (j0 & 3);
   uint32_t* __restrict__ keep = w.keep.data();
   const uint32_t t = c.threshold;
   for (int64_t k = 0; k < n; ++k) keep[k] = dare_keep(from[k], t) ? 1u : 0u;
   return keep;
+}
+
+// AVX-512: the keep bits of elements j0 .. j0 + n − 1 of segment s, model i (n <= kTile), in w.bits from bit
+// j0 & 3 on.
+const uint8_t* keep_bits(const Ctx& c, int32_t i, int64_t s, int64_t j0, int64_t n, Scratch& w, const Upcoming& next) {
+  const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
+  avx512::dare_keep_bits(static_cast<uint32_t>(q0), nb, static_cast<uint32_t>(i), static_cast<uint32_t>(c.keys[s]),
+                         static_cast<uint32_t>(c.keys[s] >> 32), c.k0, c.k1, c.threshold, w.bits.data(), next.pf,
+                         next.n);
+  return reinterpret_cast<const uint8_t*>(w.bits.data());
 }
 
 // Index (in the tile) of the first element with a non-finite input or result, or -1.
@@ -176,6 +197,16 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
       bad |= !finite_f(b[k]);
     }
     for (int32_t i = 0; i < c.n_models; ++i) {
+      const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
+      const float ci = c.coef[i * c.n_segments + s];
+      if (c.avx512) {
+        const bool stored = c.bits != nullptr;
+        const uint8_t* bits = stored ? c.bits + static_cast<int64_t>(i) * c.bytes_per_model
+                                     : keep_bits(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
+        const int64_t at = stored ? c.bit_at[s] + t : (t & 3);
+        bad |= !avx512::dare_apply_model(acc, m, b, bits, at, ci, n);
+        continue;
+      }
       const uint32_t* __restrict__ keep;
       if (c.bits != nullptr) {
         const uint8_t* bits = c.bits + static_cast<int64_t>(i) * c.bytes_per_model;
@@ -188,8 +219,6 @@ int64_t apply_run(const Ctx& c, int64_t s, int64_t lo, int64_t hi, Scratch& w) {
       } else {
         keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, hi));
       }
-      const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
-      const float ci = c.coef[i * c.n_segments + s];
       const bool fine = c.avx2 ? avx2::dare_apply_model(acc, m, b, keep, ci, n)
                                : generic::dare_apply_model(acc, m, b, keep, ci, n);
       bad |= !fine;
@@ -230,11 +259,23 @@ bool stats_chunk(const Ctx& c, const Chunk& ch, double* partial_abs, double* par
     const float* __restrict__ b = c.base[s] + t;
     int nonfinite = 0;
     for (int32_t i = 0; i < N; ++i) {
-      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, ch.start + ch.len));
       const float* __restrict__ m = c.models[i * c.n_segments + s] + t;
       double* la = &lanes_abs[static_cast<size_t>(i) * kLanes];
       double* lk = &lanes_kept[static_cast<size_t>(i) * kLanes];
       uint8_t* bits = c.bits + static_cast<int64_t>(i) * c.bytes_per_model;  // t is a multiple of kTile
+      if (c.avx512) {
+        // bit_at[s] + t is a multiple of 64: the bits go straight into the buffer's words; those past the segment's
+        // end stay inside its 64-bit padding and are never read
+        const int64_t at = c.bit_at[s] + t;
+        const Upcoming next(c, i, s, t, n, ch.start + ch.len);
+        avx512::dare_keep_bits(static_cast<uint32_t>(t >> 2), (n + 3) >> 2, static_cast<uint32_t>(i),
+                               static_cast<uint32_t>(c.keys[s]), static_cast<uint32_t>(c.keys[s] >> 32), c.k0, c.k1,
+                               c.threshold, reinterpret_cast<uint64_t*>(bits) + (at >> 6), next.pf, next.n);
+        avx512::dare_stats_model(m, b, bits, at, n, la, lk);
+        for (int q = 0; q < kLanes; ++q) nonfinite |= !(la[q] <= DBL_MAX);
+        continue;
+      }
+      const uint32_t* __restrict__ keep = keep_mask(c, i, s, t, n, w, Upcoming(c, i, s, t, n, ch.start + ch.len));
       if (c.avx2) {
         avx2::dare_stats_model(m, b, keep, n, la, lk);
         avx2::dare_pack_keep(keep, n, bits, c.bit_at[s] + t);
@@ -291,10 +332,11 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
   for (int64_t s = 0; s < S; ++s) starts[s + 1] = starts[s] + lengths[s];
   const int64_t total = starts[S];
   const bool avx2 = std::strcmp(isa(), "avx2") == 0;
+  const bool wide = avx2 && use_avx512();
   std::vector<float> coef(N * static_cast<size_t>(S));
   Ctx c{S,        lengths, tensor_keys, out, base, n_models, models, coef.data(), threshold,
         static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0,
-        avx2,     avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes};
+        avx2,     wide, avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes};
   const int32_t threads = std::max(1, cpu_threads());
   std::vector<FirstBad> first_bad(threads);
 
@@ -303,7 +345,7 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
   if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
     for (int64_t s = 0; s < S; ++s) bit_at[s + 1] = bit_at[s] + (lengths[s] + 63) / 64 * 64;
     c.bytes_per_model = bit_at[S] / 8;
-    bit_words.resize(N * static_cast<size_t>(bit_at[S] / 64));
+    bit_words.resize(N * static_cast<size_t>(bit_at[S] / 64) + 1);  // + 1: the AVX-512 loops read 4 bytes at a time
     c.bits = reinterpret_cast<uint8_t*>(bit_words.data());
     c.bit_at = bit_at.data();
     std::vector<Chunk> chunks;
@@ -371,6 +413,50 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
     if (first_bad[p].segment >= 0) return report(c, first_bad[p], &bad_result[p]);
   }
   return MT_OK;
+}
+
+void dare_words(uint32_t model, uint64_t key, uint64_t seed, int64_t j0, int64_t n, uint32_t* words) {
+  if (n <= 0) return;
+  const int64_t q0 = j0 >> 2, nb = ((j0 + n - 1) >> 2) - q0 + 1;
+  const uint32_t c2 = static_cast<uint32_t>(key), c3 = static_cast<uint32_t>(key >> 32);
+  const uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  if (std::strcmp(isa(), "avx2") == 0 && use_avx512()) {
+    avx512::dare_words(static_cast<uint32_t>(q0), nb, model, c2, c3, k0, k1, words);
+  } else {
+    Scratch w;
+    philox_words_generic(static_cast<uint32_t>(q0), nb, model, c2, c3, k0, k1, w, words);
+  }
+}
+
+void dare_mask_bits(uint32_t model, uint64_t key, uint64_t seed, uint32_t threshold, int64_t n, uint32_t* bits) {
+  if (n <= 0) return;
+  const bool avx2 = std::strcmp(isa(), "avx2") == 0;
+  const Ctx c{1,         nullptr, &key, nullptr, nullptr, static_cast<int32_t>(model) + 1, nullptr, nullptr, threshold,
+              static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), false, avx2, avx2 && use_avx512(), false};
+  // parts of whole tiles (kTile is a multiple of 64), so no two threads write one word
+  const int64_t tiles = (n + kTile - 1) / kTile;
+  parallel_ranges(tiles, kMinPerThread / kTile, std::max(1, cpu_threads()), [&](int32_t, int64_t lo, int64_t hi) {
+    Scratch w;
+    const Upcoming none;
+    uint8_t* bytes = reinterpret_cast<uint8_t*>(bits);
+    for (int64_t q = lo; q < hi; ++q) {
+      const int64_t j0 = q * kTile, len = std::min(kTile, n - j0);
+      const int64_t words = (len + 31) / 32;
+      if (c.avx512) {
+        keep_bits(c, static_cast<int32_t>(model), 0, j0, len, w, none);  // from bit 0: j0 is a multiple of 4
+        std::memcpy(bits + j0 / 32, w.bits.data(), static_cast<size_t>(words) * sizeof(uint32_t));
+        if ((len & 31) != 0) bits[j0 / 32 + words - 1] &= (1u << (len & 31)) - 1u;
+      } else {
+        const uint32_t* keep = keep_mask(c, static_cast<int32_t>(model), 0, j0, len, w, none);
+        std::memset(bits + j0 / 32, 0, static_cast<size_t>(words) * sizeof(uint32_t));
+        if (avx2) {
+          avx2::dare_pack_keep(keep, len, bytes, j0);
+        } else {
+          generic::dare_pack_keep(keep, len, bytes, j0);
+        }
+      }
+    }
+  });
 }
 
 }  // namespace mt::cpu

@@ -32,3 +32,27 @@ void dare_pack_keep(const uint32_t* keep, int64_t n, uint8_t* bits, int64_t at);
 void dare_unpack_keep(const uint8_t* bits, int64_t at, int64_t n, uint32_t* keep);
 
 }  // namespace mt::cpu::avx2
+
+// The AVX-512 twins (dare_cpu_avx512.cpp; called only where cpu::use_avx512() holds). Masks travel as bits here: bit e
+// of a mask stream is bit e & 7 of byte e >> 3 (uint64 words, little-endian), as in the L1 buffer.
+namespace mt::cpu::avx512 {
+
+// The keep bits of the 4 elements of each Philox block q0 .. q0 + nb − 1 (as avx2::dare_keep_blocks decides them):
+// bit 4·b + w of the stream is word w of block q0 + b. Blocks are made 16 at a time: writes ceil(nb / 16) whole
+// words (bits past the last block are those of the blocks after it). Prefetches as avx2::dare_keep_blocks.
+void dare_keep_bits(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
+                    uint32_t threshold, uint64_t* bits, const float* const pf[2], const int64_t pf_n[2]);
+
+// The Philox words themselves, in element order: words[4·b + w] = word w of block q0 + b; writes 64·ceil(nb / 16)
+// words.
+void dare_words(uint32_t q0, int64_t nb, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1,
+                uint32_t* words);
+
+// The loops of dare_cpu_loops.h with keep[k] read as bit at + k of `bits` (which must be readable 4 bytes past the
+// byte of the last bit used).
+bool dare_apply_model(float* acc, const float* m, const float* b, const uint8_t* bits, int64_t at, float c,
+                      int64_t n);
+void dare_stats_model(const float* m, const float* b, const uint8_t* bits, int64_t at, int64_t n, double* la,
+                      double* lk);
+
+}  // namespace mt::cpu::avx512

@@ -58,6 +58,13 @@ namespace cpu {
 mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* tensor_keys, float* const* out,
                    const float* const* base, int32_t n_models, const float* const* models, const float* lambdas,
                    uint32_t threshold, uint64_t seed, int32_t rescale, float scale, int32_t flags);
+// DARE's keep bits of elements 0 .. n − 1 of one segment and model (counter (j / 4, model, key lo, key hi), key
+// the seed; keep ⟺ (w >> 8) >= threshold) into bits (bit j of word j >> 5, ceil(n / 32) words, the last one's
+// bits past n zero), on every thread, with the fastest Philox twin the CPU has: the masks of mt_dare_f32.
+// DARE's Philox words of elements j0 .. j0 + n − 1 (j0 a multiple of 4) in element order: words[k] is the word of
+// element j0 + k. words must hold 64·ceil(ceil(n / 4) / 16) words (whole sets of 16 blocks are written).
+void dare_words(uint32_t model, uint64_t key, uint64_t seed, int64_t j0, int64_t n, uint32_t* words);
+void dare_mask_bits(uint32_t model, uint64_t key, uint64_t seed, uint32_t threshold, int64_t n, uint32_t* bits);
 }  // namespace cpu
 
 }  // namespace mt

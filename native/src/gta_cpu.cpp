@@ -39,7 +39,7 @@ mt_status gta_f32(int64_t n, float* out, const float* base, int32_t n_models, co
   const int64_t tiles = (n + kTile - 1) / kTile;
   std::atomic<int64_t> first_bad{-1};
   parallel_ranges(tiles, 64, cpu_threads(), [&](int32_t, int64_t lo, int64_t hi) {
-    std::vector<float> scratch(4 * kTile);
+    std::vector<float> scratch(5 * kTile);  // gta_tile's 4 float tiles and its keep words
     for (int64_t q = lo; q < hi; ++q) {
       const int64_t t = q * kTile, len = std::min(kTile, n - t);
       const bool fine = avx2 ? avx2::gta_tile_entry(t, len, out, base, n_models, models, keep_bits, coefs, weights,

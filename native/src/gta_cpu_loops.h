@@ -4,6 +4,11 @@
 // elements (model-major: each inner loop vectorises), which changes no operation's order for any one element.
 // Per element, the selects `agree ? x + wd : x` give exactly the branches of gta_element.
 //
+// Keep bits: a model's 32-bit words over the tile are first expanded to one ~0u / 0 word per element (a word
+// broadcast, AND with the lane's constant bit, compare: no variable shift), and the element loops read
+// `keep ? m − b : +0` from that array, so every loop is a straight vector loop; a model without bits takes the
+// same loops without the select (a template, so neither pays for the other).
+//
 // MT_GTA_TILE_NS must be defined to the namespace name before inclusion.
 #include <cmath>
 #include <cstdint>
@@ -15,13 +20,59 @@ namespace mt::cpu::MT_GTA_TILE_NS {
 
 constexpr int64_t kGtaTile = 1024;  // elements per tile, a multiple of 32 (tiles start at multiples of 32)
 
-// The keep flag of element j of the tile starting at t (t a multiple of 32).
-static inline float gta_masked_delta(const uint32_t* bits, int64_t t, int64_t k, float m, float b) {
-  const bool keep = bits == nullptr || ((bits[(t + k) >> 5] >> ((t + k) & 31)) & 1u) != 0;
-  return keep ? m - b : 0.0f;
+// keep[k] = bit t + k of bits ? ~0u : 0u for k < n rounded up to 32 (t a multiple of 32).
+static inline void gta_expand_bits(const uint32_t* __restrict__ bits, int64_t t, int64_t n,
+                                   uint32_t* __restrict__ keep) {
+  const uint32_t* __restrict__ w = bits + (t >> 5);
+  for (int64_t k0 = 0; k0 < n; k0 += 32) {
+    const uint32_t word = w[k0 >> 5];
+    for (int q = 0; q < 32; ++q) keep[k0 + q] = (word & (1u << q)) != 0 ? ~0u : 0u;
+  }
 }
 
-// out[t .. t + n) of one call; scratch holds 4·kGtaTile floats. Returns true when every input and result of the
+// keep ? m − b : +0 (Masked), or m − b.
+template <bool Masked>
+static inline float gta_delta(const uint32_t* __restrict__ keep, int64_t k, float m, float b) {
+  if constexpr (Masked) {
+    return keep[k] != 0 ? m - b : 0.0f;
+  } else {
+    return m - b;
+  }
+}
+
+// The three per-model loops of gta_tile (see there).
+template <bool Masked>
+static inline void gta_sum_model(float* __restrict__ acc, const float* __restrict__ m,
+                                 const float* __restrict__ bvals, const uint32_t* __restrict__ keep, float c,
+                                 int64_t n) {
+  for (int64_t k = 0; k < n; ++k) acc[k] = acc[k] + c * gta_delta<Masked>(keep, k, m[k], bvals[k]);
+}
+
+template <bool Masked>
+static inline void gta_vote_model(float* __restrict__ total, const float* __restrict__ m,
+                                  const float* __restrict__ bvals, const uint32_t* __restrict__ keep, float c,
+                                  int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float wd = c * gta_delta<Masked>(keep, k, m[k], bvals[k]);
+    total[k] = total[k] + static_cast<float>((wd > 0.0f) - (wd < 0.0f));
+  }
+}
+
+template <bool Masked>
+static inline void gta_agree_model(float* __restrict__ mixed, float* __restrict__ den,
+                                   const float* __restrict__ total, const float* __restrict__ m,
+                                   const float* __restrict__ bvals, const uint32_t* __restrict__ keep, float c,
+                                   float w, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float wd = c * gta_delta<Masked>(keep, k, m[k], bvals[k]);
+    const bool pos = total[k] > 0.0f;  // (pos ? wd > 0 : wd < 0), without the branch
+    const bool agree = (pos & (wd > 0.0f)) | (!pos & (wd < 0.0f));
+    mixed[k] = agree ? mixed[k] + wd : mixed[k];
+    den[k] = agree ? den[k] + w : den[k];
+  }
+}
+
+// out[t .. t + n) of one call; scratch holds 5·kGtaTile floats. Returns true when every input and result of the
 // tile is finite (tested only when `check`).
 static bool gta_tile(int64_t t, int64_t n, float* out, const float* base, int32_t n_models, const float* const* models,
                      const uint32_t* const* keep_bits, const float* coefs, const float* weights, int32_t consensus,
@@ -30,6 +81,7 @@ static bool gta_tile(int64_t t, int64_t n, float* out, const float* base, int32_
   float* __restrict__ total = scratch + kGtaTile;
   float* __restrict__ den = scratch + 2 * kGtaTile;
   float* __restrict__ bvals = scratch + 3 * kGtaTile;
+  uint32_t* __restrict__ keep = reinterpret_cast<uint32_t*>(scratch + 4 * kGtaTile);
   if (base != nullptr) {
     std::memcpy(bvals, base + t, static_cast<size_t>(n) * sizeof(float));
   } else {
@@ -48,8 +100,12 @@ static bool gta_tile(int64_t t, int64_t n, float* out, const float* base, int32_
     for (int32_t i = 0; i < n_models; ++i) {
       const float* __restrict__ m = models[i] + t;
       const uint32_t* bits = keep_bits == nullptr ? nullptr : keep_bits[i];
-      const float c = coefs[i];
-      for (int64_t k = 0; k < n; ++k) mixed[k] = mixed[k] + c * gta_masked_delta(bits, t, k, m[k], bvals[k]);
+      if (bits != nullptr) {
+        gta_expand_bits(bits, t, n, keep);
+        gta_sum_model<true>(mixed, m, bvals, keep, coefs[i], n);
+      } else {
+        gta_sum_model<false>(mixed, m, bvals, keep, coefs[i], n);
+      }
     }
     for (int64_t k = 0; k < n; ++k) den[k] = divisor;
   } else {
@@ -58,13 +114,17 @@ static bool gta_tile(int64_t t, int64_t n, float* out, const float* base, int32_
       const float* __restrict__ m = models[i] + t;
       const uint32_t* bits = keep_bits == nullptr ? nullptr : keep_bits[i];
       const float c = coefs[i];
+      if (bits != nullptr) gta_expand_bits(bits, t, n, keep);
       if (consensus == MT_GTA_CONSENSUS_SUM) {
-        for (int64_t k = 0; k < n; ++k) total[k] = total[k] + c * gta_masked_delta(bits, t, k, m[k], bvals[k]);
-      } else {  // the vote count, held exactly in a float (|votes| <= 256)
-        for (int64_t k = 0; k < n; ++k) {
-          const float wd = c * gta_masked_delta(bits, t, k, m[k], bvals[k]);
-          total[k] = total[k] + static_cast<float>((wd > 0.0f) - (wd < 0.0f));
+        if (bits != nullptr) {
+          gta_sum_model<true>(total, m, bvals, keep, c, n);
+        } else {
+          gta_sum_model<false>(total, m, bvals, keep, c, n);
         }
+      } else if (bits != nullptr) {  // the vote count, held exactly in a float (|votes| <= 256)
+        gta_vote_model<true>(total, m, bvals, keep, c, n);
+      } else {
+        gta_vote_model<false>(total, m, bvals, keep, c, n);
       }
     }
     for (int64_t k = 0; k < n; ++k) {
@@ -74,12 +134,11 @@ static bool gta_tile(int64_t t, int64_t n, float* out, const float* base, int32_
     for (int32_t i = 0; i < n_models; ++i) {
       const float* __restrict__ m = models[i] + t;
       const uint32_t* bits = keep_bits == nullptr ? nullptr : keep_bits[i];
-      const float c = coefs[i], w = weights[i];
-      for (int64_t k = 0; k < n; ++k) {
-        const float wd = c * gta_masked_delta(bits, t, k, m[k], bvals[k]);
-        const bool agree = (total[k] > 0.0f) ? (wd > 0.0f) : (wd < 0.0f);
-        mixed[k] = agree ? mixed[k] + wd : mixed[k];
-        den[k] = agree ? den[k] + w : den[k];
+      if (bits != nullptr) {
+        gta_expand_bits(bits, t, n, keep);
+        gta_agree_model<true>(mixed, den, total, m, bvals, keep, coefs[i], weights[i], n);
+      } else {
+        gta_agree_model<false>(mixed, den, total, m, bvals, keep, coefs[i], weights[i], n);
       }
     }
     for (int64_t k = 0; k < n; ++k) den[k] = den[k] == 0.0f ? 1.0f : den[k];

@@ -2,12 +2,14 @@
 // normalisation, with and without a base, masks of every sparsification method (bit for bit against the
 // reference's stable-sort selections and DARE's Philox), DARE's own kernel's masks, the AVX2 and portable twins
 // bit for bit, in-place calls and NaN reports.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "gta_internal.h"  // gta_element: the one scalar expression (the CUDA kernel's)
 #include "gta_ref.h"
 #include "mergetune/gta.h"
 #include "mergetune/mergetune.h"
@@ -199,6 +201,213 @@ MT_TEST(gta_avx2_twin_and_in_place_give_the_same_bits) {
                         weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
     MT_CHECK(std::memcmp(inplace.data(), generic.data(), g.n * sizeof(float)) == 0);
   }
+}
+
+// The masked tile loops (keep bits expanded per tile) on every CPU path against gta_element element by element, bit
+// for bit: lengths that end inside a word and a tile, masks of every density, a model without bits beside masked
+// ones is not a case (the API takes all or none), both with and without a base.
+MT_TEST(gta_masked_tiles_are_gta_element_bit_for_bit_on_every_path) {
+  std::mt19937 rng(23);
+  for (const int64_t n : {int64_t{1}, int64_t{33}, int64_t{1000}, int64_t{1024}, int64_t{2085}, int64_t{70001}}) {
+    for (const int32_t T : {1, 3, 8}) {
+      Gta g(1, n, 1, T, n % 2 == 1, static_cast<uint32_t>(n * 7 + T));
+      std::vector<std::vector<uint32_t>> bits(T, std::vector<uint32_t>((n + 31) / 32));
+      std::vector<const uint32_t*> bp;
+      std::vector<const float*> m;
+      for (int32_t i = 0; i < T; ++i) {
+        const uint32_t density = rng() % 4;  // none, a quarter, most, all
+        for (auto& w : bits[i]) w = density == 0 ? 0u : density == 3 ? ~0u : density == 1 ? rng() & rng() : rng() | rng();
+        if (n % 32 != 0) bits[i].back() &= (1u << (n % 32)) - 1u;
+        bp.push_back(bits[i].data());
+        m.push_back(g.models[i].data());
+      }
+      std::vector<float> coefs(T);
+      for (auto& c : coefs) c = std::uniform_real_distribution<float>(-1.f, 1.5f)(rng);
+      const float* base = g.with_base ? g.base.data() : nullptr;
+      for (int consensus : {MT_GTA_CONSENSUS_NONE, MT_GTA_CONSENSUS_SUM, MT_GTA_CONSENSUS_COUNT}) {
+        for (int normalize : {0, 1}) {
+          std::vector<float> want(n);
+          float mv[MT_GTA_MAX_MODELS];
+          for (int64_t j = 0; j < n; ++j) {
+            for (int32_t i = 0; i < T; ++i) mv[i] = g.models[i][j];
+            want[j] = mt::gta_element(base == nullptr ? 0.f : base[j], mv, bp.data(), j, T, coefs.data(),
+                                      g.weights.data(), consensus, normalize, 1.5f, 0.7f);
+          }
+          for (const char* isa : {"generic", "avx2"}) {
+            if (mt_set_cpu_isa(isa) != MT_OK) continue;
+            std::vector<float> got(n, -3.f);
+            MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, n, got.data(), base, T, m.data(), bp.data(), coefs.data(),
+                                g.weights.data(), consensus, normalize, 1.5f, 0.7f, MT_CHECK_FINITE) == MT_OK);
+            MT_CHECK_MSG(std::memcmp(got.data(), want.data(), n * sizeof(float)) == 0,
+                         std::string(isa) + ": n=" + std::to_string(n) + " T=" + std::to_string(T) + " consensus=" +
+                             std::to_string(consensus) + " normalize=" + std::to_string(normalize));
+          }
+          mt_set_cpu_isa(nullptr);
+        }
+      }
+    }
+  }
+}
+
+// Magnitude and outlier selection on tensors large enough for the radix path, with heavy ties (δ quantised to a
+// few dozen values, ±, exact zeros) and thresholds that fall inside a tie: the kept set is exactly ranks [lo, hi) of
+// a full std::sort on (|δ|, index), on 1, 2 and 3 threads.
+MT_TEST(gta_magnitude_selection_is_the_sorted_rank_window_on_large_tensors) {
+  std::mt19937 rng(29);
+  for (const int64_t n : {int64_t{65536}, int64_t{100003}, int64_t{300000}}) {
+    std::vector<float> base(n), model(n);
+    const int levels = n == 100003 ? 1000000 : 40;  // many distinct keys in one case, few in the others
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+      const int q = static_cast<int>(rng() % (2 * levels + 1)) - levels;
+      model[j] = base[j] + static_cast<float>(q) * 0.001f;
+    }
+    std::vector<std::pair<float, int64_t>> order(n);
+    for (int64_t j = 0; j < n; ++j) order[j] = {std::fabs(model[j] - base[j]), j};
+    std::sort(order.begin(), order.end());
+    struct Case {
+      int32_t method;
+      double density, param;
+    };
+    for (const Case c : {Case{MT_GTA_SPARSIFY_MAGNITUDE, 0.2, 0}, Case{MT_GTA_SPARSIFY_MAGNITUDE, 0.9999, 0},
+                         Case{MT_GTA_SPARSIFY_OUTLIERS, 0.2, 0.01}, Case{MT_GTA_SPARSIFY_OUTLIERS, 0.5, 0.3}}) {
+      const int64_t target = static_cast<int64_t>(c.density * static_cast<double>(n));
+      int64_t lo = n - target, hi = n;
+      if (c.method == MT_GTA_SPARSIFY_OUTLIERS) {
+        int64_t top = static_cast<int64_t>(c.param * static_cast<double>(n)), bot = n - target - top;
+        if (bot < 0) {
+          top += bot;
+          bot = 0;
+        }
+        lo = bot;
+        hi = n - top;
+      }
+      std::vector<uint32_t> want((n + 31) / 32, 0u);
+      for (int64_t r = lo; r < hi; ++r) want[order[r].second >> 5] |= 1u << (order[r].second & 31);
+      for (const int32_t threads : {1, 2, 3}) {
+        mt_set_num_threads(threads);
+        std::vector<uint32_t> got((n + 31) / 32, 0xffffffffu);
+        MT_CHECK_MSG(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), c.method, c.density, c.param, 1, 2,
+                                         0, got.data(), nullptr, MT_CHECK_FINITE) == MT_OK,
+                     mt_last_error());
+        MT_CHECK_MSG(got == want, "n=" + std::to_string(n) + " method=" + std::to_string(c.method) + " density=" +
+                                      std::to_string(c.density) + " threads=" + std::to_string(threads));
+      }
+      mt_set_num_threads(0);
+    }
+  }
+}
+
+// The L1 sums against long-double sums of the same |δ| (relative 1e-12), bit-identical on 1, 2 and 3 threads.
+MT_TEST(gta_sparsify_sums_match_long_double_and_ignore_the_thread_count) {
+  std::mt19937 rng(31);
+  for (const int64_t n : {int64_t{5}, int64_t{65537}, int64_t{300001}}) {
+    std::vector<float> base(n), model(n);
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::normal_distribution<float>(0.f, 1.f)(rng);
+      model[j] = base[j] + std::normal_distribution<float>(0.f, 0.01f)(rng);
+    }
+    std::vector<uint32_t> bits((n + 31) / 32);
+    double first[2] = {0, 0};
+    for (const int32_t threads : {1, 2, 3}) {
+      mt_set_num_threads(threads);
+      double sums[2] = {-1, -1};
+      MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_RANDOM, 0.3, 0, 7, 8, 1,
+                                   bits.data(), sums, MT_CHECK_FINITE) == MT_OK);
+      if (threads == 1) {
+        long double all = 0, kept = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          const long double a = std::fabs(static_cast<long double>(model[j] - base[j]));
+          all += a;
+          if ((bits[j >> 5] >> (j & 31)) & 1u) kept += a;
+        }
+        MT_CHECK(std::fabs(sums[0] - static_cast<double>(all)) <= 1e-12 * static_cast<double>(all));
+        MT_CHECK(std::fabs(sums[1] - static_cast<double>(kept)) <= 1e-12 * static_cast<double>(all));
+        first[0] = sums[0];
+        first[1] = sums[1];
+      } else {
+        MT_CHECK_MSG(std::memcmp(first, sums, sizeof first) == 0, "threads " + std::to_string(threads));
+      }
+    }
+    mt_set_num_threads(0);
+  }
+}
+
+// DELLA's masks against an independent reading of gta.h (a std::sort of (|δ|, index) per row, the scalar Philox
+// through mt_philox4x32_10), bit for bit, with ties, on every CPU path and 1 and 3 threads.
+MT_TEST(gta_della_masks_are_the_sorted_ranks_and_the_scalar_philox) {
+  std::mt19937 rng(37);
+  struct Shape {
+    int64_t outer, len, inner;
+  };
+  for (const Shape sh : {Shape{7, 3000, 1}, Shape{3, 700, 5}, Shape{2, 1, 9}, Shape{1, 70000, 1}}) {
+    const int64_t n = sh.outer * sh.len * sh.inner;
+    std::vector<float> base(n), model(n);
+    for (int64_t j = 0; j < n; ++j) {
+      base[j] = std::uniform_real_distribution<float>(-1.f, 1.f)(rng);
+      model[j] = base[j] + static_cast<float>(static_cast<int>(rng() % 61) - 30) * 0.002f;
+    }
+    const double density = 0.4, eps = 0.15;
+    const uint64_t seed = 0x1234567890abcdefull, key = 0xfedcba9876543210ull;
+    const int32_t mi = 3;
+    const float lo = static_cast<float>(density - eps), width = static_cast<float>(2.0 * eps);
+    std::vector<uint32_t> want((n + 31) / 32, 0u);
+    for (int64_t a = 0; a < sh.outer; ++a) {
+      for (int64_t c = 0; c < sh.inner; ++c) {
+        std::vector<std::pair<float, int64_t>> row;
+        for (int64_t r = 0; r < sh.len; ++r) {
+          const int64_t j = (a * sh.len + r) * sh.inner + c;
+          row.push_back({std::fabs(model[j] - base[j]), j});
+        }
+        std::sort(row.begin(), row.end());
+        for (int64_t r = 0; r < sh.len; ++r) {
+          const int64_t j = row[r].second;
+          const float norm = sh.len == 1 ? 0.0f : static_cast<float>(r) / static_cast<float>(sh.len - 1);
+          const float pj = lo + norm * width;
+          const uint32_t ctr[4] = {static_cast<uint32_t>(j >> 2), static_cast<uint32_t>(mi),
+                                   static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)};
+          const uint32_t k[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+          uint32_t out[4];
+          mt_philox4x32_10(ctr, k, out);
+          if (static_cast<float>(static_cast<double>(out[j & 3] >> 8) * 0x1p-24) < pj) want[j >> 5] |= 1u << (j & 31);
+        }
+      }
+    }
+    for (const char* isa : {"generic", "avx2"}) {
+      if (mt_set_cpu_isa(isa) != MT_OK) continue;
+      for (const int32_t threads : {1, 3}) {
+        mt_set_num_threads(threads);
+        std::vector<uint32_t> got((n + 31) / 32, 0xffffffffu);
+        MT_CHECK_MSG(mt_gta_sparsify_f32(n, sh.outer, sh.len, sh.inner, base.data(), model.data(),
+                                         MT_GTA_SPARSIFY_DELLA, density, eps, seed, key, mi, got.data(), nullptr,
+                                         MT_CHECK_FINITE) == MT_OK,
+                     mt_last_error());
+        MT_CHECK_MSG(got == want, std::string(isa) + " shape " + std::to_string(sh.outer) + "x" +
+                                      std::to_string(sh.len) + "x" + std::to_string(sh.inner) + " threads " +
+                                      std::to_string(threads));
+      }
+    }
+    mt_set_cpu_isa(nullptr);
+    mt_set_num_threads(0);
+  }
+}
+
+// The sparsify pre-check on a tensor split over threads: the lowest bad index is named whatever the split.
+MT_TEST(gta_sparsify_names_the_lowest_non_finite_delta_on_every_thread_count) {
+  const int64_t n = 1000003;
+  std::vector<float> base(n, 0.5f), model(n, 0.25f);
+  model[900001] = NAN;
+  base[600002] = -INFINITY;
+  model[600002] = 1.f;
+  std::vector<uint32_t> bits((n + 31) / 32);
+  for (const int32_t threads : {1, 2, 3, 7}) {
+    mt_set_num_threads(threads);
+    MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_MAGNITUDE, 0.5, 0, 0, 0, 4,
+                                 bits.data(), nullptr, MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK_MSG(mt_last_error_element() == 600002, "threads " + std::to_string(threads));
+    MT_CHECK(mt_last_error_input() == MT_INPUT_BASE);
+  }
+  mt_set_num_threads(0);
 }
 
 MT_TEST(gta_reports_the_first_non_finite_input) {

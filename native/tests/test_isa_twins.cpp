@@ -15,6 +15,9 @@
 // show there; its inner loops are also compared directly (this test compiles dare_cpu_avx2.cpp in), lanes bit for
 // bit.
 //
+// K4b and the GTA masks also have AVX-512 twins (dare_cpu_avx512.cpp, on by default where the CPU has them):
+// mt_set_cpu_avx512 picks between them and the AVX2 paths, and both are held against the portable one.
+//
 // On a CPU without AVX2 there is nothing to compare; the tests say so and pass.
 #include <cmath>
 #include <cstdio>
@@ -42,10 +45,28 @@ bool have_avx2() {
   return yes;
 }
 
+bool have_avx512() {
+  static const bool yes = [] {
+    const bool ok = have_avx2() && mt_set_cpu_avx512(1) == MT_OK;
+    if (!ok) std::printf("  (this CPU has no AVX-512 F/BW/DQ/VL + BMI2: the AVX-512 twins are not compared)\n");
+    return ok;
+  }();
+  return yes;
+}
+
+// Selects one of the three CPU paths: "generic", "avx2" (AVX-512 off) or "avx512" (on; false where absent).
+bool select_isa(const char* isa) {
+  const bool wide = std::strcmp(isa, "avx512") == 0;
+  if (wide && !have_avx512()) return false;
+  if (mt_set_cpu_isa(wide ? "avx2" : isa) != MT_OK) return false;
+  return mt_set_cpu_avx512(wide ? 1 : 0) == MT_OK;
+}
+
 // Restores the default ISA and thread count when a test ends, whatever it set.
 struct Restore {
   ~Restore() {
     mt_set_cpu_isa(nullptr);
+    mt_set_cpu_avx512(have_avx512() ? 1 : 0);
     mt_set_num_threads(0);
   }
 };
@@ -267,7 +288,7 @@ struct Dare {
   // alias: -1 none, 0 out = base, 1 out = model 0.
   Outcome run(const char* isa, int32_t rescale, float drop_rate, uint64_t seed, int32_t flags, int alias,
               int32_t threads) const {
-    MT_CHECK(mt_set_cpu_isa(isa) == MT_OK);
+    MT_CHECK(select_isa(isa));
     mt_set_num_threads(threads);
     const int64_t S = static_cast<int64_t>(lengths.size());
     std::vector<std::vector<float>> b = base;
@@ -297,12 +318,15 @@ void dare_twins(const Dare& p, float drop_rate, uint64_t seed, int alias, int32_
   for (const int32_t rescale : {MT_DARE_RESCALE_NONE, MT_DARE_RESCALE_INVERSE, MT_DARE_RESCALE_L1}) {
     for (const int32_t flags : {MT_CHECK_FINITE, 0}) {
       const Outcome g = p.run("generic", rescale, drop_rate, seed, flags, alias, threads);
-      const Outcome a = p.run("avx2", rescale, drop_rate, seed, flags, alias, threads);
-      const std::string d = differences(g, a);
-      MT_CHECK_MSG(d.empty(), what + ", " + std::to_string(p.models) + " models, rescale " + std::to_string(rescale) +
-                                  ", drop " + std::to_string(drop_rate) + ", flags " + std::to_string(flags) +
-                                  ", alias " + std::to_string(alias) + ", " + std::to_string(threads) +
-                                  " threads: " + d);
+      for (const char* isa : {"avx2", "avx512"}) {
+        if (std::strcmp(isa, "avx512") == 0 && !have_avx512()) continue;
+        const Outcome a = p.run(isa, rescale, drop_rate, seed, flags, alias, threads);
+        const std::string d = differences(g, a);
+        MT_CHECK_MSG(d.empty(), what + ", " + isa + ", " + std::to_string(p.models) + " models, rescale " +
+                                    std::to_string(rescale) + ", drop " + std::to_string(drop_rate) + ", flags " +
+                                    std::to_string(flags) + ", alias " + std::to_string(alias) + ", " +
+                                    std::to_string(threads) + " threads: " + d);
+      }
     }
   }
 }
@@ -524,6 +548,147 @@ MT_TEST(dare_keep_bits_round_trip_on_both_paths) {
       mt::cpu::avx2::dare_unpack_keep(bits_g.data(), at + from, n - from, back_a.data());
       MT_CHECK_MSG(std::equal(back_g.begin(), back_g.begin() + (n - from), back_a.begin()),
                    "AVX2 unpacked words, n = " + std::to_string(n));
+    }
+  }
+}
+
+// The AVX-512 Philox bits against the AVX2 blocks (packed by the portable packer) and against philox.h's scalar
+// function through mt_philox4x32_10, for counters that wrap 2^32, every block count up to a tile's 257 and the
+// threshold's extremes.
+MT_TEST(dare_avx512_keep_bits_match_the_avx2_blocks_and_the_scalar_philox) {
+  if (!have_avx512()) return;
+  std::mt19937_64 rng(41);
+  std::vector<uint32_t> words(32 * 40 + 64);
+  std::vector<uint64_t> bits(24);
+  std::vector<uint8_t> packed(32 * 40 / 8 + 8);
+  const float* const pf[2] = {nullptr, nullptr};
+  const int64_t pf_n[2] = {0, 0};
+  for (int round = 0; round < 400; ++round) {
+    const int64_t nb = round < 40 ? round + 1 : 1 + static_cast<int64_t>(rng() % 257);
+    const uint32_t q0 = round % 4 == 0 ? 0xFFFFFFFFu - static_cast<uint32_t>(rng() % 300) : static_cast<uint32_t>(rng());
+    const uint32_t c1 = static_cast<uint32_t>(rng() % 12), c2 = static_cast<uint32_t>(rng()),
+                   c3 = static_cast<uint32_t>(rng()), k0 = static_cast<uint32_t>(rng()),
+                   k1 = static_cast<uint32_t>(rng());
+    const uint32_t thresholds[] = {0u, 1u, 1u << 23, (1u << 24) - 1, static_cast<uint32_t>(rng() % (1u << 24))};
+    const uint32_t threshold = thresholds[round % 5];
+    mt::cpu::avx2::dare_keep_blocks(q0, nb, c1, c2, c3, k0, k1, threshold, words.data(), pf, pf_n);
+    std::fill(packed.begin(), packed.end(), uint8_t{0});
+    mt::cpu::generic::dare_pack_keep(words.data(), 4 * nb, packed.data(), 0);
+    std::fill(bits.begin(), bits.end(), 0xa5a5a5a5a5a5a5a5ull);
+    mt::cpu::avx512::dare_keep_bits(q0, nb, c1, c2, c3, k0, k1, threshold, bits.data(), pf, pf_n);
+    const uint8_t* wide = reinterpret_cast<const uint8_t*>(bits.data());
+    bool ok = true;
+    for (int64_t e = 0; e < 4 * nb; ++e) ok &= ((wide[e >> 3] ^ packed[e >> 3]) >> (e & 7) & 1u) == 0;
+    MT_CHECK_MSG(ok, "AVX-512 bits against AVX2 blocks, nb = " + std::to_string(nb));
+    // one block checked against the scalar Philox
+    const uint32_t b = static_cast<uint32_t>(rng() % static_cast<uint64_t>(nb));
+    const uint32_t ctr[4] = {q0 + b, c1, c2, c3}, key[2] = {k0, k1};
+    uint32_t out[4];
+    mt_philox4x32_10(ctr, key, out);
+    for (int w = 0; w < 4; ++w) {
+      const int64_t e = 4 * static_cast<int64_t>(b) + w;
+      MT_CHECK_MSG(((wide[e >> 3] >> (e & 7)) & 1u) == ((out[w] >> 8) >= threshold ? 1u : 0u),
+                   "AVX-512 bit against the scalar Philox, block " + std::to_string(b));
+    }
+  }
+}
+
+// The AVX-512 apply and L1 loops (masks read as bits from any bit offset) against the portable loops on the same
+// masks as words: lanes and results bit for bit.
+MT_TEST(dare_avx512_inner_loops_match_the_portable_ones_lane_for_lane) {
+  if (!have_avx512()) return;
+  std::mt19937_64 rng(43);
+  const int64_t kMax = 1024 + 7;
+  std::vector<float> m(kMax), b(kMax), acc_g(kMax), acc_a(kMax);
+  std::vector<uint32_t> keep(kMax);
+  std::vector<uint8_t> bits(kMax / 8 + 16);
+  for (int round = 0; round < 400; ++round) {
+    const int64_t n = round < 41 ? round : 41 + static_cast<int64_t>(rng() % (kMax - 40));
+    double la_g[8], lk_g[8], la_a[8], lk_a[8];
+    for (int q = 0; q < 8; ++q) {
+      la_g[q] = la_a[q] = std::ldexp(static_cast<double>(rng() % 1000), -static_cast<int>(rng() % 60));
+      lk_g[q] = lk_a[q] = q % 3 == 0 ? 0.0 : la_g[q] * 0.5;
+    }
+    for (int tile = 0; tile < 3; ++tile) {
+      const int64_t at = static_cast<int64_t>(rng() % 64);
+      for (auto& v : bits) v = static_cast<uint8_t>(rng());
+      for (int64_t k = 0; k < n; ++k) {
+        b[k] = edgy(rng, 1.f);
+        m[k] = b[k] + edgy(rng, 0.05f);
+        keep[k] = 0u - ((bits[(at + k) >> 3] >> ((at + k) & 7)) & 1u);
+        acc_g[k] = acc_a[k] = edgy(rng, 1.f);
+      }
+      if (n > 0 && round % 5 == 0) m[rng() % n] = std::numeric_limits<float>::quiet_NaN();
+      if (n > 0 && round % 7 == 0) m[rng() % n] = -std::numeric_limits<float>::infinity();
+      mt::cpu::generic::dare_stats_model(m.data(), b.data(), keep.data(), n, la_g, lk_g);
+      mt::cpu::avx512::dare_stats_model(m.data(), b.data(), bits.data(), at, n, la_a, lk_a);
+      MT_CHECK_MSG(same_values(la_g, la_a, 8), "Σ|δ| lanes, n = " + std::to_string(n));
+      MT_CHECK_MSG(same_values(lk_g, lk_a, 8), "Σ|keep·δ| lanes, n = " + std::to_string(n));
+      const float c = std::uniform_real_distribution<float>(-2.f, 2.f)(rng);
+      const bool fine_g = mt::cpu::generic::dare_apply_model(acc_g.data(), m.data(), b.data(), keep.data(), c, n);
+      const bool fine_a = mt::cpu::avx512::dare_apply_model(acc_a.data(), m.data(), b.data(), bits.data(), at, c, n);
+      MT_CHECK_MSG(fine_g == fine_a, "finiteness, n = " + std::to_string(n));
+      MT_CHECK_MSG(same_values(acc_g.data(), acc_a.data(), static_cast<size_t>(n)), "apply, n = " + std::to_string(n));
+    }
+  }
+}
+
+MT_TEST(avx512_switch_is_checked_and_reported) {
+  Restore restore;
+  MT_CHECK(mt_set_cpu_avx512(2) == MT_INVALID_ARGUMENT);
+  MT_CHECK(std::string(mt_last_error()).find("enable") != std::string::npos);
+  MT_CHECK(mt_set_cpu_avx512(0) == MT_OK);
+  MT_CHECK(mt_cpu_avx512() == 0);
+  if (have_avx512()) {
+    MT_CHECK(mt_set_cpu_isa("avx2") == MT_OK);
+    MT_CHECK(mt_set_cpu_avx512(1) == MT_OK);
+    const char* forced = std::getenv("MERGETUNE_CPU_ISA");
+    const bool kept_on_avx2 = forced != nullptr && std::string(forced) == "avx2";
+    MT_CHECK(mt_cpu_avx512() == (kept_on_avx2 ? 0 : 1));
+    MT_CHECK(mt_set_cpu_isa("generic") == MT_OK);
+    MT_CHECK(mt_cpu_avx512() == 0);  // only on top of AVX2
+  } else {
+    MT_CHECK(mt_set_cpu_avx512(1) == MT_INVALID_ARGUMENT);
+  }
+}
+
+// mt_gta_sparsify_f32's RANDOM masks (DARE's mask kernel, threaded) on all three paths: every bit equal to the
+// scalar Philox's decision through mt_philox4x32_10, the bits past n zero, for lengths around the tile and word
+// edges and thread counts that split them.
+MT_TEST(gta_random_masks_are_the_scalar_philox_on_every_path) {
+  Restore restore;
+  std::mt19937_64 rng(47);
+  const int64_t lengths[] = {1, 3, 31, 32, 33, 1000, 1024, 1025, 4099, 70000, 200003};
+  for (const int64_t n : lengths) {
+    const uint64_t seed = rng(), key = rng();
+    const int32_t model = static_cast<int32_t>(rng() % 9);
+    const double density = n % 2 == 0 ? 0.1 : 0.73;
+    std::vector<float> m(static_cast<size_t>(n), 1.f);
+    const size_t words = static_cast<size_t>((n + 31) / 32);
+    std::vector<uint32_t> want(words, 0u);
+    const float drop = 1.0f - static_cast<float>(density);
+    const uint32_t threshold = static_cast<uint32_t>(std::ceil(static_cast<double>(drop) * 16777216.0));
+    for (int64_t q = 0; 4 * q < n; ++q) {
+      const uint32_t ctr[4] = {static_cast<uint32_t>(q), static_cast<uint32_t>(model), static_cast<uint32_t>(key),
+                               static_cast<uint32_t>(key >> 32)};
+      const uint32_t k[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+      uint32_t out[4];
+      mt_philox4x32_10(ctr, k, out);
+      for (int w = 0; w < 4 && 4 * q + w < n; ++w) {
+        const int64_t j = 4 * q + w;
+        if ((out[w] >> 8) >= threshold) want[j >> 5] |= 1u << (j & 31);
+      }
+    }
+    for (const char* isa : {"generic", "avx2", "avx512"}) {
+      if (!select_isa(isa)) continue;
+      for (const int32_t threads : {1, 2, 3}) {
+        mt_set_num_threads(threads);
+        std::vector<uint32_t> got(words, 0xdeadbeefu);
+        MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, nullptr, m.data(), MT_GTA_SPARSIFY_RANDOM, density, 0, seed, key,
+                                     model, got.data(), nullptr, 0) == MT_OK);
+        MT_CHECK_MSG(got == want, std::string(isa) + ", n = " + std::to_string(n) + ", " + std::to_string(threads) +
+                                      " threads");
+      }
     }
   }
 }

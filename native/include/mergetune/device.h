@@ -35,6 +35,12 @@ const char* mt_cpu_isa(void);
  * NULL / "" to return to the default. Both paths give bit-identical results; this exists so tests and benchmarks
  * can compare them in one process. Not to be called while a CPU kernel is running. */
 mt_status mt_set_cpu_isa(const char* isa);
+/* 1 when the DARE and GTA-mask kernels run their AVX-512 twins (AVX-512 F/BW/DQ/VL and BMI2 present, mt_cpu_isa()
+ * "avx2", and MERGETUNE_CPU_ISA not "avx2", which keeps them on AVX2), else 0. The twins give the same bits. */
+int32_t mt_cpu_avx512(void);
+/* 0: the AVX2 (or portable) paths even where AVX-512 is present; 1: back to the default (MT_INVALID_ARGUMENT where
+ * the CPU lacks AVX-512). For tests and benchmarks, as mt_set_cpu_isa; not while a CPU kernel runs. */
+mt_status mt_set_cpu_avx512(int32_t enable);
 
 /* Threads the CPU kernels use (default: the hardware concurrency). n <= 0 restores the default. */
 void mt_set_num_threads(int32_t n);

@@ -26,7 +26,9 @@
  *                                r ∈ 1..len by |δ| ascending (ties: lower index first), p = (density − param) +
  *                                ((r − 1)/(len − 1))·2·param in fp32 (0 where len = 1); keep iff u < p with
  *                                u = (w >> 8)·2^-24, w the same Philox word as RANDOM
- * base may be NULL (b = 0). sums may be NULL (then RANDOM reads no tensor data).
+ * base may be NULL (b = 0). sums may be NULL (then RANDOM reads no tensor data). The sums are added in a fixed order,
+ * whatever the thread count: per chunk of 2^16 elements, 8 lanes (element mod 8) in element order, folded in lane
+ * order, chunks in order.
  */
 #ifndef MERGETUNE_GTA_H
 #define MERGETUNE_GTA_H

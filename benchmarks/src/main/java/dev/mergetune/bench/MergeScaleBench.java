@@ -39,6 +39,7 @@ import org.openjdk.jmh.annotations.State;
  *       over the deltas) vs {@code signmaxLibTorch} (stack, sum → sign, masks, abs·max, the sums, as EMR's code does);
  *   <li>DARE (drop 0.9, rescale 1/(1 − p)) + task arithmetic: {@code dareKernel} (K4b: Philox masks, one pass) vs
  *       {@code dareLibTorch} (MergeLM's {@code torch.bernoulli(full_like(p))}, mask, divide, add, per tensor and task);
+ *       {@code dareL1Kernel}: the same with the L1 rescale (a stats pass that keeps its masks, then the apply pass);
  *   <li>TIES: {@code tiesMergekitKernel} (K4c, mergekit preset: per-tensor exact top-k) vs {@code tiesMergekitLibTorch}
  *       (mergekit's code per tensor: topk of |τ|, mask, weighted sign consensus, divisor); {@code tiesPaperKernel}
  *       (paper preset: global trim, i.e. two histogram passes and a census pass before the merge pass) has no
@@ -69,6 +70,7 @@ public class MergeScaleBench {
   private long parameters;
   private float[] ones;
   private final Dare.Options dare = Dare.Options.dropRate(0.9f, 42, Dare.Rescale.INVERSE);
+  private final Dare.Options dareL1 = Dare.Options.dropRate(0.9f, 42, Dare.Rescale.L1);
   private final Ties.Options tiesMergekit = Ties.Options.mergekit().withLambda(0.3f);
   private final Ties.Options tiesPaper = Ties.Options.paper().withLambda(0.3f);
 
@@ -160,6 +162,11 @@ public class MergeScaleBench {
   @Benchmark
   public void dareKernel() {
     Dare.merge(outTable, theta0Table, modelTables, lambdas, dare);
+  }
+
+  @Benchmark
+  public void dareL1Kernel() {
+    Dare.merge(outTable, theta0Table, modelTables, lambdas, dareL1);
   }
 
   @Benchmark
