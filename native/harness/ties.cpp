@@ -148,8 +148,9 @@ void check_ties_cuda_unavailable() {
 
 }  // namespace
 
-// The merge pass and one histogram pass over 4 models of `mb` MB each, one segment; GB/s counts every byte read
-// and written ((T + 2)·4 per element for the merge, (T + 1)·4 for the histogram).
+// The merge pass, one histogram pass and the per-segment exact trim (the mergekit preset's selection, every pass
+// it makes) over 4 models of `mb` MB each, one segment; GB/s counts every byte read and written ((T + 2)·4 per
+// element for the merge, (T + 1)·4 for the histogram and the trim).
 void time_ties(int32_t device, int64_t mb) {
   const int64_t n = (mb << 20) / static_cast<int64_t>(sizeof(float));
   const int32_t T = kTiesModels;
@@ -192,9 +193,18 @@ void time_ties(int32_t device, int64_t mb) {
   auto histogram = [&] {
     failed = failed || mt_ties_histogram_f32(device, nullptr, 1, &n, &b, T, m.data(), 0, nullptr, hist.data(), 0) != MT_OK;
   };
+  // The mergekit preset's selection: exactly int(0.2·n) per (model, segment), lower indices first among equals.
+  std::vector<int64_t> keep(T, n / 5), cut(T);
+  std::vector<uint32_t> thr(T);
+  auto trim = [&] {
+    failed = failed || mt_ties_trim_per_segment_f32(device, nullptr, 1, &n, &b, T, m.data(), keep.data(),
+                                                    MT_TIES_TIES_EXACT, thr.data(), cut.data(), 0) != MT_OK;
+    sync();
+  };
   for (const auto& [name, call, bytes] :
        {std::tuple<const char*, std::function<void()>, double>{"ties merge", merge, (T + 2) * 4.0 * n},
-        std::tuple<const char*, std::function<void()>, double>{"ties histogram", histogram, (T + 1) * 4.0 * n}}) {
+        std::tuple<const char*, std::function<void()>, double>{"ties histogram", histogram, (T + 1) * 4.0 * n},
+        std::tuple<const char*, std::function<void()>, double>{"ties trim per segment", trim, (T + 1) * 4.0 * n}}) {
     call();  // warm-up
     const double s = median_seconds(kSamples, [&] {
       const auto t0 = std::chrono::steady_clock::now();
