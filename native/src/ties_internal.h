@@ -118,6 +118,10 @@ mt_status ties_sign_census_f32(int64_t n_segments, const int64_t* lengths, const
                                int32_t n_models, const float* const* models, const uint32_t* thresholds,
                                const int64_t* cutoffs, const float* weights, int32_t election, int64_t* sign_sums,
                                int32_t flags);
+// mt_ties_trim_per_segment_f32 on the CPU, final thresholds and cutoffs (ties_select_cpu.cpp).
+mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths, const float* const* base,
+                                      int32_t n_models, const float* const* models, const int64_t* keep_counts,
+                                      int32_t ties, uint32_t* thresholds, int64_t* cutoffs, int32_t flags);
 mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* const* out, const float* const* base,
                          int32_t n_models, const float* const* models, const uint32_t* thresholds,
                          const int64_t* cutoffs, const float* weights, int32_t election, const float* zero_signs,

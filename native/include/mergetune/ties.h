@@ -29,7 +29,9 @@
  *                              (model, segment) by |δ|: MT_TIES_TIES_KEEP_ALL keeps every element equal to the
  *                              keep_count-th largest (torch.kthvalue + >=, the TIES reference), MT_TIES_TIES_EXACT
  *                              keeps exactly keep_count, lower indices first among equals (mergekit keeps exactly
- *                              k; its order among equals is torch.topk's, unspecified).
+ *                              k; its order among equals is torch.topk's, unspecified). The CPU reads each
+                              (model, segment) once and radix-selects in a copy of its patterns; CUDA uses the two
+                              histogram levels and the tie cutoffs: the same t and c by definition.
  *   mt_ties_sign_census_f32    per segment, Σ_j sign(score_j) (int64): the reference's zero-sign rule takes the
  *                              majority elected sign over the whole parameter set.
  *   mt_ties_merge_f32          the merge above into out (out may alias base or a model exactly, as in K4a).
