@@ -1,4 +1,5 @@
-// K4c on the CPU: the per-(model, segment) exact trim (mt_ties_trim_per_segment_f32) in one read of the inputs.
+// K4c on the CPU: the per-(model, segment) exact trim (mt_ties_trim_per_segment_f32) in one or two reads of the
+// inputs.
 //
 // For a pair (model i, segment s) of n elements and keep count k (0 < k < n), with a_j the 31-bit pattern of
 // |δ_j| (δ_j = m_j − b_j in fp32; unsigned order of the patterns is the order of |δ|):
@@ -10,17 +11,20 @@
 //                                                          (exactly k kept, lower indices first among equals)
 //   k = 0: t = MT_TIES_KEEP_NONE, cutoff 0;  k >= n: t = 0, cutoff n (everything kept)
 //
-// Radix selection on the patterns: the first read of the inputs writes a_j into a per-thread buffer and counts
-// the top digit (bits 30..20, 2048 bins); the bin holding the rank-k element is picked from the top, its elements
-// are copied out of the buffer while the next digit (bits 19..10) is counted, and likewise for the last digit
-// (bits 9..0), whose bin is t itself and whose rank inside it is r. The EXACT cutoff rescans the buffer (not the
-// inputs) for the r-th a_j == t. So the inputs are read once per pair, where the histogram path reads them three
-// times (two histogram levels, the tie cutoffs) and nth_element needs the copy plus a partition; t, r and the
-// cutoff are the same integers by definition, so the result equals those paths' (and the CUDA path's, which still
-// selects by histograms) bit for bit.
+// Both paths are radix selections on the patterns, from the top digit down, each digit's bin picked by the rank
+// left (pick_from_top), the rank inside the last bin being r:
+//   - segments below kLargeSegment, pair by pair: one read of the inputs writes a_j into a per-thread copy (which
+//     stays in cache); digits bits 30..20, 19..10, 9..0 on the copy and the shrinking candidates; the EXACT cutoff
+//     rescans the copy. The threads take pairs from a shared counter, largest first.
+//   - larger segments, every model together: the level-0 histogram pass (bits 30..16), then one scan collecting
+//     each model's boundary-bin elements (index, bits 15..0) in index order; the low digit, r and the EXACT
+//     cutoff come from those candidates alone (select_large). Two reads, where the histogram route (the CUDA
+//     path, ties.cpp) reads three times: two histogram levels and the tie cutoffs.
+// t, r and the cutoff are the same integers by definition on every path, so plans (and merges) are bit-identical
+// to the histogram route's and the CUDA path's.
 //
-// Pairs are independent: the threads take them from a shared counter, largest first. MT_CHECK_FINITE reports the
-// first non-finite δ by (segment, element) among the pairs that select (k = 0 and k >= n read nothing).
+// MT_CHECK_FINITE reports the first non-finite δ by (segment, element) among what is read: a small pair with
+// k = 0 or k >= n reads nothing; a large segment is read for every model when any of its models selects.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -28,6 +32,7 @@
 #include <vector>
 
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
+#include "error.h"
 #include "parallel.h"
 #include "ties_internal.h"
 
@@ -39,12 +44,16 @@ constexpr uint32_t kNonFinite = 0x7f800000u;
 constexpr int kTopShift = 20, kMidShift = 10;
 constexpr uint32_t kTopBins = 1u << 11, kMidBins = 1u << 10, kLowBins = 1u << 10;
 constexpr int64_t kMinParallel = int64_t{1} << 16;  // below this many selected elements in all, one thread
+// Segments at or above this length are selected by select_large (no copy: two reads of all models together);
+// below it a pair's copy stays in cache, so one read per pair is cheapest.
+constexpr int64_t kLargeSegment = int64_t{1} << 18;
 
 // The bin of a histogram holding the rank-th largest element (rank >= 1), and rank becomes its rank inside it.
-uint32_t pick_from_top(const uint32_t* hist, uint32_t bins, int64_t& rank) {
+template <typename Count>
+uint32_t pick_from_top(const Count* hist, uint32_t bins, int64_t& rank) {
   for (uint32_t b = bins; b-- > 0;) {
-    if (rank <= hist[b]) return b;
-    rank -= hist[b];
+    if (rank <= static_cast<int64_t>(hist[b])) return b;
+    rank -= static_cast<int64_t>(hist[b]);
   }
   return 0;  // unreachable: the histogram holds every element and rank <= their number
 }
@@ -105,6 +114,81 @@ int64_t exact_cutoff(const Scratch& s, uint32_t t, int64_t r) {
   return static_cast<int64_t>(s.mags.size());  // unreachable
 }
 
+// A large segment, every model together (see the top of the file).
+mt_status select_large(int64_t s, int64_t n_segments, const int64_t* lengths, const float* const* base,
+                       int32_t n_models, const float* const* models, const int64_t* keep_counts, int32_t ties,
+                       uint32_t* thresholds, int64_t* cutoffs, int32_t flags) {
+  const int64_t n = lengths[s];
+  const size_t T = static_cast<size_t>(n_models);
+  std::vector<const float*> m(T);
+  std::vector<uint32_t> prefix(T, MT_TIES_KEEP_NONE);
+  std::vector<int64_t> rank(T);
+  bool any = false;
+  for (size_t i = 0; i < T; ++i) {
+    m[i] = models[i * n_segments + s];
+    const int64_t k = keep_counts[i * n_segments + s];
+    any = any || (k > 0 && k < n);
+  }
+  if (!any) return MT_OK;
+  const float* b = base != nullptr ? base[s] : nullptr;
+  std::vector<int64_t> h0(T * MT_TIES_LEVEL0_BINS, 0);
+  mt_status st = ties_histogram_f32(1, &n, b != nullptr ? &b : nullptr, n_models, m.data(), 0, nullptr, h0.data(), flags);
+  if (st != MT_OK) return relocate_segment(st, s);
+  for (size_t i = 0; i < T; ++i) {
+    const int64_t k = keep_counts[i * n_segments + s];
+    if (k == 0 || k >= n) continue;
+    rank[i] = k;
+    prefix[i] = pick_from_top(h0.data() + i * MT_TIES_LEVEL0_BINS, MT_TIES_LEVEL0_BINS, rank[i]);
+  }
+  const int32_t max_parts = cpu_threads();
+  struct Found {
+    std::vector<std::vector<int64_t>> at;
+    std::vector<std::vector<uint16_t>> low;
+  };
+  std::vector<Found> found(static_cast<size_t>(max_parts));
+  const int32_t parts = parallel_ranges(n, kMinParallel, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
+    Found& f = found[part];
+    f.at.assign(T, {});
+    f.low.assign(T, {});
+    for (size_t i = 0; i < T; ++i) {
+      if (prefix[i] == MT_TIES_KEEP_NONE) continue;
+      const float* __restrict__ mi = m[i];
+      const uint32_t p = prefix[i];
+      for (int64_t j = begin; j < end; ++j) {
+        const uint32_t a = ties_magnitude_bits(b != nullptr ? mi[j] - b[j] : mi[j]);
+        if ((a >> 16) != p) continue;
+        f.at[i].push_back(j);
+        f.low[i].push_back(static_cast<uint16_t>(a & 0xffffu));
+      }
+    }
+  });
+  std::vector<uint32_t> h1(MT_TIES_LEVEL1_BINS);
+  for (size_t i = 0; i < T; ++i) {
+    if (prefix[i] == MT_TIES_KEEP_NONE) continue;
+    std::fill(h1.begin(), h1.end(), 0u);
+    for (int32_t part = 0; part < parts; ++part) {
+      for (uint16_t l : found[part].low[i]) h1[l] += 1;
+    }
+    int64_t r = rank[i];
+    const uint32_t bin = pick_from_top(h1.data(), MT_TIES_LEVEL1_BINS, r);
+    const size_t q = i * n_segments + s;
+    thresholds[q] = (prefix[i] << 16) | bin;
+    cutoffs[q] = n;
+    if (ties != MT_TIES_TIES_EXACT || r >= static_cast<int64_t>(h1[bin])) continue;
+    int64_t seen = 0;
+    for (int32_t part = 0; part < parts && cutoffs[q] == n; ++part) {
+      const Found& f = found[part];
+      for (size_t c = 0; c < f.low[i].size(); ++c) {
+        if (f.low[i][c] == bin && ++seen == r) {
+          cutoffs[q] = f.at[i][c] + 1;
+          break;
+        }
+      }
+    }
+  }
+  return MT_OK;
+}
+
 }  // namespace
 
 mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths, const float* const* base,
@@ -118,7 +202,7 @@ mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths
     const int64_t n = lengths[q % static_cast<size_t>(n_segments)], k = keep_counts[q];
     thresholds[q] = k == 0 ? MT_TIES_KEEP_NONE : 0;
     cutoffs[q] = k == 0 ? 0 : n;
-    if (k > 0 && k < n) {
+    if (k > 0 && k < n && n < kLargeSegment) {
       work.push_back(q);
       selected += n;
     }
@@ -154,6 +238,13 @@ mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths
     }
   });
   const Where f = *std::min_element(bad.begin(), bad.end());
+  // The large segments in order; a bad element there is reported only if no small segment before it has one.
+  for (int64_t seg = 0; seg < n_segments && seg < f.first; ++seg) {
+    if (lengths[seg] < kLargeSegment) continue;
+    const mt_status st = select_large(seg, n_segments, lengths, base, n_models, models, keep_counts, ties,
+                                      thresholds, cutoffs, flags);
+    if (st != MT_OK) return st;
+  }
   if (f.first == INT64_MAX) return MT_OK;
   const int64_t seg = f.first, j = f.second;
   std::vector<float> v(static_cast<size_t>(n_models));

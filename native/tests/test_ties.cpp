@@ -439,6 +439,22 @@ MT_TEST(ties_per_segment_trim_names_the_first_bad_element_by_segment_then_index)
                                         keep.data(), MT_TIES_TIES_KEEP_ALL, t.data(), c.data(),
                                         MT_CHECK_FINITE) == MT_NON_FINITE);
   MT_CHECK(mt_last_error_input() == 1 && mt_last_error_segment() == 2 && mt_last_error_element() == 5);
+  // A large segment (read for all models together) before and after a small one.
+  for (bool large_first : {true, false}) {
+    Set q = Set::random(large_first ? std::vector<int64_t>{300000, 5000} : std::vector<int64_t>{5000, 300000}, 2,
+                        true, 80);
+    const int64_t big = large_first ? 0 : 1, small = 1 - big;
+    q.models[1][big][250000] = std::numeric_limits<float>::quiet_NaN();
+    q.models[0][small][3] = std::numeric_limits<float>::infinity();
+    std::vector<int64_t> k4(4, 1000);
+    std::vector<uint32_t> t4(4);
+    std::vector<int64_t> c4(4);
+    MT_CHECK(mt_ties_trim_per_segment_f32(CPU, nullptr, 2, q.lengths.data(), q.b(), 2, q.model_ptrs.data(), k4.data(),
+                                          MT_TIES_TIES_EXACT, t4.data(), c4.data(), MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_segment() == 0);
+    MT_CHECK(mt_last_error_input() == (large_first ? 1 : 0));
+    MT_CHECK(mt_last_error_element() == (large_first ? 250000 : 3));
+  }
 }
 
 // Per-segment trim (the CPU radix selection) against the reference's sort, both tie rules; then census and merge against the
