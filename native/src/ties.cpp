@@ -321,9 +321,11 @@ extern "C" mt_status mt_ties_merge_f32(int32_t device, void* stream, int64_t n_s
     st = mt::check_choice("election", election, MT_TIES_ELECT_MASS, "MT_TIES_ELECT_MASS", MT_TIES_ELECT_COUNT,
                           "MT_TIES_ELECT_COUNT");
   }
-  if (st == MT_OK) {
-    st = mt::check_choice("aggregate", aggregate, MT_TIES_DISJOINT_SUM, "MT_TIES_DISJOINT_SUM",
-                          MT_TIES_DISJOINT_MEAN, "MT_TIES_DISJOINT_MEAN");
+  if (st == MT_OK && aggregate != MT_TIES_DISJOINT_SUM && aggregate != MT_TIES_DISJOINT_MEAN &&
+      aggregate != MT_TIES_DISJOINT_MAX) {
+    st = fail(MT_INVALID_ARGUMENT,
+              "aggregate must be MT_TIES_DISJOINT_SUM (0), MT_TIES_DISJOINT_MEAN (1) or MT_TIES_DISJOINT_MAX (2), got %d",
+              aggregate);
   }
   if (st == MT_OK && !std::isfinite(lambda)) st = fail(MT_INVALID_ARGUMENT, "lambda is not finite");
   for (int64_t s = 0; st == MT_OK && s < n_segments; ++s) {

@@ -188,6 +188,42 @@ MT_TEST(ties_disjoint_mean_and_sum_differ_where_models_agree) {
                 "mean");
 }
 
+MT_TEST(ties_disjoint_max_takes_the_largest_agreeing_magnitude_times_the_sign) {
+  // Everything kept (k = n), base 1, λ 2. Element 0: δ = (.1, .3, .2): mass + → max .3 (sum .6, mean .2).
+  // Element 1: (−.1, −.3, .05): mass − → −.3. Element 2: (.25, −.25, 0): mass 0 → the zero sign: +1 takes .25,
+  // −1 takes −.25, 0 gives 0 (the official code multiplies by the sign).
+  Set p({3}, 3, true);
+  const float d[3][3] = {{.1f, -.1f, .25f}, {.3f, -.3f, -.25f}, {.2f, .05f, 0.f}};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      p.base[0][j] = 1.f;
+      p.models[i][0][j] = 1.f + d[i][j];
+    }
+  }
+  const Plan all = trim(p, {3, 3, 3}, MT_TIES_TIES_EXACT);
+  const std::vector<float> w = {1, 1, 1};
+  // The δ are fp32 differences (1 + .1) − 1, so compare with the same float expressions.
+  auto delta = [&](int i, int j) { return p.models[i][0][j] - p.base[0][j]; };
+  const float e0 = 1.f + 2.f * delta(1, 0), e1 = 1.f + 2.f * delta(1, 1), e2p = 1.f + 2.f * delta(0, 2);
+  const float e2n = 1.f + 2.f * delta(1, 2);
+  for (float zero : {1.f, -1.f, 0.f}) {
+    const auto got = merge(p, all, w, MT_TIES_ELECT_MASS, {zero}, MT_TIES_DISJOINT_MAX, 2.f)[0];
+    MT_CHECK(got[0] == e0 && got[1] == e1);
+    MT_CHECK(got[2] == (zero > 0 ? e2p : zero < 0 ? e2n : 1.f));
+  }
+  // Count election: element 2 has one vote each way, so the zero sign again; nothing kept gives the base.
+  MT_CHECK(merge(p, all, w, MT_TIES_ELECT_COUNT, {1.f}, MT_TIES_DISJOINT_MAX, 2.f)[0][2] == e2p);
+  const auto none = merge(p, trim(p, {0, 0, 0}, MT_TIES_TIES_EXACT), w, MT_TIES_ELECT_MASS, {1.f},
+                          MT_TIES_DISJOINT_MAX, 2.f)[0];
+  MT_CHECK(none == std::vector<float>(3, 1.f));
+  // An unknown aggregate is named.
+  std::vector<float*> o = {p.base[0].data()};
+  MT_CHECK(mt_ties_merge_f32(CPU, nullptr, 1, p.lengths.data(), o.data(), p.b(), 3, p.model_ptrs.data(),
+                             all.thresholds.data(), all.cutoffs.data(), w.data(), MT_TIES_ELECT_MASS,
+                             std::vector<float>{1.f}.data(), 3, 1.f, 0) == MT_INVALID_ARGUMENT);
+  MT_CHECK(std::string(mt_last_error()).find("MT_TIES_DISJOINT_MAX (2), got 3") != std::string::npos);
+}
+
 MT_TEST(ties_threshold_ties_keep_all_versus_exact) {
   // Model 0: |δ| = [1, 3, 1, 1, 2]; top 3 is {3, 2, 1...}: KEEP_ALL keeps all three 1s, EXACT only the first.
   Set p({5}, 1, false);
@@ -482,7 +518,7 @@ void check_against_reference(const Set& p, uint32_t seed) {
                                        plan.thresholds.data(), plan.cutoffs.data(), w.data(), election,
                                        census.data(), MT_CHECK_FINITE) == MT_OK);
       MT_CHECK(census == mt::ref::ties_census(in, want, w.data(), election == MT_TIES_ELECT_COUNT));
-      for (int32_t aggregate : {MT_TIES_DISJOINT_SUM, MT_TIES_DISJOINT_MEAN}) {
+      for (int32_t aggregate : {MT_TIES_DISJOINT_SUM, MT_TIES_DISJOINT_MEAN, MT_TIES_DISJOINT_MAX}) {
         for (float zero : {-1.f, 0.f, 1.f}) {
           const std::vector<float> zs(p.S(), zero);
           const float lambda = 0.7f;
@@ -490,7 +526,7 @@ void check_against_reference(const Set& p, uint32_t seed) {
           std::vector<std::vector<double>> ref, scale;
           mt::ref::ties_merge(in, want, w.data(), election == MT_TIES_ELECT_COUNT,
                               std::vector<int>(p.S(), static_cast<int>(zero)), aggregate == MT_TIES_DISJOINT_MEAN,
-                              lambda, &ref, &scale);
+                              lambda, &ref, &scale, aggregate == MT_TIES_DISJOINT_MAX);
           int bad = 0;
           for (int64_t s = 0; s < p.S(); ++s) {
             for (int64_t j = 0; j < p.lengths[s]; ++j) {
