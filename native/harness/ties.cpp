@@ -1,7 +1,7 @@
 // K4c (mt_ties_*) in the check-and-time harness: TIES merging (trim, elect, disjoint merge; ties_ref.h).
 //
 // Checks, per device: per-segment trim (both tie rules), the global two-level histogram selection, the sign census
-// and the merge. On the CPU the trim masks are compared with ties_ref.h's full sort and the merge with its double
+// and the merge (disjoint mean and disjoint max). On the CPU the trim masks are compared with ties_ref.h's full sort and the merge with its double
 // result (scaled error); on CUDA every integer output (thresholds, cutoffs, histograms, census) and every merged
 // float must equal the CPU's bit for bit.
 #include "common.h"
@@ -16,7 +16,7 @@ constexpr int32_t kTiesModels = 4;
 struct TiesRun {
   std::vector<uint32_t> thresholds;
   std::vector<int64_t> cutoffs, census, h0, h1;
-  std::vector<float> out;
+  std::vector<float> out, out_max;  // disjoint mean (count election), disjoint max (mass election)
   mt_status status = MT_OK;
   std::string error;
 };
@@ -87,6 +87,13 @@ TiesRun run_ties(int32_t device, const Problem& p, int32_t ties) {
   if (st != MT_OK) return fail_with(st);
   r.out.assign(n, 0.0f);
   if (!out.read(r.out.data(), 4 * n)) return fail_with(MT_INTERNAL);
+  st = mt_ties_merge_f32(device, nullptr, S, p.lengths.data(), o.data(), b.data(), T, m.data(), r.thresholds.data(),
+                         r.cutoffs.data(), w, MT_TIES_ELECT_MASS, zero.data(), MT_TIES_DISJOINT_MAX, 0.8f,
+                         MT_CHECK_FINITE);
+  if (st == MT_OK && device == MT_DEVICE_CUDA) st = mt_cuda_synchronize();
+  if (st != MT_OK) return fail_with(st);
+  r.out_max.assign(n, 0.0f);
+  if (!out.read(r.out_max.data(), 4 * n)) return fail_with(MT_INTERNAL);
   return r;
 }
 
@@ -111,12 +118,15 @@ void check_ties_problem(int32_t device, const Problem& p) {
       if (mt::ref::ties_census(in, masks, w, false) != got.census) why = "census differs from the reference";
       std::vector<int> zero(S);
       for (int64_t s = 0; s < S; ++s) zero[s] = static_cast<int>(s % 3) - 1;
-      std::vector<std::vector<double>> want, scale;
+      std::vector<std::vector<double>> want, scale, want_max, scale_max;
       mt::ref::ties_merge(in, masks, w, true, zero, true, 0.8, &want, &scale);
+      mt::ref::ties_merge(in, masks, w, false, zero, false, 0.8, &want_max, &scale_max, true);
       for (int64_t s = 0; s < S; ++s) {
         for (int64_t j = 0; j < p.lengths[s]; ++j) {
           const double e = std::fabs(got.out[p.offsets[s] + j] - want[s][j]) / (scale[s][j] + 1e-30);
+          const double em = std::fabs(got.out_max[p.offsets[s] + j] - want_max[s][j]) / (scale_max[s][j] + 1e-30);
           worst = std::max(worst, std::isnan(e) ? INFINITY : e);
+          worst = std::max(worst, std::isnan(em) ? INFINITY : em);
         }
       }
       if (why.empty() && !(worst <= kTolerance * 8)) why = "scaled error " + std::to_string(worst);
@@ -129,6 +139,9 @@ void check_ties_problem(int32_t device, const Problem& p) {
       else if (cpu.h0 != got.h0 || cpu.h1 != got.h1) why = "histograms differ from the CPU";
       else if (cpu.census != got.census) why = "census differs from the CPU";
       else if (std::memcmp(cpu.out.data(), got.out.data(), 4 * cpu.out.size()) != 0) why = "merge differs from the CPU";
+      else if (std::memcmp(cpu.out_max.data(), got.out_max.data(), 4 * cpu.out_max.size()) != 0) {
+        why = "disjoint-max merge differs from the CPU";
+      }
     }
     result(why.empty(), "%-4s ties %-9s %-34s %s%s", device_name(device),
            ties == MT_TIES_TIES_EXACT ? "exact" : "keep-all", p.name.c_str(),
@@ -148,8 +161,9 @@ void check_ties_cuda_unavailable() {
 
 }  // namespace
 
-// The merge pass and one histogram pass over 4 models of `mb` MB each, one segment; GB/s counts every byte read
-// and written ((T + 2)·4 per element for the merge, (T + 1)·4 for the histogram).
+// The merge pass, one histogram pass and the per-segment exact trim (the mergekit preset's selection, every pass
+// it makes) over 4 models of `mb` MB each, one segment; GB/s counts every byte read and written ((T + 2)·4 per
+// element for the merge, (T + 1)·4 for the histogram and the trim).
 void time_ties(int32_t device, int64_t mb) {
   const int64_t n = (mb << 20) / static_cast<int64_t>(sizeof(float));
   const int32_t T = kTiesModels;
@@ -192,9 +206,18 @@ void time_ties(int32_t device, int64_t mb) {
   auto histogram = [&] {
     failed = failed || mt_ties_histogram_f32(device, nullptr, 1, &n, &b, T, m.data(), 0, nullptr, hist.data(), 0) != MT_OK;
   };
+  // The mergekit preset's selection: exactly int(0.2·n) per (model, segment), lower indices first among equals.
+  std::vector<int64_t> keep(T, n / 5), cut(T);
+  std::vector<uint32_t> thr(T);
+  auto trim = [&] {
+    failed = failed || mt_ties_trim_per_segment_f32(device, nullptr, 1, &n, &b, T, m.data(), keep.data(),
+                                                    MT_TIES_TIES_EXACT, thr.data(), cut.data(), 0) != MT_OK;
+    sync();
+  };
   for (const auto& [name, call, bytes] :
        {std::tuple<const char*, std::function<void()>, double>{"ties merge", merge, (T + 2) * 4.0 * n},
-        std::tuple<const char*, std::function<void()>, double>{"ties histogram", histogram, (T + 1) * 4.0 * n}}) {
+        std::tuple<const char*, std::function<void()>, double>{"ties histogram", histogram, (T + 1) * 4.0 * n},
+        std::tuple<const char*, std::function<void()>, double>{"ties trim per segment", trim, (T + 1) * 4.0 * n}}) {
     call();  // warm-up
     const double s = median_seconds(kSamples, [&] {
       const auto t0 = std::chrono::steady_clock::now();

@@ -7,7 +7,8 @@
 //            EXACT keeps the first k of that order
 //   v_i      = w_i · δ_i in double where kept, else 0
 //   score    = Σ v_i (mass) or Σ sign(v_i) (count); e = sign(score), or the zero sign where score == 0
-//   agg      = Σ of the v_i with sign(v_i) == e (e == 0: v_i < 0); mean: / Σ of their w_i (1 where that is 0)
+//   agg      = Σ of the v_i with sign(v_i) == e (e == 0: v_i < 0); mean: / Σ of their w_i (1 where that is 0);
+//              max: e · max of their |v_i| (0 where none; the official TIES "dis-max")
 //   out      = b + λ · agg
 //
 // Trim decisions are exact (the same fp32 δ); the kernels' fp32 sums agree with the double result to rounding.
@@ -80,7 +81,8 @@ struct TiesElement {
 };
 
 inline TiesElement ties_element(const TiesInputs& in, const std::vector<std::vector<std::vector<char>>>& kept,
-                                int64_t s, int64_t j, const float* weights, bool count, int zero_sign, bool mean) {
+                                int64_t s, int64_t j, const float* weights, bool count, int zero_sign, bool mean,
+                                bool max = false) {
   double mass = 0.0, votes = 0.0;
   for (int32_t i = 0; i < in.n_models; ++i) {
     if (!kept[i][s][j]) continue;
@@ -90,16 +92,18 @@ inline TiesElement ties_element(const TiesInputs& in, const std::vector<std::vec
   }
   const double score = count ? votes : mass;
   const int e = score > 0 ? 1 : (score < 0 ? -1 : zero_sign);
-  double sum = 0.0, den = 0.0;
+  double sum = 0.0, den = 0.0, biggest = 0.0;
   for (int32_t i = 0; i < in.n_models; ++i) {
     if (!kept[i][s][j]) continue;
     const double v = static_cast<double>(weights[i]) * ties_delta(in, i, s, j);
     if (e > 0 ? v > 0 : v < 0) {
       sum += v;
       den += weights[i];
+      biggest = std::max(biggest, std::fabs(v));
     }
   }
   if (mean) sum /= den == 0.0 ? 1.0 : den;
+  if (max) sum = e * biggest;
   return {score, sum, e};
 }
 
@@ -119,7 +123,8 @@ inline std::vector<int64_t> ties_census(const TiesInputs& in, const std::vector<
 // out[s][j] in double, and the magnitude scale the fp32 result is compared at: |b| + |λ|·Σ_sel|v| / |den|.
 inline void ties_merge(const TiesInputs& in, const std::vector<std::vector<std::vector<char>>>& kept,
                        const float* weights, bool count, const std::vector<int>& zero_signs, bool mean, double lambda,
-                       std::vector<std::vector<double>>* out, std::vector<std::vector<double>>* scale) {
+                       std::vector<std::vector<double>>* out, std::vector<std::vector<double>>* scale,
+                       bool max = false) {
   const int64_t S = static_cast<int64_t>(in.lengths.size());
   out->assign(S, {});
   scale->assign(S, {});
@@ -127,17 +132,19 @@ inline void ties_merge(const TiesInputs& in, const std::vector<std::vector<std::
     (*out)[s].resize(in.lengths[s]);
     (*scale)[s].resize(in.lengths[s]);
     for (int64_t j = 0; j < in.lengths[s]; ++j) {
-      const TiesElement el = ties_element(in, kept, s, j, weights, count, zero_signs[s], mean);
-      double mag = 0.0, den = 0.0;
+      const TiesElement el = ties_element(in, kept, s, j, weights, count, zero_signs[s], mean, max);
+      double mag = 0.0, den = 0.0, biggest = 0.0;
       for (int32_t i = 0; i < in.n_models; ++i) {
         if (!kept[i][s][j]) continue;
         const double v = static_cast<double>(weights[i]) * ties_delta(in, i, s, j);
         if (el.elected > 0 ? v > 0 : v < 0) {
           mag += std::fabs(v);
           den += weights[i];
+          biggest = std::max(biggest, std::fabs(v));
         }
       }
       if (mean) mag /= den == 0.0 ? 1.0 : std::fabs(den);
+      if (max) mag = biggest;
       const double b = in.base != nullptr ? in.base[s][j] : 0.0;
       (*out)[s][j] = b + lambda * el.agg;
       (*scale)[s][j] = std::fabs(b) + std::fabs(lambda) * mag;

@@ -1,5 +1,5 @@
 // mt_ties_*: validate once, then run the CPU or CUDA implementation; plus the per-segment trim built from the
-// selection primitives (CUDA) or from nth_element (CPU), the radix-select bin picker and the shared error report.
+// selection primitives (CUDA) or by ties_select_cpu.cpp's one-read radix selection (CPU), the radix-select bin picker and the shared error report.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -174,21 +174,18 @@ namespace {
 // element kept (ties = the number of zero magnitudes is then irrelevant: the cutoff is the length).
 
 // By two histogram levels, one segment at a time (the CUDA path: the histograms come back to the host, 2–4 MB per
-// segment and model group). Level-1 bins are single values, so the rank inside the final bin is the tie count.
-// Segments at or above this many elements are selected by histograms on the CPU (below it, nth_element is faster).
-constexpr int64_t kLargeSegment = int64_t{1} << 16;
+// segment and model group; the CPU selects in one read instead, ties_select_cpu.cpp, with the same t, r and
+// cutoffs by definition). Level-1 bins are single values, so the rank inside the final bin is the tie count.
 
 mt_status select_by_histogram(int32_t device, void* stream, int64_t n_segments, const int64_t* lengths,
                               const float* const* base, int32_t n_models, const float* const* models,
-                              const int64_t* keep_counts, uint32_t* thresholds, int64_t* ties, int32_t flags,
-                              int64_t min_length = 0) {
+                              const int64_t* keep_counts, uint32_t* thresholds, int64_t* ties, int32_t flags) {
   const size_t T = static_cast<size_t>(n_models);
   std::vector<int64_t> h0(T * MT_TIES_LEVEL0_BINS), h1(T * MT_TIES_LEVEL1_BINS), rank(T);
   std::vector<uint32_t> prefix(T);
   std::vector<const float*> one_models(T);
   for (int64_t s = 0; s < n_segments; ++s) {
     const int64_t n = lengths[s];
-    if (n < min_length) continue;
     bool any = false;
     for (size_t i = 0; i < T; ++i) {
       const size_t k = i * n_segments + s;
@@ -235,49 +232,6 @@ mt_status select_by_histogram(int32_t device, void* stream, int64_t n_segments, 
   return MT_OK;
 }
 
-// On the CPU by nth_element over a copy of one (model, segment)'s magnitudes: an independent algorithm from the
-// histogram path, and faster for the many small tensors of a model.
-mt_status select_by_nth_element(int64_t n_segments, const int64_t* lengths, const float* const* base,
-                                int32_t n_models, const float* const* models, const int64_t* keep_counts,
-                                uint32_t* thresholds, int64_t* ties, int32_t flags,
-                                int64_t max_length = INT64_MAX) {
-  std::vector<uint32_t> mags;
-  std::vector<float> values(static_cast<size_t>(n_models));
-  for (int64_t s = 0; s < n_segments; ++s) {
-    const int64_t n = lengths[s];
-    if (n >= max_length) continue;
-    const float* b = base != nullptr ? base[s] : nullptr;
-    for (int32_t i = 0; i < n_models; ++i) {
-      const size_t q = static_cast<size_t>(i) * n_segments + s;
-      const int64_t k = keep_counts[q];
-      ties[q] = 0;
-      if (k == 0 || k >= n) {
-        thresholds[q] = k == 0 ? MT_TIES_KEEP_NONE : 0;
-        continue;
-      }
-      const float* m = models[q];
-      mags.resize(static_cast<size_t>(n));
-      for (int64_t j = 0; j < n; ++j) {
-        const float d = b != nullptr ? m[j] - b[j] : m[j];
-        if ((flags & MT_CHECK_FINITE) && !std::isfinite(d)) {  // a NaN/Inf input makes d non-finite too
-          for (int32_t t = 0; t < n_models; ++t) values[t] = models[static_cast<size_t>(t) * n_segments + s][j];
-          return mt::report_ties(s, j, b != nullptr, b != nullptr ? b[j] : 0.0f, values.data(), n_models, d);
-        }
-        mags[static_cast<size_t>(j)] = mt::ties_magnitude_bits(d);
-      }
-      // The k-th largest is the (n − k)-th smallest (0-based); everything after it in the partition is >= it.
-      const size_t at = static_cast<size_t>(n - k);
-      std::nth_element(mags.begin(), mags.begin() + at, mags.end());
-      const uint32_t t = mags[at];
-      int64_t above = 0;
-      for (size_t p = at + 1; p < mags.size(); ++p) above += mags[p] > t ? 1 : 0;
-      thresholds[q] = t;
-      ties[q] = k - above;
-    }
-  }
-  return MT_OK;
-}
-
 }  // namespace
 
 extern "C" mt_status mt_ties_trim_per_segment_f32(int32_t device, void* stream, int64_t n_segments,
@@ -298,19 +252,14 @@ extern "C" mt_status mt_ties_trim_per_segment_f32(int32_t device, void* stream, 
   for (int64_t k = 0; k < pairs; ++k) {
     if (keep_counts[k] < 0) return fail(MT_INVALID_ARGUMENT, "keep_counts[%lld] is negative", (long long)k);
   }
-  std::vector<int64_t> wanted(static_cast<size_t>(pairs)), equal(static_cast<size_t>(pairs));
-  if (device == MT_DEVICE_CUDA) {
-    st = select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts, thresholds,
-                             wanted.data(), flags);
-  } else {
-    // CPU: nth_element over a copy for small tensors; the (multi-threaded, copy-free) histograms for large ones.
-    st = select_by_nth_element(n_segments, lengths, base, n_models, models, keep_counts, thresholds, wanted.data(),
-                               flags, kLargeSegment);
-    if (st == MT_OK) {
-      st = select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts, thresholds,
-                               wanted.data(), flags, kLargeSegment);
-    }
+  if (device == MT_DEVICE_CPU) {
+    // One read of the inputs per (model, segment) and a radix selection in a copy (ties_select_cpu.cpp).
+    return mt::cpu::ties_select_per_segment_f32(n_segments, lengths, base, n_models, models, keep_counts, ties,
+                                                thresholds, cutoffs, flags);
   }
+  std::vector<int64_t> wanted(static_cast<size_t>(pairs)), equal(static_cast<size_t>(pairs));
+  st = select_by_histogram(device, stream, n_segments, lengths, base, n_models, models, keep_counts, thresholds,
+                           wanted.data(), flags);
   if (st != MT_OK) return st;
   bool partial = false;
   for (int64_t k = 0; k < pairs; ++k) {
@@ -372,9 +321,11 @@ extern "C" mt_status mt_ties_merge_f32(int32_t device, void* stream, int64_t n_s
     st = mt::check_choice("election", election, MT_TIES_ELECT_MASS, "MT_TIES_ELECT_MASS", MT_TIES_ELECT_COUNT,
                           "MT_TIES_ELECT_COUNT");
   }
-  if (st == MT_OK) {
-    st = mt::check_choice("aggregate", aggregate, MT_TIES_DISJOINT_SUM, "MT_TIES_DISJOINT_SUM",
-                          MT_TIES_DISJOINT_MEAN, "MT_TIES_DISJOINT_MEAN");
+  if (st == MT_OK && aggregate != MT_TIES_DISJOINT_SUM && aggregate != MT_TIES_DISJOINT_MEAN &&
+      aggregate != MT_TIES_DISJOINT_MAX) {
+    st = fail(MT_INVALID_ARGUMENT,
+              "aggregate must be MT_TIES_DISJOINT_SUM (0), MT_TIES_DISJOINT_MEAN (1) or MT_TIES_DISJOINT_MAX (2), got %d",
+              aggregate);
   }
   if (st == MT_OK && !std::isfinite(lambda)) st = fail(MT_INVALID_ARGUMENT, "lambda is not finite");
   for (int64_t s = 0; st == MT_OK && s < n_segments; ++s) {

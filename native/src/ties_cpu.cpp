@@ -223,9 +223,12 @@ namespace {
 struct TileAcc {
   std::vector<double> mass;
   std::vector<int32_t> count;
-  std::vector<float> pos, neg, wpos, wneg;
-  TileAcc() : mass(kTile), count(kTile), pos(kTile), neg(kTile), wpos(kTile), wneg(kTile) {}
-  TiesAcc at(int64_t e) const { return TiesAcc{mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]}; }
+  std::vector<float> pos, neg, wpos, wneg, pmax, nmax;
+  TileAcc()
+      : mass(kTile), count(kTile), pos(kTile), neg(kTile), wpos(kTile), wneg(kTile), pmax(kTile), nmax(kTile) {}
+  TiesAcc at(int64_t e) const {
+    return TiesAcc{mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e], pmax[e], nmax[e]};
+  }
 };
 
 // Model values m (minus bb when not NULL) into the accumulators over [lo, hi), with ties_kept's position test
@@ -256,10 +259,30 @@ __attribute__((noinline)) uint32_t accumulate_run(const float* __restrict__ m, c
   return worst;
 }
 
-// Models in order over elements [j0, j0 + len) of segment s. Returns whether every δ was finite (only tested when
+// The running maxima of MT_TIES_DISJOINT_MAX over [lo, hi) (a loop of its own, so the other aggregates pay
+// nothing for them).
+template <int64_t kAt>
+__attribute__((noinline)) void accumulate_max_run(const float* __restrict__ m, const float* __restrict__ bb,
+                                                  int64_t lo, int64_t hi, uint32_t t, float w,
+                                                  float* __restrict__ pmax, float* __restrict__ nmax) {
+  if (bb != nullptr) {
+    for (int64_t e = lo; e < hi; ++e) {
+      const float d = m[e] - bb[e];
+      ties_update_max(d, ties_kept(ties_magnitude_bits(d), t, kAt, 1), w, pmax[e], nmax[e]);
+    }
+  } else {
+    for (int64_t e = lo; e < hi; ++e) {
+      const float d = m[e];
+      ties_update_max(d, ties_kept(ties_magnitude_bits(d), t, kAt, 1), w, pmax[e], nmax[e]);
+    }
+  }
+}
+
+// Models in order over elements [j0, j0 + len) of segment s (with the maxima too when `with_max`). Returns whether every δ was finite (only tested when
 // `check`).
 bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const uint32_t* thresholds,
-                     const int64_t* cutoffs, const float* weights, bool check, TileAcc& acc) {
+                     const int64_t* cutoffs, const float* weights, bool check, TileAcc& acc,
+                     bool with_max = false) {
   const float* b = tab.base_of(s);
   std::fill(acc.mass.begin(), acc.mass.begin() + len, 0.0);
   std::fill(acc.count.begin(), acc.count.begin() + len, 0);
@@ -267,6 +290,10 @@ bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const
   std::fill(acc.neg.begin(), acc.neg.begin() + len, 0.0f);
   std::fill(acc.wpos.begin(), acc.wpos.begin() + len, 0.0f);
   std::fill(acc.wneg.begin(), acc.wneg.begin() + len, 0.0f);
+  if (with_max) {
+    std::fill(acc.pmax.begin(), acc.pmax.begin() + len, 0.0f);
+    std::fill(acc.nmax.begin(), acc.nmax.begin() + len, 0.0f);
+  }
   double* __restrict__ mass = acc.mass.data();
   int32_t* __restrict__ count = acc.count.data();
   float* __restrict__ pos = acc.pos.data();
@@ -286,6 +313,10 @@ bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const
     uint32_t worst = 0;
     worst = std::max(worst, accumulate_run<0>(m, bb, 0, c, t, w, mass, count, pos, neg, wpos, wneg));
     worst = std::max(worst, accumulate_run<1>(m, bb, c, len, t, w, mass, count, pos, neg, wpos, wneg));
+    if (with_max) {
+      accumulate_max_run<0>(m, bb, 0, c, t, w, acc.pmax.data(), acc.nmax.data());
+      accumulate_max_run<1>(m, bb, c, len, t, w, acc.pmax.data(), acc.nmax.data());
+    }
     ok = ok && !(check && worst >= kNonFinite);
   }
   return ok;
@@ -310,7 +341,8 @@ bool tile_results_for(const TileAcc& acc, int64_t len, const float* __restrict__
                       float* __restrict__ result) {
   uint32_t finite = 1;
   for (int64_t e = 0; e < len; ++e) {
-    const TiesAcc a{acc.mass[e], acc.count[e], acc.pos[e], acc.neg[e], acc.wpos[e], acc.wneg[e]};
+    const TiesAcc a{acc.mass[e], acc.count[e], acc.pos[e],  acc.neg[e],
+                    acc.wpos[e], acc.wneg[e],  acc.pmax[e], acc.nmax[e]};
     const float r = ties_result(a, kElection, z, kAggregate, lambda, kHasBase, kHasBase ? base[e] : 0.0f);
     result[e] = r;
     finite &= ties_magnitude_bits(r) < kNonFinite ? 1u : 0u;
@@ -329,6 +361,10 @@ bool tile_results_any_base(const TileAcc& acc, int64_t len, const float* base, f
 
 TileResults tile_results(int32_t election, int32_t aggregate) {
   const bool count = election == MT_TIES_ELECT_COUNT, mean = aggregate == MT_TIES_DISJOINT_MEAN;
+  if (aggregate == MT_TIES_DISJOINT_MAX) {
+    return count ? tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_MAX>
+                 : tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_MAX>;
+  }
   if (count) {
     return mean ? tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_MEAN>
                 : tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_SUM>;
@@ -385,6 +421,7 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   std::vector<float> bad_result(static_cast<size_t>(max_parts), 0.0f);
   const TileResults finish = tile_results(election, aggregate);
+  const bool with_max = aggregate == MT_TIES_DISJOINT_MAX;
   parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
     TileAcc acc;
     std::vector<float> result(kTile);
@@ -394,7 +431,7 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
       const float z = zero_signs[s];
       for (int64_t t0 = 0; t0 < n; t0 += kTile) {
         const int64_t j = j0 + t0, len = std::min(kTile, n - t0);
-        const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc);
+        const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc, with_max);
         const bool all = finish(acc, len, b != nullptr ? b + j : nullptr, z, lambda, result.data()) || !check;
         if (finite && all) {
           std::memcpy(o + j, result.data(), sizeof(float) * static_cast<size_t>(len));

@@ -50,12 +50,14 @@ struct TiesAcc {
   int32_t count;
   float pos, neg;    // Σ of the positive / negative v, model order
   float wpos, wneg;  // Σ of their weights, model order
+  float pmax, nmax;  // max of the positive v, max of |v| over the negative v (MT_TIES_DISJOINT_MAX)
 };
 
 MT_TIES_FN void ties_init(TiesAcc& a) {
   a.mass = 0.0;
   a.count = 0;
   a.pos = a.neg = a.wpos = a.wneg = 0.0f;
+  a.pmax = a.nmax = 0.0f;
 }
 
 // Adds model i's value at one element: δ (already m − b), whether it survived the trim, its weight. Branch-free
@@ -73,8 +75,18 @@ MT_TIES_FN void ties_update(float delta, bool kept, float weight, double& mass, 
   wneg = MT_FADD(wneg, down ? weight : 0.0f);
 }
 
+// The running maxima of MT_TIES_DISJOINT_MAX (exact: no rounding; a term that does not apply offers +0, which
+// never raises a maximum that starts at +0).
+MT_TIES_FN void ties_update_max(float delta, bool kept, float weight, float& pmax, float& nmax) {
+  const float v = kept ? MT_FMUL(weight, delta) : 0.0f;
+  const float up = v > 0.0f ? v : 0.0f, down = v < 0.0f ? -v : 0.0f;
+  pmax = up > pmax ? up : pmax;
+  nmax = down > nmax ? down : nmax;
+}
+
 MT_TIES_FN void ties_add(TiesAcc& a, float delta, bool kept, float weight) {
   ties_update(delta, kept, weight, a.mass, a.count, a.pos, a.neg, a.wpos, a.wneg);
+  ties_update_max(delta, kept, weight, a.pmax, a.nmax);
 }
 
 // The elected sign: +1, −1, or the segment's zero sign where the score is 0.
@@ -83,8 +95,10 @@ MT_TIES_FN float ties_elect(const TiesAcc& a, int32_t election, float zero_sign)
   return a.mass > 0.0 ? 1.0f : (a.mass < 0.0 ? -1.0f : zero_sign);
 }
 
-// The aggregated delta of the elected side (e == 0 selects the negative side, as the reference does).
+// The aggregated delta of the elected side (e == 0 selects the negative side, as the reference does; the max
+// aggregate is then 0 · max = 0).
 MT_TIES_FN float ties_aggregate(const TiesAcc& a, float elected, int32_t aggregate) {
+  if (aggregate == MT_TIES_DISJOINT_MAX) return MT_FMUL(elected, elected > 0.0f ? a.pmax : a.nmax);
   const float sum = elected > 0.0f ? a.pos : a.neg;
   if (aggregate != MT_TIES_DISJOINT_MEAN) return sum;
   const float d = elected > 0.0f ? a.wpos : a.wneg;
@@ -118,6 +132,10 @@ mt_status ties_sign_census_f32(int64_t n_segments, const int64_t* lengths, const
                                int32_t n_models, const float* const* models, const uint32_t* thresholds,
                                const int64_t* cutoffs, const float* weights, int32_t election, int64_t* sign_sums,
                                int32_t flags);
+// mt_ties_trim_per_segment_f32 on the CPU, final thresholds and cutoffs (ties_select_cpu.cpp).
+mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths, const float* const* base,
+                                      int32_t n_models, const float* const* models, const int64_t* keep_counts,
+                                      int32_t ties, uint32_t* thresholds, int64_t* cutoffs, int32_t flags);
 mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* const* out, const float* const* base,
                          int32_t n_models, const float* const* models, const uint32_t* thresholds,
                          const int64_t* cutoffs, const float* weights, int32_t election, const float* zero_signs,

@@ -1,5 +1,6 @@
-// mt_ties_* on the CPU: hand-checked vectors, exact selection (histograms and nth_element) against a full sort,
-// tie cutoffs, census and merge against ties_ref.h on random inputs, edge cases, thread counts, NaNs, arguments.
+// mt_ties_* on the CPU: hand-checked vectors, exact selection (histograms and the per-segment radix selection)
+// against a full sort and against each other, tie cutoffs, census and merge against ties_ref.h on random inputs,
+// edge cases, thread counts, NaNs, arguments.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -187,6 +188,42 @@ MT_TEST(ties_disjoint_mean_and_sum_differ_where_models_agree) {
                 "mean");
 }
 
+MT_TEST(ties_disjoint_max_takes_the_largest_agreeing_magnitude_times_the_sign) {
+  // Everything kept (k = n), base 1, λ 2. Element 0: δ = (.1, .3, .2): mass + → max .3 (sum .6, mean .2).
+  // Element 1: (−.1, −.3, .05): mass − → −.3. Element 2: (.25, −.25, 0): mass 0 → the zero sign: +1 takes .25,
+  // −1 takes −.25, 0 gives 0 (the official code multiplies by the sign).
+  Set p({3}, 3, true);
+  const float d[3][3] = {{.1f, -.1f, .25f}, {.3f, -.3f, -.25f}, {.2f, .05f, 0.f}};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      p.base[0][j] = 1.f;
+      p.models[i][0][j] = 1.f + d[i][j];
+    }
+  }
+  const Plan all = trim(p, {3, 3, 3}, MT_TIES_TIES_EXACT);
+  const std::vector<float> w = {1, 1, 1};
+  // The δ are fp32 differences (1 + .1) − 1, so compare with the same float expressions.
+  auto delta = [&](int i, int j) { return p.models[i][0][j] - p.base[0][j]; };
+  const float e0 = 1.f + 2.f * delta(1, 0), e1 = 1.f + 2.f * delta(1, 1), e2p = 1.f + 2.f * delta(0, 2);
+  const float e2n = 1.f + 2.f * delta(1, 2);
+  for (float zero : {1.f, -1.f, 0.f}) {
+    const auto got = merge(p, all, w, MT_TIES_ELECT_MASS, {zero}, MT_TIES_DISJOINT_MAX, 2.f)[0];
+    MT_CHECK(got[0] == e0 && got[1] == e1);
+    MT_CHECK(got[2] == (zero > 0 ? e2p : zero < 0 ? e2n : 1.f));
+  }
+  // Count election: element 2 has one vote each way, so the zero sign again; nothing kept gives the base.
+  MT_CHECK(merge(p, all, w, MT_TIES_ELECT_COUNT, {1.f}, MT_TIES_DISJOINT_MAX, 2.f)[0][2] == e2p);
+  const auto none = merge(p, trim(p, {0, 0, 0}, MT_TIES_TIES_EXACT), w, MT_TIES_ELECT_MASS, {1.f},
+                          MT_TIES_DISJOINT_MAX, 2.f)[0];
+  MT_CHECK(none == std::vector<float>(3, 1.f));
+  // An unknown aggregate is named.
+  std::vector<float*> o = {p.base[0].data()};
+  MT_CHECK(mt_ties_merge_f32(CPU, nullptr, 1, p.lengths.data(), o.data(), p.b(), 3, p.model_ptrs.data(),
+                             all.thresholds.data(), all.cutoffs.data(), w.data(), MT_TIES_ELECT_MASS,
+                             std::vector<float>{1.f}.data(), 3, 1.f, 0) == MT_INVALID_ARGUMENT);
+  MT_CHECK(std::string(mt_last_error()).find("MT_TIES_DISJOINT_MAX (2), got 3") != std::string::npos);
+}
+
 MT_TEST(ties_threshold_ties_keep_all_versus_exact) {
   // Model 0: |δ| = [1, 3, 1, 1, 2]; top 3 is {3, 2, 1...}: KEEP_ALL keeps all three 1s, EXACT only the first.
   Set p({5}, 1, false);
@@ -327,7 +364,136 @@ MT_TEST(ties_global_histogram_selection_matches_a_full_sort) {
   }
 }
 
-// Per-segment trim (nth_element) against the reference's sort, both tie rules; then census and merge against the
+// The histogram route to a per-segment plan (what the CUDA path runs: two histogram levels per segment, then the
+// tie cutoffs), built here from the public CPU primitives: the CPU's one-read radix selection must give the same
+// thresholds and cutoffs integer for integer.
+Plan trim_by_histograms(const Set& p, const std::vector<int64_t>& keep, int32_t ties) {
+  const int64_t S = p.S();
+  Plan plan{std::vector<uint32_t>(p.T * S, 0), std::vector<int64_t>(p.T * S, 0)};
+  std::vector<int64_t> wanted(p.T * S, INT64_MAX);
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t n = p.lengths[s];
+    const float* b = p.has_base ? p.base[s].data() : nullptr;
+    std::vector<const float*> m(p.T);
+    for (int32_t i = 0; i < p.T; ++i) m[i] = p.models[i][s].data();
+    std::vector<int64_t> h0(p.T * MT_TIES_LEVEL0_BINS, 0), h1(p.T * MT_TIES_LEVEL1_BINS, 0), rank(p.T);
+    std::vector<uint32_t> prefix(p.T, MT_TIES_KEEP_NONE);
+    MT_CHECK(mt_ties_histogram_f32(CPU, nullptr, 1, &p.lengths[s], p.has_base ? &b : nullptr, p.T, m.data(), 0,
+                                   nullptr, h0.data(), 0) == MT_OK);
+    for (int32_t i = 0; i < p.T; ++i) {
+      const int64_t k = keep[i * S + s];
+      plan.thresholds[i * S + s] = k == 0 ? MT_TIES_KEEP_NONE : 0;
+      plan.cutoffs[i * S + s] = k == 0 ? 0 : n;
+      if (k == 0 || k >= n) continue;
+      int32_t bin;
+      MT_CHECK(mt_ties_pick_bin(h0.data() + i * MT_TIES_LEVEL0_BINS, MT_TIES_LEVEL0_BINS, k, &bin, &rank[i]) == MT_OK);
+      prefix[i] = static_cast<uint32_t>(bin);
+    }
+    MT_CHECK(mt_ties_histogram_f32(CPU, nullptr, 1, &p.lengths[s], p.has_base ? &b : nullptr, p.T, m.data(), 1,
+                                   prefix.data(), h1.data(), 0) == MT_OK);
+    for (int32_t i = 0; i < p.T; ++i) {
+      if (prefix[i] == MT_TIES_KEEP_NONE) continue;
+      int32_t bin;
+      int64_t r;
+      MT_CHECK(mt_ties_pick_bin(h1.data() + i * MT_TIES_LEVEL1_BINS, MT_TIES_LEVEL1_BINS, rank[i], &bin, &r) == MT_OK);
+      plan.thresholds[i * S + s] = (prefix[i] << 16) | static_cast<uint32_t>(bin);
+      if (ties == MT_TIES_TIES_EXACT) wanted[i * S + s] = r;
+    }
+  }
+  std::vector<int64_t> counts(p.T * S), cut(p.T * S);
+  MT_CHECK(mt_ties_tie_cutoffs_f32(CPU, nullptr, S, p.lengths.data(), p.b(), p.T, p.model_ptrs.data(),
+                                   plan.thresholds.data(), wanted.data(), counts.data(), cut.data(), 0) == MT_OK);
+  for (int64_t q = 0; q < p.T * S; ++q) {
+    if (wanted[q] != INT64_MAX) plan.cutoffs[q] = cut[q];
+  }
+  return plan;
+}
+
+MT_TEST(ties_per_segment_radix_selection_equals_the_histogram_route_and_a_full_sort) {
+  // Task vectors whose magnitude patterns crowd the radix digits' edges (bits 20 and 10) and repeat (ties at the
+  // threshold inside one digit bin and across bins), with zeros of both signs; plus the random sets with a base.
+  Set edges({0, 1, 2, 1000, 70001, 300000}, 3, false);
+  std::mt19937 rng(77);
+  const uint32_t offsets[] = {0, 1, 1023, 1024, 1025, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, 5u << 20, 777};
+  std::uniform_int_distribution<int> pick(0, 11);
+  for (int32_t i = 0; i < 3; ++i) {
+    for (int64_t s = 0; s < edges.S(); ++s) {
+      for (auto& x : edges.models[i][s]) {
+        const int c = pick(rng);
+        uint32_t a = c >= 10 ? 0u : 0x3c000000u + offsets[c];
+        if (rng() & 1) a |= 0x80000000u;
+        std::memcpy(&x, &a, 4);
+      }
+    }
+  }
+  std::vector<Set> sets;
+  sets.reserve(2);
+  sets.push_back(edges);
+  sets.back().tables();
+  sets.push_back(Set::random({3, 70000, 1, 131072}, 4, true, 78));
+  for (const Set& p : sets) {
+    std::vector<int64_t> keep(p.T * p.S());
+    for (int64_t q = 0; q < p.T * p.S(); ++q) {
+      const int64_t n = p.lengths[q % p.S()];
+      const int64_t choice[] = {0, 1, n - 1, n, n + 3, n / 5, n / 2, (n * 7) / 10};
+      keep[q] = std::max<int64_t>(0, choice[(q * 5 + 3) % 8]);
+    }
+    for (int32_t ties : {MT_TIES_TIES_KEEP_ALL, MT_TIES_TIES_EXACT}) {
+      const Plan hist = trim_by_histograms(p, keep, ties);
+      for (int32_t threads : {1, 2, 3}) {
+        mt_set_num_threads(threads);
+        const Plan radix = trim(p, keep, ties);
+        MT_CHECK_MSG(radix.thresholds == hist.thresholds, "thresholds, ties rule " + std::to_string(ties));
+        MT_CHECK_MSG(radix.cutoffs == hist.cutoffs, "cutoffs, ties rule " + std::to_string(ties));
+      }
+      mt_set_num_threads(0);
+      const auto want = mt::ref::ties_keep_masks(p.ref(), false, keep, ties == MT_TIES_TIES_EXACT);
+      MT_CHECK_MSG(masks_of(p, trim(p, keep, ties)) == want, "masks against the full sort");
+    }
+  }
+}
+
+MT_TEST(ties_per_segment_trim_names_the_first_bad_element_by_segment_then_index) {
+  Set p = Set::random({5000, 80000, 3000}, 3, true, 79);
+  p.models[2][1][70000] = std::numeric_limits<float>::infinity();
+  p.models[0][1][123] = std::numeric_limits<float>::quiet_NaN();
+  p.models[1][2][5] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<int64_t> keep(9, 100);
+  std::vector<uint32_t> t(9);
+  std::vector<int64_t> c(9);
+  for (int32_t threads : {1, 3}) {
+    mt_set_num_threads(threads);
+    MT_CHECK(mt_ties_trim_per_segment_f32(CPU, nullptr, 3, p.lengths.data(), p.b(), 3, p.model_ptrs.data(),
+                                          keep.data(), MT_TIES_TIES_EXACT, t.data(), c.data(),
+                                          MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_input() == 0 && mt_last_error_segment() == 1 && mt_last_error_element() == 123);
+  }
+  mt_set_num_threads(0);
+  // k = 0 and k >= n read nothing: segment 1 asks for none and all, so segment 2's NaN is the one named.
+  for (int32_t i = 0; i < 3; ++i) keep[i * 3 + 1] = i == 0 ? 0 : 80000;
+  MT_CHECK(mt_ties_trim_per_segment_f32(CPU, nullptr, 3, p.lengths.data(), p.b(), 3, p.model_ptrs.data(),
+                                        keep.data(), MT_TIES_TIES_KEEP_ALL, t.data(), c.data(),
+                                        MT_CHECK_FINITE) == MT_NON_FINITE);
+  MT_CHECK(mt_last_error_input() == 1 && mt_last_error_segment() == 2 && mt_last_error_element() == 5);
+  // A large segment (read for all models together) before and after a small one.
+  for (bool large_first : {true, false}) {
+    Set q = Set::random(large_first ? std::vector<int64_t>{300000, 5000} : std::vector<int64_t>{5000, 300000}, 2,
+                        true, 80);
+    const int64_t big = large_first ? 0 : 1, small = 1 - big;
+    q.models[1][big][250000] = std::numeric_limits<float>::quiet_NaN();
+    q.models[0][small][3] = std::numeric_limits<float>::infinity();
+    std::vector<int64_t> k4(4, 1000);
+    std::vector<uint32_t> t4(4);
+    std::vector<int64_t> c4(4);
+    MT_CHECK(mt_ties_trim_per_segment_f32(CPU, nullptr, 2, q.lengths.data(), q.b(), 2, q.model_ptrs.data(), k4.data(),
+                                          MT_TIES_TIES_EXACT, t4.data(), c4.data(), MT_CHECK_FINITE) == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_segment() == 0);
+    MT_CHECK(mt_last_error_input() == (large_first ? 1 : 0));
+    MT_CHECK(mt_last_error_element() == (large_first ? 250000 : 3));
+  }
+}
+
+// Per-segment trim (the CPU radix selection) against the reference's sort, both tie rules; then census and merge against the
 // reference for every election / aggregate / zero-sign combination, with and without a base.
 void check_against_reference(const Set& p, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -352,7 +518,7 @@ void check_against_reference(const Set& p, uint32_t seed) {
                                        plan.thresholds.data(), plan.cutoffs.data(), w.data(), election,
                                        census.data(), MT_CHECK_FINITE) == MT_OK);
       MT_CHECK(census == mt::ref::ties_census(in, want, w.data(), election == MT_TIES_ELECT_COUNT));
-      for (int32_t aggregate : {MT_TIES_DISJOINT_SUM, MT_TIES_DISJOINT_MEAN}) {
+      for (int32_t aggregate : {MT_TIES_DISJOINT_SUM, MT_TIES_DISJOINT_MEAN, MT_TIES_DISJOINT_MAX}) {
         for (float zero : {-1.f, 0.f, 1.f}) {
           const std::vector<float> zs(p.S(), zero);
           const float lambda = 0.7f;
@@ -360,7 +526,7 @@ void check_against_reference(const Set& p, uint32_t seed) {
           std::vector<std::vector<double>> ref, scale;
           mt::ref::ties_merge(in, want, w.data(), election == MT_TIES_ELECT_COUNT,
                               std::vector<int>(p.S(), static_cast<int>(zero)), aggregate == MT_TIES_DISJOINT_MEAN,
-                              lambda, &ref, &scale);
+                              lambda, &ref, &scale, aggregate == MT_TIES_DISJOINT_MAX);
           int bad = 0;
           for (int64_t s = 0; s < p.S(); ++s) {
             for (int64_t j = 0; j < p.lengths[s]; ++j) {

@@ -10,7 +10,9 @@
  *              e       = sign(score), or zero_signs[s] ∈ {−1, 0, +1} where score == 0
  *   select     the v_i with sign(v_i) == e; where e == 0, the v_i < 0 (the TIES reference's torch.where quirk)
  *   aggregate  a = Σ_sel v_i (fp32, i in order); MT_TIES_DISJOINT_MEAN: a ⊘ d, d = Σ_sel w_i (fp32, i in order),
- *              d := 1 where it is 0
+ *              d := 1 where it is 0; MT_TIES_DISJOINT_MAX: a = e ⊗ max_sel |v_i| (0 where nothing is selected,
+ *              and 0 where e == 0: the official TIES code's "dis-max", src/utils/merge_utils.py disjoint_merge,
+ *              multiplies the selected entries' largest magnitude by the elected sign)
  *   result     out = base ⊕ (λ ⊗ a)        (base NULL: out = λ ⊗ a)
  *
  * Each operation is one fp32 rounding (no FMA), so CPU and CUDA results are bit-identical. Thresholds t_i,s are bit
@@ -29,7 +31,9 @@
  *                              (model, segment) by |δ|: MT_TIES_TIES_KEEP_ALL keeps every element equal to the
  *                              keep_count-th largest (torch.kthvalue + >=, the TIES reference), MT_TIES_TIES_EXACT
  *                              keeps exactly keep_count, lower indices first among equals (mergekit keeps exactly
- *                              k; its order among equals is torch.topk's, unspecified).
+ *                              k; its order among equals is torch.topk's, unspecified). The CPU reads each
+                              (model, segment) once and radix-selects in a copy of its patterns; CUDA uses the two
+                              histogram levels and the tie cutoffs: the same t and c by definition.
  *   mt_ties_sign_census_f32    per segment, Σ_j sign(score_j) (int64): the reference's zero-sign rule takes the
  *                              majority elected sign over the whole parameter set.
  *   mt_ties_merge_f32          the merge above into out (out may alias base or a model exactly, as in K4a).
@@ -53,6 +57,7 @@ extern "C" {
 
 #define MT_TIES_DISJOINT_SUM 0
 #define MT_TIES_DISJOINT_MEAN 1
+#define MT_TIES_DISJOINT_MAX 2
 
 #define MT_TIES_TIES_KEEP_ALL 0
 #define MT_TIES_TIES_EXACT 1

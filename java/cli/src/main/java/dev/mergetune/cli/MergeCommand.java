@@ -99,7 +99,9 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--zero-sign", description = "TIES: majority (paper) | positive (mergekit) for a zero election")
   String zeroSign;
 
-  @Option(names = "--aggregate", description = "TIES: mean | sum of the agreeing entries")
+  @Option(names = "--aggregate",
+      description = "TIES: mean | sum | max of the agreeing entries (max: the official code's dis-max, the elected"
+          + " sign times their largest magnitude)")
   String aggregate;
 
   @Option(names = "--task", description = "emr: write this model's decoupled expert (0-based) instead of the"
@@ -250,7 +252,8 @@ final class MergeCommand implements Callable<Integer> {
     }
     if (aggregate != null) {
       o = o.withAggregate(choice("--aggregate", aggregate,
-          Map.of("mean", Ties.Aggregate.DISJOINT_MEAN, "sum", Ties.Aggregate.DISJOINT_SUM)));
+          Map.of("mean", Ties.Aggregate.DISJOINT_MEAN, "sum", Ties.Aggregate.DISJOINT_SUM, "max",
+              Ties.Aggregate.DISJOINT_MAX)));
     }
     return o;
   }

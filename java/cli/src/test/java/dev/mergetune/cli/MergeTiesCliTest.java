@@ -79,6 +79,24 @@ class MergeTiesCliTest {
   }
 
   @Test
+  void disjointMaxAggregateFromTheFlag() throws Exception {
+    Path[] in = inputs();
+    CliRunner.Result r = CliRunner.run("merge", "--method", "ties", "--preset", "fusionbench", "--density", "0.5",
+        "--aggregate", "max", "--scale", "1", "--base", in[0].toString(), "--models", in[1].toString(),
+        in[2].toString(), in[3].toString(), "--include", "w", "--out", dir.resolve("max.safetensors").toString());
+    assertEquals(0, r.exitCode(), r.out());
+    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("max.safetensors"))) {
+      // kthvalue keeps 3 per model; elected [+, +, −, −]; element 0 agrees with .5 and .2 (sum .7), max .5.
+      assertArrayEquals(new float[] {.5f, .4f, -.7f, -.6f}, f.readFloats("w"), 1e-6f);
+      assertEquals("disjoint_max", f.metadata().get("mergetune.param.aggregate"));
+    }
+    CliRunner.Result bad = CliRunner.run("merge", "--method", "ties", "--aggregate", "median", "--base",
+        in[0].toString(), "--models", in[1].toString(), "--out", dir.resolve("m.safetensors").toString());
+    assertEquals(1, bad.exitCode());
+    assertTrue(bad.out().contains("unknown --aggregate 'median' (max, mean, sum)"), bad.out());
+  }
+
+  @Test
   void badTiesOptionsAreOneLineErrors() throws Exception {
     Path[] in = inputs();
     CliRunner.Result trim = CliRunner.run("merge", "--method", "ties", "--trim", "layerwise", "--base", in[0].toString(),

@@ -69,7 +69,13 @@ public final class Ties {
     /** Σ of the agreeing entries / Σ of their weights (their count with unit weights). */
     DISJOINT_MEAN,
     /** Σ of the agreeing entries. */
-    DISJOINT_SUM
+    DISJOINT_SUM,
+    /**
+     * The elected sign times the largest magnitude among the agreeing entries: the official TIES code's
+     * {@code dis-max} ({@code src/utils/merge_utils.py}, {@code disjoint_merge}); 0 where none agrees, and 0 where
+     * the elected sign is itself 0 (a zero majority), as that code multiplies by it.
+     */
+    DISJOINT_MAX
   }
 
   /** An immutable TIES configuration; start from a preset and change what differs with the {@code with…} methods. */

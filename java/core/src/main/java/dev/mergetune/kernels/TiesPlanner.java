@@ -225,8 +225,11 @@ public final class TiesPlanner {
     if (!Float.isFinite(lambda)) throw new IllegalArgumentException("lambda is " + lambda);
     out.requireSameLayout(base, "out", "base");
     long[] models = modelAddresses(base, modelTables);
-    int agg = options.aggregate() == Ties.Aggregate.DISJOINT_MEAN ? MergetuneNative.MT_TIES_DISJOINT_MEAN
-        : MergetuneNative.MT_TIES_DISJOINT_SUM;
+    int agg = switch (options.aggregate()) {
+      case DISJOINT_MEAN -> MergetuneNative.MT_TIES_DISJOINT_MEAN;
+      case DISJOINT_SUM -> MergetuneNative.MT_TIES_DISJOINT_SUM;
+      case DISJOINT_MAX -> MergetuneNative.MT_TIES_DISJOINT_MAX;
+    };
     check(MergetuneNative.mt_ties_merge_f32(device(base), stream(base), base.size(), base.lengthsArray(),
         out.addressesArray(), base.addressesArray(), this.models, models, plan.thresholds(), plan.cutoffs(), weights,
         election(), plan.zeroSigns(), agg, lambda, MergetuneNative.MT_CHECK_FINITE), base);

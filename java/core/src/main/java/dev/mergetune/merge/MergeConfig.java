@@ -18,7 +18,7 @@ import java.util.List;
  * out: merged-{}.safetensors
  * # dare only: drop_rate: 0.9 (or keep_density: 0.1), seed: 0, rescale: inverse | l1 | none
  * # ties only: preset: paper | fusionbench | mergekit, and to change it: density: 0.2, trim: global | per-tensor,
- * #   selection: kthvalue | topk, election: mass | count, zero_sign: majority | positive, aggregate: mean | sum
+ * #   selection: kthvalue | topk, election: mass | count, zero_sign: majority | positive, aggregate: mean | sum | max
  * #   (scale is λ; without it the preset's)
  * # any method: include: ["visual.**"], exclude: ["**.ln_*.*"], trainable_only: true
  * </pre>

@@ -154,6 +154,22 @@ class TiesTest {
   }
 
   @Test
+  void disjointMaxTakesTheLargestAgreeingMagnitudeTimesTheSign() {
+    // Everything kept. Element 0: (1, 4, 2) → 4 (mean 7/3, sum 7); element 1: (−1, −4, .5) → mass − → −4;
+    // element 2: (2, −2, 0) cancels → the zero sign: the elected signs of the set are +, −, 0, so the paper's
+    // majority is 0 and the official code's max · 0 gives 0; the positive zero sign takes 2.
+    float[][] m = {{1, -1, 2}, {4, -4, -2}, {2, 0.5f, 0}};
+    float[] base = new float[3];
+    Ties.Options paperMax = Ties.Options.paper().withDensity(1.0).withAggregate(Ties.Aggregate.DISJOINT_MAX);
+    assertArrayEquals(new float[] {4, -4, 0}, merge(new int[] {3}, base, m, ones(3), paperMax));
+    assertArrayEquals(new float[] {4, -4, 2},
+        merge(new int[] {3}, base, m, ones(3), paperMax.withZeroSign(Ties.ZeroSign.POSITIVE)));
+    // Weights scale the entries before the maximum: w = (1, .25, 1) → element 0: max(1, 1, 2) = 2.
+    assertArrayEquals(new float[] {2, -1, 2}, merge(new int[] {3}, base, m, new float[] {1, .25f, 1},
+        paperMax.withZeroSign(Ties.ZeroSign.POSITIVE)), "weighted");
+  }
+
+  @Test
   void tinyTensorsAndDensityZero() {
     // n = 1 at density 0.2: the paper keeps it (int(0.2)+1 = 1), mergekit keeps none (int(0.2) = 0).
     float[][] m = {{4}};
@@ -195,6 +211,8 @@ class TiesTest {
       variants.add(p.withSelection(p.selection() == Ties.Selection.TOPK ? Ties.Selection.KTHVALUE : Ties.Selection.TOPK));
       variants.add(p.withZeroSign(p.zeroSign() == Ties.ZeroSign.MAJORITY ? Ties.ZeroSign.POSITIVE : Ties.ZeroSign.MAJORITY)
           .withDensity(0.05));
+      variants.add(p.withAggregate(Ties.Aggregate.DISJOINT_MAX));
+      variants.add(p.withAggregate(Ties.Aggregate.DISJOINT_MAX).withElection(Ties.Election.COUNT));
     }
     for (Ties.Options o : variants) {
       float[] got = merge(lengths, base, models, w, o);

@@ -172,6 +172,7 @@ public final class MergetuneNative {
   public static final int MT_TIES_ELECT_COUNT = 1;
   public static final int MT_TIES_DISJOINT_SUM = 0;
   public static final int MT_TIES_DISJOINT_MEAN = 1;
+  public static final int MT_TIES_DISJOINT_MAX = 2;
   public static final int MT_TIES_TIES_KEEP_ALL = 0;
   public static final int MT_TIES_TIES_EXACT = 1;
   public static final int MT_TIES_KEEP_NONE = 0xffffffff;

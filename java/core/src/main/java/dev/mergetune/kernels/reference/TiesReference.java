@@ -64,16 +64,21 @@ public final class TiesReference {
       double zero = o.zeroSign() == Ties.ZeroSign.POSITIVE ? 1.0 : Math.signum(majority);
       for (int j = g[0]; j < g[0] + g[1]; j++) {
         double sign = score[j] != 0 ? Math.signum(score[j]) : zero;
-        double sum = 0, den = 0;
+        double sum = 0, den = 0, biggest = 0;
         for (int i = 0; i < t; i++) {
           double vi = kept[i][j] ? (double) weights[i] * tau[i][j] : 0.0;
           boolean agrees = sign > 0 ? vi > 0 : vi < 0;  // torch.where(sign > 0, τ > 0, τ < 0)
           if (agrees) {
             sum += vi;
             den += weights[i];
+            biggest = Math.max(biggest, Math.abs(vi));
           }
         }
-        double agg = o.aggregate() == Ties.Aggregate.DISJOINT_MEAN ? sum / (den == 0 ? 1.0 : den) : sum;
+        double agg = switch (o.aggregate()) {
+          case DISJOINT_MEAN -> sum / (den == 0 ? 1.0 : den);
+          case DISJOINT_SUM -> sum;
+          case DISJOINT_MAX -> sign * biggest;  // dis-max: |selected|.max() · sign
+        };
         out[j] = base[j] + (double) o.lambda() * agg;
       }
     }
