@@ -36,7 +36,13 @@ final class MergekitFlags {
     }
     if (c.out == null) throw new IllegalArgumentException("a mergekit configuration needs --out FILE.safetensors");
     MergekitConfig config = MergekitConfig.read(c.config);
-    return MergekitRun.run(config, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
+    if (config.dtype() != null && c.output.dtype != null) {
+      throw new IllegalArgumentException(c.config + " sets dtype and --dtype is given: give one or the other");
+    }
+    if (config.outDType() != null && c.output.outDtype != null) {
+      throw new IllegalArgumentException(c.config + " sets the storage dtype (out_dtype, else dtype) and --out-dtype is given: give one or the other");
+    }
+    return MergekitRun.run(config, c.out, c.seed == null ? 0L : c.seed, selection(c), c.output, c.mergeOptions(), w);
   }
 
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
@@ -77,7 +83,8 @@ final class MergekitFlags {
     List<Map<String, ParameterSetting>> perModel = new ArrayList<>();
     for (float v : ws) perModel.add(Map.of("weight", new ParameterSetting.Scalar(decimal(v))));
     GtaSettings settings = new GtaSettings(method, global, perModel, "--method " + c.method);
-    return MergekitRun.run(settings, c.base, c.models, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
+    return MergekitRun.run(settings, c.base, c.models, c.out, c.seed == null ? 0L : c.seed, selection(c), c.output,
+        c.output.apply(c.mergeOptions(), null), w);
   }
 
   private static void requireParameter(GtaMethod method, String name, String flag, Map<String, ParameterSetting> global,
