@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
 @Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     name = "merge",
     description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
-        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear; --config"
+        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp,"
+        + " model_stock, nuslerp, multislerp; --config"
         + " also reads mergekit YAML.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -47,7 +48,8 @@ final class MergeCommand implements Callable<Integer> {
   Path config;
 
   @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average | linear | dare_ties"
-      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear (mergekit's semantics)")
+      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear | slerp | model_stock | nuslerp"
+      + " | multislerp (mergekit's semantics)")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
@@ -198,7 +200,7 @@ final class MergeCommand implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException(
           "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average, emr, linear, dare_ties,"
-              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear)");
+              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, model_stock, nuslerp, multislerp)");
     }
     List<String> outNames = new ArrayList<>();
     for (float v : sweep) {

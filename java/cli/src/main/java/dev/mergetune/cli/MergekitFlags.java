@@ -47,7 +47,9 @@ final class MergekitFlags {
 
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
     GtaMethod method = GtaMethod.of(c.method);
-    List<String> allowed = method.isAngle()
+    List<String> allowed = method.isSphere()
+        ? List.of("method", "base", "models", "weightSpecs", "normalize", "out", "include", "exclude", "trainableOnly", "noHash")
+        : method.isAngle()
         ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly", "noHash")
         : List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density", "epsilon", "gamma", "normalize",
             "rescale", "seed", "out", "include", "exclude", "trainableOnly", "noHash");
@@ -69,7 +71,12 @@ final class MergekitFlags {
     if (c.density != null) requireParameter(method, "density", "--density", global, c.density);
     if (c.epsilon != null) requireParameter(method, "epsilon", "--epsilon", global, c.epsilon);
     if (c.gamma != null) requireParameter(method, "gamma", "--gamma", global, c.gamma);
-    if (c.normalize != null) global.put("normalize", new ParameterSetting.Scalar(c.normalize));
+    if (method == GtaMethod.NUSLERP && c.normalize != null) throw new IllegalArgumentException("--method nuslerp takes no --normalize");
+    if (method == GtaMethod.MULTISLERP && c.normalize != null) {
+      global.put("normalize_weights", new ParameterSetting.Scalar(c.normalize));
+    } else if (c.normalize != null) {
+      global.put("normalize", new ParameterSetting.Scalar(c.normalize));
+    }
     if (c.rescale != null) {
       if (method == GtaMethod.LINEAR) throw new IllegalArgumentException("--method linear takes no --rescale");
       boolean r = MergeCommand.choice("--rescale", c.rescale, Map.of("l1", true, "none", false));

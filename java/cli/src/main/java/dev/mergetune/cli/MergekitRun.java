@@ -4,6 +4,7 @@ import dev.mergetune.merge.MergeOutputs;
 import dev.mergetune.merge.StreamingMerge;
 import dev.mergetune.merge.TensorSelection;
 import dev.mergetune.merge.mergekit.AngleMerge;
+import dev.mergetune.merge.mergekit.SphereMerge;
 import dev.mergetune.merge.mergekit.GtaMerge;
 import dev.mergetune.merge.mergekit.GtaSettings;
 import dev.mergetune.merge.mergekit.MergekitConfig;
@@ -41,8 +42,8 @@ final class MergekitRun {
     try (Checkpoint reference = Checkpoints.open(base != null ? base : models.get(0))) {
       for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
     }
-    dev.mergetune.merge.TensorOp op = settings.method().isAngle() ? new AngleMerge(settings)
-        : new GtaMerge(settings, shapes, seed);
+    dev.mergetune.merge.TensorOp op = settings.method().isSphere() ? new SphereMerge(settings, base != null)
+        : settings.method().isAngle() ? new AngleMerge(settings) : new GtaMerge(settings, shapes, seed);
     List<MergeOutputs> targets = output.outputs(List.of(out));
     MergeOutputs.prepare(targets);
     long start = System.nanoTime();

@@ -86,7 +86,7 @@ public record MergekitConfig(GtaMethod method, Path base, List<Path> models, Gta
     DType outDType = out != null ? STORAGE.get(out) : dtype != null ? STORAGE.get(dtype) : null;
     Path base = root.has("base_model") ? resolveModel(file, text(root, "base_model", file), "base_model") : null;
     if (method.needsBase && base == null) throw new IllegalArgumentException(file + ": " + method.mergekitName + " needs 'base_model'");
-    if (!method.needsBase && base != null) {
+    if (!method.needsBase && !method.isSphere() && base != null) {
       throw new IllegalArgumentException(file + ": linear takes no 'base_model' here (mergekit would merge it as one"
           + " more input with the global weight): list it under 'models' with its weight");
     }
