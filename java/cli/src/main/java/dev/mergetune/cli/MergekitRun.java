@@ -42,7 +42,7 @@ final class MergekitRun {
     try (Checkpoint reference = Checkpoints.open(base != null ? base : models.get(0))) {
       for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
     }
-    dev.mergetune.merge.TensorOp op = settings.method().isSphere() ? new SphereMerge(settings, base != null)
+    dev.mergetune.merge.TensorOp op = settings.method().isSphere() ? new SphereMerge(settings, base != null, shapes)
         : settings.method().isAngle() ? new AngleMerge(settings) : new GtaMerge(settings, shapes, seed);
     List<MergeOutputs> targets = output.outputs(List.of(out));
     MergeOutputs.prepare(targets);

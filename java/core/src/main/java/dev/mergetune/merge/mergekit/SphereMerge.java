@@ -25,16 +25,25 @@ import java.util.Map;
  *   r = ‖τ‖_G + eps;  c = (Σ w_i n_i)·(μ cos r + τ sin r / r)
  * </pre>
  *
- * nuslerp_flatten: false (slerp per row or, with nuslerp_row_wise, per column) is refused: its coefficients differ
- * per row, which one whole-tensor combination cannot express. Arithmetic: coefficients in double (mergekit: in
- * the tensors' dtype), the combination in float32.
+ * nuslerp_flatten: false slerps each vector along the last dimension (each row of a matrix) or, with
+ * nuslerp_row_wise, along the first (each column; for more dimensions the vectors x[q + i·S], S = n / d0) with the
+ * same formula per vector; its coefficients differ per vector, so that form runs in Java, in double, one tensor at a
+ * time ({@link #nuslerpPerVector}). Arithmetic: coefficients in double (mergekit: in the tensors' dtype), the
+ * combination in float32.
  */
 public final class SphereMerge implements TensorOp {
   private final GtaMethod method;
   private final GtaSettings settings;
   private final boolean hasBase;
+  private final Map<String, long[]> shapes;
 
   public SphereMerge(GtaSettings settings, boolean hasBase) {
+    this(settings, hasBase, Map.of());
+  }
+
+  /** {@code shapes}: each tensor's shape, needed by nuslerp_flatten: false. */
+  public SphereMerge(GtaSettings settings, boolean hasBase, Map<String, long[]> shapes) {
+    this.shapes = shapes;
     this.method = settings.method();
     this.settings = settings;
     this.hasBase = hasBase;
@@ -75,19 +84,21 @@ public final class SphereMerge implements TensorOp {
     double[] w = new double[models.length];
     for (int i = 0; i < w.length; i++) w[i] = settings.tensorParameter("weight", i, tensor);
     double[] c;
+    if (method == GtaMethod.NUSLERP && !settings.flag("nuslerp_flatten", tensor, true)) {
+      long[] shape = shapes.get(tensor);
+      if (shape == null) throw new IllegalStateException("no shape for tensor '" + tensor + "'");
+      if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("tensor '" + tensor + "' is too large for nuslerp_flatten: false");
+      float[] b = hasBase ? read(base, (int) n) : null;
+      float[] out = nuslerpPerVector(nuslerpT(w), read(models[0], (int) n), read(models[1], (int) n), b, shape,
+          settings.flag("nuslerp_row_wise", tensor, false));
+      new org.bytedeco.javacpp.FloatPointer(at(outs[0])).capacity(n).put(out);
+      return;
+    }
     if (method == GtaMethod.MULTISLERP && models.length == 1) {
       c = new double[] {1};
     } else {
       double[][] g = Gta.gram(DeviceKind.CPU, tensor, n, hasBase ? base : 0L, models);
       if (method == GtaMethod.NUSLERP) {
-        if (!settings.flag("nuslerp_flatten", tensor, true)) {
-          throw new IllegalArgumentException(settings.source() + ": nuslerp_flatten: false (slerp per row or column) is"
-              + " not supported (at tensor '" + tensor + "'); mergetune runs the flattened form");
-        }
-        if (settings.flag("nuslerp_row_wise", tensor, false)) {
-          throw new IllegalArgumentException(settings.source() + ": nuslerp_row_wise: true acts only with"
-              + " nuslerp_flatten: false, which is not supported (at tensor '" + tensor + "')");
-        }
         c = nuslerpCoefficients(w, g);
       } else {
         c = multislerpCoefficients(w, settings.flag("normalize_weights", tensor, true),
@@ -112,10 +123,65 @@ public final class SphereMerge implements TensorOp {
     Gta.apply(DeviceKind.CPU, tensor, n, outs[0], 0L, inputs, null, coefs, ones, Gta.Consensus.NONE, false, 1f, 1f);
   }
 
+  static double nuslerpT(double[] w) {
+    double s = w[0] + w[1];
+    return Math.abs(s) < 1e-6 ? 0.5 : w[1] / s;
+  }
+
+  /**
+   * nuslerp_flatten: false: the slerp of every vector of v0, v1 (minus the base, added back) along the last
+   * dimension, or the first with {@code rowWise}, in double.
+   */
+  static float[] nuslerpPerVector(double t, float[] v0, float[] v1, float[] base, long[] shape, boolean rowWise) {
+    int n = v0.length;
+    int len = shape.length == 0 ? 1 : (int) (rowWise ? shape[0] : shape[shape.length - 1]);
+    int count = len == 0 ? 0 : n / len;
+    int stride = rowWise ? count : 1;  // element i of vector q: rowWise ? q + i·count : q·len + i
+    float[] out = new float[n];
+    double[] x0 = new double[len], x1 = new double[len];
+    for (int q = 0; q < count; q++) {
+      int start = rowWise ? q : q * len;
+      double d00 = 0, d11 = 0, d01 = 0;
+      for (int i = 0; i < len; i++) {
+        int e = start + i * stride;
+        double b = base == null ? 0 : base[e];
+        x0[i] = v0[e] - b;
+        x1[i] = v1[e] - b;
+        d00 += x0[i] * x0[i];
+        d11 += x1[i] * x1[i];
+        d01 += x0[i] * x1[i];
+      }
+      double[] c = nuslerpCoefficients(t, new double[][] {{d00, d01}, {d01, d11}});
+      for (int i = 0; i < len; i++) {
+        int e = start + i * stride;
+        out[e] = (float) ((base == null ? 0 : base[e]) + c[0] * x0[i] + c[1] * x1[i]);
+      }
+    }
+    return out;
+  }
+
+  /** A JavaCPP pointer at a native address the merge handed in (the address field is protected). */
+  private static org.bytedeco.javacpp.Pointer at(long nativeAddress) {
+    return new org.bytedeco.javacpp.Pointer() {
+      {
+        address = nativeAddress;
+      }
+    };
+  }
+
+  private static float[] read(long address, int n) {
+    float[] v = new float[n];
+    new org.bytedeco.javacpp.FloatPointer(at(address)).capacity(n).get(v);
+    return v;
+  }
+
   /** nuslerp's (c_0, c_1) on x_0, x_1 from their weights and Gram matrix. */
   static double[] nuslerpCoefficients(double[] w, double[][] g) {
-    double s = w[0] + w[1];
-    double t = Math.abs(s) < 1e-6 ? 0.5 : w[1] / s;
+    return nuslerpCoefficients(nuslerpT(w), g);
+  }
+
+  /** nuslerp's (c_0, c_1) at t from the Gram matrix of x_0, x_1. */
+  static double[] nuslerpCoefficients(double t, double[][] g) {
     double n0 = Math.max(Math.sqrt(g[0][0]), 1e-7), n1 = Math.max(Math.sqrt(g[1][1]), 1e-7);
     double cos = Math.max(-1, Math.min(1, g[0][1] / (n0 * n1)));
     double theta = Math.acos(cos), sin = Math.sin(theta);

@@ -193,13 +193,45 @@ class SphereMergeTest {
   }
 
   @Test
-  void nuslerpTakesTwoModelsAndTheFlattenedFormOnly() {
+  void nuslerpPerRowAndPerColumnMatchTheReference() throws Exception {
     assertThrows(IllegalArgumentException.class, () -> new SphereMerge(new GtaSettings(GtaMethod.NUSLERP, Map.of(),
         List.of(weight(1), weight(1), weight(1)), "f.yaml"), false));
-    SphereMerge op = new SphereMerge(new GtaSettings(GtaMethod.NUSLERP,
-        Map.of("nuslerp_flatten", new ParameterSetting.Scalar(false)), List.of(weight(1), weight(1)), "f.yaml"), false);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> op.apply("w", 0, 0, new long[] {0, 0}, new long[] {0}));
-    assertTrue(e.getMessage().contains("nuslerp_flatten: false"), e.getMessage());
+    Random rng = new Random(12);
+    long[] shape = {6, 10};
+    double[][] v = new double[3][60];
+    for (int k = 0; k < 3; k++) {
+      float[] f = new float[60];
+      for (int j = 0; j < 60; j++) {
+        f[j] = (float) (k == 0 ? rng.nextGaussian() : v[0][j] + 0.5 * rng.nextGaussian());
+        v[k][j] = f[j];
+      }
+      // row 2 of model 2 is model 1's row, so that row's deltas are colinear (the linear branch)
+      if (k == 2) for (int j = 20; j < 30; j++) f[j] = (float) (v[2][j] = v[1][j]);
+      SafetensorsWriter.write(dir.resolve("r" + k + ".safetensors"),
+          List.of(TensorSource.ofFloats("w", shape, f, DType.F32)), Map.of());
+    }
+    for (boolean rowWise : new boolean[] {false, true}) {
+      Map<String, ParameterSetting> g = Map.of("nuslerp_flatten", new ParameterSetting.Scalar(false),
+          "nuslerp_row_wise", new ParameterSetting.Scalar(rowWise));
+      GtaSettings settings = new GtaSettings(GtaMethod.NUSLERP, g, List.of(weight(1), weight(2)), "test");
+      Path out = dir.resolve("rows-" + rowWise + ".safetensors");
+      StreamingMerge.run(dir.resolve("r0.safetensors"), List.of(dir.resolve("r1.safetensors"), dir.resolve("r2.safetensors")),
+          new SphereMerge(settings, true, Map.of("w", shape)), List.of(out));
+      double[] want = new double[60];
+      int len = rowWise ? 6 : 10, count = 60 / len;
+      for (int q = 0; q < count; q++) {
+        double[] x0 = new double[len], x1 = new double[len];
+        for (int i = 0; i < len; i++) {
+          int e = rowWise ? q + i * count : q * len + i;
+          x0[i] = v[1][e] - v[0][e];
+          x1[i] = v[2][e] - v[0][e];
+        }
+        double[] r = nuslerpRef(2.0 / 3, x0, x1);
+        for (int i = 0; i < len; i++) want[rowWise ? q + i * count : q * len + i] = v[0][rowWise ? q + i * count : q * len + i] + r[i];
+      }
+      try (SafetensorsFile f = SafetensorsFile.open(out)) {
+        near(want, f.readFloats("w"), "nuslerp rows, row_wise " + rowWise);
+      }
+    }
   }
 }
