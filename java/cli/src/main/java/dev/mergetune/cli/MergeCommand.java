@@ -34,10 +34,13 @@ import picocli.CommandLine.Spec;
 @Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     name = "merge",
     description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
-        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear; --config"
+        + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp,"
+        + " model_stock, nuslerp, multislerp; --config"
         + " also reads mergekit YAML.")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+
+  @picocli.CommandLine.Mixin MergeOutputOptions output = new MergeOutputOptions();
 
   @Option(names = "--config", description = "A YAML file with the same keys (method, base, models, weights, scale,"
       + " alpha, drop_rate, keep_density, seed, rescale, preset, density, trim, selection, election, zero_sign,"
@@ -45,7 +48,8 @@ final class MergeCommand implements Callable<Integer> {
   Path config;
 
   @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average | linear | dare_ties"
-      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear (mergekit's semantics)")
+      + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear | slerp | model_stock | nuslerp"
+      + " | multislerp (mergekit's semantics)")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
@@ -128,7 +132,8 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--trainable-only", description = "Merge trainable parameters only (buffers are copied)")
   Boolean trainableOnly;
 
-  @Option(names = "--out", description = "Output .safetensors; with a sweep, '{}' stands for the value")
+  @Option(names = "--out", description = "Output .safetensors, or a folder (ending in '/' or existing: HF layout,"
+      + " with the base folder's config and tokenizer files); with a sweep, '{}' stands for the value")
   String out;
 
   @Option(names = "--no-hash", description = "Do not record the inputs' SHA-256 in the outputs' metadata (it is"
@@ -141,11 +146,16 @@ final class MergeCommand implements Callable<Integer> {
     weights = floats(weightSpecs, "--weights");
     scales = floats(scaleSpecs, "--scale");
     alphas = floats(alphaSpecs, "--alpha");
+    output.checkCompute();
+    base = dev.mergetune.tensors.HfFolders.resolveInput(base, "--base");
+    if (models != null) models = models.stream().map(m -> dev.mergetune.tensors.HfFolders.resolveInput(m, "--models")).toList();
     if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
     if (method != null && MergekitFlags.isGtaMethod(method)) return MergekitFlags.runFlags(this, w);
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
+      base = dev.mergetune.tensors.HfFolders.resolveInput(base, config + ": base");
+      models = models.stream().map(m -> dev.mergetune.tensors.HfFolders.resolveInput(m, config + ": models")).toList();
     }
     if (method == null || models == null || out == null) {
       throw new IllegalArgumentException("merge needs --method, --models and --out (or --config FILE)");
@@ -192,22 +202,30 @@ final class MergeCommand implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException(
           "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average, emr, linear, dare_ties,"
-              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear)");
+              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, model_stock, nuslerp, multislerp)");
     }
-    List<Path> outputs = new ArrayList<>();
+    List<String> outNames = new ArrayList<>();
     for (float v : sweep) {
       if (sweep.length > 1 && !out.contains("{}")) {
         throw new IllegalArgumentException("a sweep of " + sweep.length + " values needs '{}' in --out");
       }
-      outputs.add(Path.of(out.replace("{}", Float.isNaN(v) ? "" : String.format(Locale.ROOT, "%s", v))));
+      outNames.add(out.replace("{}", Float.isNaN(v) ? "" : String.format(Locale.ROOT, "%s", v)));
     }
+    List<dev.mergetune.merge.MergeOutputs> targets = output.outputs(outNames);
+    if (op instanceof EmrMerge && output.shardBytes() > 0) {
+      throw new IllegalArgumentException("--method emr writes its masks beside one file: --out-shard-size is not supported");
+    }
+    dev.mergetune.merge.MergeOutputs.prepare(targets);
+    List<Path> outputs = dev.mergetune.merge.MergeOutputs.written(targets);
     TensorSelection chosen = new TensorSelection(include != null ? include : List.of(),
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen, mergeOptions());
+    List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen,
+        output.apply(mergeOptions(), null));
     if (op instanceof EmrMerge emr) {
       for (Path side : emr.writeSideFiles(outputs.get(0), models)) w.printf("wrote %s%n", side);
     }
+    output.finish(targets, base != null ? base : models.get(0), w);
     double seconds = (System.nanoTime() - start) / 1e9;
     for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
         .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());

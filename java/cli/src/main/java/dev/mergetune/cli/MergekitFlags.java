@@ -36,12 +36,20 @@ final class MergekitFlags {
     }
     if (c.out == null) throw new IllegalArgumentException("a mergekit configuration needs --out FILE.safetensors");
     MergekitConfig config = MergekitConfig.read(c.config);
-    return MergekitRun.run(config, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
+    if (config.dtype() != null && c.output.dtype != null) {
+      throw new IllegalArgumentException(c.config + " sets dtype and --dtype is given: give one or the other");
+    }
+    if (config.outDType() != null && c.output.outDtype != null) {
+      throw new IllegalArgumentException(c.config + " sets the storage dtype (out_dtype, else dtype) and --out-dtype is given: give one or the other");
+    }
+    return MergekitRun.run(config, c.out, c.seed == null ? 0L : c.seed, selection(c), c.output, c.mergeOptions(), w);
   }
 
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
     GtaMethod method = GtaMethod.of(c.method);
-    List<String> allowed = method.isAngle()
+    List<String> allowed = method.isSphere()
+        ? List.of("method", "base", "models", "weightSpecs", "normalize", "out", "include", "exclude", "trainableOnly", "noHash")
+        : method.isAngle()
         ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly", "noHash")
         : List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density", "epsilon", "gamma", "normalize",
             "rescale", "seed", "out", "include", "exclude", "trainableOnly", "noHash");
@@ -63,7 +71,12 @@ final class MergekitFlags {
     if (c.density != null) requireParameter(method, "density", "--density", global, c.density);
     if (c.epsilon != null) requireParameter(method, "epsilon", "--epsilon", global, c.epsilon);
     if (c.gamma != null) requireParameter(method, "gamma", "--gamma", global, c.gamma);
-    if (c.normalize != null) global.put("normalize", new ParameterSetting.Scalar(c.normalize));
+    if (method == GtaMethod.NUSLERP && c.normalize != null) throw new IllegalArgumentException("--method nuslerp takes no --normalize");
+    if (method == GtaMethod.MULTISLERP && c.normalize != null) {
+      global.put("normalize_weights", new ParameterSetting.Scalar(c.normalize));
+    } else if (c.normalize != null) {
+      global.put("normalize", new ParameterSetting.Scalar(c.normalize));
+    }
     if (c.rescale != null) {
       if (method == GtaMethod.LINEAR) throw new IllegalArgumentException("--method linear takes no --rescale");
       boolean r = MergeCommand.choice("--rescale", c.rescale, Map.of("l1", true, "none", false));
@@ -77,7 +90,8 @@ final class MergekitFlags {
     List<Map<String, ParameterSetting>> perModel = new ArrayList<>();
     for (float v : ws) perModel.add(Map.of("weight", new ParameterSetting.Scalar(decimal(v))));
     GtaSettings settings = new GtaSettings(method, global, perModel, "--method " + c.method);
-    return MergekitRun.run(settings, c.base, c.models, Path.of(c.out), c.seed == null ? 0L : c.seed, selection(c), c.mergeOptions(), w);
+    return MergekitRun.run(settings, c.base, c.models, c.out, c.seed == null ? 0L : c.seed, selection(c), c.output,
+        c.output.apply(c.mergeOptions(), null), w);
   }
 
   private static void requireParameter(GtaMethod method, String name, String flag, Map<String, ParameterSetting> global,

@@ -167,6 +167,11 @@ public final class StrictConfig {
     return v.textValue();
   }
 
+  /** The error for {@code key} (a key path such as models[0].model) holding {@code got} where {@code what} was expected. */
+  public static ConfigException mismatch(Path file, String key, String what, JsonNode got) {
+    return expected(file, key, what, got);
+  }
+
   private static ConfigException expected(Path file, String key, String what, JsonNode got) {
     String shown = got.isTextual() ? "the string \"" + abbreviate(got.textValue()) + "\""
         : got.isContainerNode() ? "a " + got.getNodeType().name().toLowerCase(Locale.ROOT) : got.toString();

@@ -6,6 +6,7 @@ import dev.mergetune.kernels.NonFiniteException;
 import dev.mergetune.tensors.DType;
 import dev.mergetune.tensors.HalfFloats;
 import dev.mergetune.tensors.LockstepWriter;
+import dev.mergetune.tensors.StorageDTypes;
 import dev.mergetune.tensors.ParameterLayout;
 import dev.mergetune.tensors.Checkpoint;
 import dev.mergetune.tensors.Checkpoints;
@@ -53,17 +54,34 @@ public final class StreamingMerge {
    * How a merge runs: whether the inputs' SHA-256 go into the outputs' metadata ({@code mergetune.input_digest}
    * "sha256" or "none"), and where its progress goes (one task, in tensors read, with the bytes read as status).
    */
-  public record Options(boolean hashInputs, Progress progress) {
+  public record Options(boolean hashInputs, Progress progress, DType outDType, long shardBytes) {
     public static Options defaults() {
-      return new Options(true, Progress.installed());
+      return new Options(true, Progress.installed(), null, 0);
     }
 
     public Options withHashInputs(boolean hash) {
-      return new Options(hash, progress);
+      return new Options(hash, progress, outDType, shardBytes);
     }
 
     public Options withProgress(Progress p) {
-      return new Options(hashInputs, p);
+      return new Options(hashInputs, p, outDType, shardBytes);
+    }
+
+    /**
+     * The storage dtype of every floating tensor written (F32, F16 or BF16; {@link StorageDTypes}); null keeps
+     * each tensor's input dtype (F64 as F32).
+     */
+    public Options withOutDType(DType d) {
+      if (d != null && d != DType.F32 && d != DType.F16 && d != DType.BF16) {
+        throw new IllegalArgumentException("outputs are stored as fp32, fp16 or bf16, not " + d);
+      }
+      return new Options(hashInputs, progress, d, shardBytes);
+    }
+
+    /** With bytes > 0 every output path is a folder of HF-style shards of at most that much tensor data each. */
+    public Options withShardBytes(long bytes) {
+      if (bytes < 0) throw new IllegalArgumentException("shard size must be positive, got " + bytes);
+      return new Options(hashInputs, progress, outDType, bytes);
     }
   }
 
@@ -105,12 +123,13 @@ public final class StreamingMerge {
 
       List<TensorInfo> layout = new ArrayList<>();
       for (TensorInfo t : reference.tensors().values()) {
-        DType out = t.dtype() == DType.F64 ? DType.F32 : t.dtype();
+        DType out = StorageDTypes.written(t.dtype(), options.outDType());
         layout.add(new TensorInfo(t.name(), out, t.shape(), 0, t.numel() * out.byteSize()));
       }
       InputDigests digests = new InputDigests(inputPaths, inputs, options.hashInputs());
-      Map<String, String> common = new LinkedHashMap<>();
+      Map<String, String> common = new LinkedHashMap<>(keptMetadata(reference));
       common.put("mergetune.method", op.method());
+      if (options.outDType() != null) common.put("mergetune.out_dtype", options.outDType().name());
       common.put(INPUT_DIGEST, options.hashInputs() ? "sha256" : "none");
       if (base != null) common.put("mergetune.base", digests.entry(0));
       for (int i = 0; i < models.size(); i++) common.put("mergetune.model." + i, digests.entry(i + (base != null ? 1 : 0)));
@@ -124,7 +143,7 @@ public final class StreamingMerge {
         op.parameters(k).forEach((key, v) -> m.put("mergetune.param." + key, v));
         metadata.add(m);
       }
-      new Run(inputs, inputPaths, base != null, op, layout, merged, options.progress()).execute(outputs, metadata, digests);
+      new Run(inputs, inputPaths, base != null, op, layout, merged, options.progress(), options.shardBytes()).execute(outputs, metadata, digests);
       List<Result> results = new ArrayList<>();
       for (int k = 0; k < outputs.size(); k++) results.add(new Result(outputs.get(k), digests.resolved(metadata.get(k))));
       return results;
@@ -143,9 +162,11 @@ public final class StreamingMerge {
     final Set<String> merged;
     final Progress progress;
     final Scratch scratch;
+    final long shardBytes;
 
     Run(List<Checkpoint> inputs, List<Path> paths, boolean hasBase, TensorOp op, List<TensorInfo> layout,
-        Set<String> merged, Progress progress) {
+        Set<String> merged, Progress progress, long shardBytes) {
+      this.shardBytes = shardBytes;
       this.inputs = inputs;
       this.paths = paths;
       this.hasBase = hasBase;
@@ -184,7 +205,7 @@ public final class StreamingMerge {
       digests.startReading();
       try (NativeBuffers memory = new NativeBuffers();
            ProgressTask bar = progress.start("merge", jobs.size(), "tensor");
-           LockstepWriter writer = LockstepWriter.open(outputs, layout, metadata);
+           LockstepWriter writer = LockstepWriter.open(outputs, layout, metadata, shardBytes);
            ReadAhead reads = new ReadAhead(inputs, jobs, capacity, memory, new ReadAhead.ReadListener() {
              long done;
 
@@ -218,7 +239,7 @@ public final class StreamingMerge {
               reads.recycle(in);
             } else if (!merged.contains(t.name())) {
               ReadAhead.Slot in = reads.take();
-              copyInto(in.raw[0], inputs.get(0).tensors().get(t.name()), out.out);
+              copyInto(in.raw[0], inputs.get(0).tensors().get(t.name()), t.dtype(), out.out);
               reads.recycle(in);
             }
             writes.submit(out);
@@ -230,17 +251,9 @@ public final class StreamingMerge {
       }
     }
 
-    /** A tensor copied from the reference: its bytes as they are, F64 rounded to F32. */
-    private void copyInto(ByteBuffer raw, TensorInfo ref, ByteBuffer[] outs) {
-      if (ref.dtype() == DType.F64) {
-        var d = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
-        for (ByteBuffer b : outs) {
-          var f = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-          for (int j = 0; j < ref.numel(); j++) f.put(j, (float) d.get(j));
-        }
-        return;
-      }
-      for (ByteBuffer b : outs) b.duplicate().put(raw.duplicate());
+    /** A tensor copied from the reference: its bytes as they are, or converted to the written dtype. */
+    private void copyInto(ByteBuffer raw, TensorInfo ref, DType written, ByteBuffer[] outs) {
+      for (ByteBuffer b : outs) StorageDTypes.convert(raw, ref.dtype(), b, written, ref.numel());
     }
 
     /**
@@ -315,6 +328,21 @@ public final class StreamingMerge {
       return new NonFiniteException("result", tensor, element,
           "tensor '" + tensor + "' overflowed to a non-finite value at element " + element + "; nothing was written");
     }
+  }
+
+  /**
+   * The base's (the reference input's) own {@code __metadata__}, kept in every output: every key except those
+   * under {@code mergetune.}, which describe how the input itself was made and are replaced by this merge's, and a
+   * shard index's {@code total_size}, which describes the input's files.
+   */
+  static Map<String, String> keptMetadata(Checkpoint reference) {
+    Map<String, String> kept = new LinkedHashMap<>();
+    reference.metadata().forEach((k, v) -> {
+      if (k.startsWith("mergetune.")) return;
+      if (k.equals("total_size") && reference.path().getFileName().toString().endsWith(".json")) return;
+      kept.put(k, v);
+    });
+    return kept;
   }
 
   /**

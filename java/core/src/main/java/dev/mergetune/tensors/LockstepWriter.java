@@ -27,36 +27,67 @@ public final class LockstepWriter implements AutoCloseable {
 
   private final List<Path> targets;
   private final List<TensorInfo> layout;
+  /** null: each target is one file; else each target is a folder of these shards. */
+  private final ShardPlan plan;
+  /** Per target, per shard: the final path, the temporary, its channel, its header. */
+  private final List<List<Path>> finals = new ArrayList<>();
   private final List<Path> temps = new ArrayList<>();
-  private final List<FileChannel> channels = new ArrayList<>();
+  private final List<List<FileChannel>> channels = new ArrayList<>();
   private final List<byte[]> headers = new ArrayList<>();
+  private final List<FileChannel> headerChannels = new ArrayList<>();
   private int next;
   private boolean committed;
 
-  private LockstepWriter(List<Path> targets, List<TensorInfo> layout) {
+  private LockstepWriter(List<Path> targets, List<TensorInfo> layout, ShardPlan plan) {
     this.targets = List.copyOf(targets);
     this.layout = List.copyOf(layout);
+    this.plan = plan;
   }
 
   /** Creates the temporary files and writes their headers. Layout entries need name, dtype and shape. */
   public static LockstepWriter open(List<Path> targets, List<TensorInfo> layout, List<Map<String, String>> metadata)
       throws IOException {
+    return open(targets, layout, metadata, 0);
+  }
+
+  /**
+   * As {@link #open(List, List, List)}; with {@code shardBytes} > 0 each target is a folder (created if absent)
+   * that receives the layout split by {@link ShardPlan} and {@value ShardPlan#INDEX}, every shard carrying the
+   * target's metadata.
+   */
+  public static LockstepWriter open(List<Path> targets, List<TensorInfo> layout, List<Map<String, String>> metadata,
+      long shardBytes) throws IOException {
     if (targets.size() != metadata.size()) throw new IllegalArgumentException(targets.size() + " targets, " + metadata.size() + " metadata maps");
     if (targets.isEmpty()) throw new IllegalArgumentException("no output files");
     for (TensorInfo t : layout) {
       if (t.byteLength() > Integer.MAX_VALUE) throw new IOException("tensor '" + t.name() + "' is over 2 GiB");
     }
-    LockstepWriter w = new LockstepWriter(targets, layout);
+    ShardPlan plan = shardBytes > 0 ? ShardPlan.of(layout, shardBytes) : null;
+    LockstepWriter w = new LockstepWriter(targets, layout, plan);
     try {
       for (int k = 0; k < targets.size(); k++) {
-        Path tmp = AtomicFiles.temporaryFor(targets.get(k));
-        w.temps.add(tmp);
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        w.channels.add(ch);
-        byte[] header = SafetensorsHeader.serialize(layout, metadata.get(k));
-        w.headers.add(header);
-        writeAll(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
-        writeAll(ch, ByteBuffer.wrap(header));
+        List<Path> files = new ArrayList<>();
+        if (plan == null) {
+          files.add(targets.get(k));
+        } else {
+          Files.createDirectories(targets.get(k));
+          for (int s = 0; s < plan.shards(); s++) files.add(targets.get(k).resolve(plan.fileName(s)));
+        }
+        w.finals.add(files);
+        List<FileChannel> chs = new ArrayList<>();
+        w.channels.add(chs);
+        for (int s = 0; s < files.size(); s++) {
+          Path tmp = AtomicFiles.temporaryFor(files.get(s));
+          w.temps.add(tmp);
+          FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+          chs.add(ch);
+          List<TensorInfo> part = plan == null ? layout : plan.tensorsOf(layout, s);
+          byte[] header = SafetensorsHeader.serialize(part, metadata.get(k));
+          w.headers.add(header);
+          w.headerChannels.add(ch);
+          writeAll(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+          writeAll(ch, ByteBuffer.wrap(header));
+        }
       }
       return w;
     } catch (IOException | RuntimeException e) {
@@ -78,7 +109,7 @@ public final class LockstepWriter implements AutoCloseable {
       if (b.remaining() != t.byteLength()) {
         throw new IllegalStateException("tensor '" + t.name() + "' is " + t.byteLength() + " bytes, got " + b.remaining());
       }
-      writeAll(channels.get(k), b);
+      writeAll(channels.get(k).get(plan == null ? 0 : plan.shardOf()[index]), b);
     }
     next++;
   }
@@ -88,7 +119,7 @@ public final class LockstepWriter implements AutoCloseable {
    * written, e.g. an input's digest), in place; each must occur exactly once in a header that holds it.
    */
   public void patchHeaders(Map<String, String> replacements) throws IOException {
-    for (int k = 0; k < channels.size(); k++) {
+    for (int k = 0; k < headers.size(); k++) {
       byte[] header = headers.get(k);
       String text = new String(header, java.nio.charset.StandardCharsets.ISO_8859_1);
       for (Map.Entry<String, String> e : replacements.entrySet()) {
@@ -96,33 +127,61 @@ public final class LockstepWriter implements AutoCloseable {
         if (at < 0) continue;
         if (text.indexOf(e.getKey(), at + 1) >= 0 || e.getValue().length() != e.getKey().length()
             || !e.getValue().chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\')) {
-          throw new IllegalStateException("cannot patch '" + e.getKey() + "' in the header of " + targets.get(k));
+          throw new IllegalStateException("cannot patch '" + e.getKey() + "' in a header of " + targets);
         }
         ByteBuffer b = ByteBuffer.wrap(e.getValue().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         long pos = 8 + at;
-        while (b.hasRemaining()) pos += channels.get(k).write(b, pos);
+        while (b.hasRemaining()) pos += headerChannels.get(k).write(b, pos);
       }
     }
   }
 
-  /** Every tensor written: forces each file to disk once, closes them and renames them over the targets. */
+  /**
+   * Every tensor written: forces each file to disk once, closes them and renames them over the targets (shards
+   * first, then each folder's index, written atomically too; shard or single files an earlier write left in the
+   * folder under HF's names, which the new index does not name, are removed last).
+   */
   public void commit() throws IOException {
     if (next != layout.size()) throw new IllegalStateException(next + " of " + layout.size() + " tensors written");
-    for (FileChannel ch : channels) ch.force(false);
-    for (FileChannel ch : channels) ch.close();
+    for (List<FileChannel> chs : channels) for (FileChannel ch : chs) ch.force(false);
+    for (List<FileChannel> chs : channels) for (FileChannel ch : chs) ch.close();
     channels.clear();
-    for (int k = 0; k < targets.size(); k++) AtomicFiles.commit(temps.get(k), targets.get(k));
+    int t = 0;
+    for (List<Path> files : finals) for (Path f : files) AtomicFiles.commit(temps.get(t++), f);
     committed = true;
+    if (plan != null) {
+      for (int k = 0; k < targets.size(); k++) {
+        AtomicFiles.writeString(targets.get(k).resolve(ShardPlan.INDEX), plan.indexJson(layout));
+        removeStale(targets.get(k), finals.get(k));
+      }
+    }
+  }
+
+  /** Removes HF-named checkpoint files in {@code folder} other than {@code keep} (an earlier, different write). */
+  public static void removeStale(Path folder, List<Path> keep) throws IOException {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Path p : keep) names.add(p.getFileName().toString());
+    boolean sharded = names.stream().anyMatch(ShardPlan::isShardName);
+    if (sharded) names.add(ShardPlan.INDEX);
+    try (var list = Files.list(folder)) {
+      for (Path p : (Iterable<Path>) list::iterator) {
+        String n = p.getFileName().toString();
+        boolean ours = ShardPlan.isShardName(n) || n.equals(ShardPlan.INDEX) || n.equals(ShardPlan.SINGLE);
+        if (ours && !names.contains(n) && Files.isRegularFile(p)) Files.delete(p);
+      }
+    }
   }
 
   /** Without a {@link #commit}: closes and removes every temporary file. */
   @Override
   public void close() throws IOException {
-    for (FileChannel ch : channels) {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // already failing
+    for (List<FileChannel> chs : channels) {
+      for (FileChannel ch : chs) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // already failing
+        }
       }
     }
     channels.clear();

@@ -89,7 +89,11 @@ public final class SafetensorsCheckpoint implements Checkpoint {
         if (!Files.isRegularFile(shardPath)) throw new CheckpointFormatException(path, "shard " + file + " is missing");
         shards.add(SafetensorsFile.open(shardPath));
       }
-      SafetensorsCheckpoint ckpt = new SafetensorsCheckpoint(path, shards, Collections.unmodifiableMap(metadata));
+      // the model's own metadata lives in the shards' headers (HF writes {"format": "pt"} in each; mergetune its
+      // provenance): the first shard's, under the index's own entries (total_size)
+      Map<String, String> all = new LinkedHashMap<>(shards.isEmpty() ? Map.of() : shards.get(0).metadata());
+      all.putAll(metadata);
+      SafetensorsCheckpoint ckpt = new SafetensorsCheckpoint(path, shards, Collections.unmodifiableMap(all));
       for (Map.Entry<String, String> e : shardOf.entrySet()) {
         SafetensorsFile actual = ckpt.owner.get(e.getKey());
         if (actual == null) {

@@ -24,10 +24,13 @@ public enum GtaMethod {
   DELLA_LINEAR("della_linear", null, Sparsification.DELLA, false, true, true),
   /** Not GTA: per-tensor angles, then a linear combination ({@link AngleMerge}). */
   SLERP("slerp", null, null, false, false, true),
-  MODEL_STOCK("model_stock", null, null, false, false, true);
+  MODEL_STOCK("model_stock", null, null, false, false, true),
+  /** Not GTA: spherical interpolation with an optional base ({@link SphereMerge}). */
+  NUSLERP("nuslerp", null, null, false, false, false),
+  MULTISLERP("multislerp", null, null, false, false, false);
 
   /** mergekit methods this reader knows but mergetune does not run (yet). */
-  public static final Set<String> NOT_SUPPORTED = Set.of("nuslerp", "multislerp", "karcher",
+  public static final Set<String> NOT_SUPPORTED = Set.of("karcher",
       "sce", "nearswap", "passthrough", "arcee_fusion", "ram");
 
   public final String mergekitName;
@@ -64,12 +67,14 @@ public enum GtaMethod {
   public List<String> globalParameters() {
     if (this == SLERP) return List.of("t");
     if (this == MODEL_STOCK) return List.of("filter_wise");
+    if (this == NUSLERP) return List.of("nuslerp_flatten", "nuslerp_row_wise");
+    if (this == MULTISLERP) return List.of("normalize_weights", "eps");
     return this == LINEAR ? List.of("normalize") : List.of("normalize", "rescale", "int8_mask", "lambda");
   }
 
   /** Per-model (tensor) parameters, which may also stand in the global `parameters:` as defaults. */
   public List<String> tensorParameters() {
-    if (this == LINEAR) return List.of("weight");
+    if (this == LINEAR || isSphere()) return List.of("weight");
     if (isAngle()) return List.of();
     if (sparsification == Sparsification.OUTLIERS) return List.of("weight", "density", "gamma");
     if (sparsification == Sparsification.DELLA) return List.of("weight", "density", "epsilon");
@@ -86,9 +91,14 @@ public enum GtaMethod {
     };
   }
 
-  /** slerp and model_stock: {@link AngleMerge}, not the GTA kernel's formula. */
+  /** slerp, model_stock, nuslerp, multislerp: coefficients from a Gram pass, not the GTA kernel's formula. */
   public boolean isAngle() {
-    return this == SLERP || this == MODEL_STOCK;
+    return this == SLERP || this == MODEL_STOCK || isSphere();
+  }
+
+  /** nuslerp and multislerp: {@link SphereMerge}, whose base is optional. */
+  public boolean isSphere() {
+    return this == NUSLERP || this == MULTISLERP;
   }
 
   public String cliName() {

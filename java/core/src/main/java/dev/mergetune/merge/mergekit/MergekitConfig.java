@@ -1,9 +1,8 @@
 package dev.mergetune.merge.mergekit;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.mergetune.io.StrictConfig;
+import dev.mergetune.tensors.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,37 +33,32 @@ import java.util.Set;
  * the working directory); Hugging Face repository names are not downloaded.
  */
 public record MergekitConfig(GtaMethod method, Path base, List<Path> models, GtaSettings settings, String dtype,
-    Path file) {
+    DType outDType, Path file) {
 
   private static final Set<String> TOP = Set.of("merge_method", "base_model", "models", "parameters", "dtype",
       "out_dtype");
   private static final Set<String> TOP_NOT_RUN = Set.of("slices", "modules", "tokenizer_source", "tokenizer",
       "chat_template");
   private static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
+  private static final Map<String, DType> STORAGE = Map.of("float32", DType.F32, "float16", DType.F16,
+      "bfloat16", DType.BF16);
 
   /** Whether the YAML file is a mergekit configuration (it has a top-level merge_method). */
   public static boolean isMergekit(Path file) {
     try {
-      JsonNode root = mapper().readTree(file.toFile());
+      JsonNode root = StrictConfig.mapper(file).readTree(StrictConfig.bytes(file, "merge config"));
       return root != null && root.isObject() && root.has("merge_method");
-    } catch (IOException e) {
-      return false;  // the reader of our own format reports the parse error
+    } catch (IOException | IllegalArgumentException e) {
+      return false;  // the reader of our own format reports the problem
     }
   }
 
-  private static ObjectMapper mapper() {
-    ObjectMapper m = new ObjectMapper(new YAMLFactory());
-    m.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    return m;
-  }
-
+  /**
+   * Reads {@code file} through {@link StrictConfig} (size and regular-file checks, duplicate keys, nulls by key
+   * path); type mismatches read as its messages ('t' must be a number, got the string "x").
+   */
   public static MergekitConfig read(Path file) {
-    JsonNode root;
-    try {
-      root = mapper().readTree(file.toFile());
-    } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage().lines().findFirst().orElse("unreadable"), e);
-    }
+    JsonNode root = StrictConfig.tree(file, "mergekit config");
     if (root == null || !root.isObject()) throw new IllegalArgumentException(file + ": not a mergekit configuration (a mapping)");
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
@@ -81,14 +75,18 @@ public record MergekitConfig(GtaMethod method, Path base, List<Path> models, Gta
     GtaMethod method = GtaMethod.of(text(root, "merge_method", file));
     String dtype = root.has("dtype") ? text(root, "dtype", file) : null;
     if (dtype != null && !DTYPES.contains(dtype)) {
-      throw new IllegalArgumentException(file + ": dtype '" + dtype + "' (float32, float16, bfloat16)");
+      throw new IllegalArgumentException(file + ": dtype '" + dtype + "' (float32, float16, bfloat16"
+          + (dtype.equals("float64") ? "; the merge kernels compute in float32 only)" : ")"));
     }
-    if (root.has("out_dtype")) {
-      throw new IllegalArgumentException(file + ": 'out_dtype' is not supported yet: outputs keep the base's dtype");
+    String out = root.has("out_dtype") ? text(root, "out_dtype", file) : null;
+    if (out != null && !STORAGE.containsKey(out)) {
+      throw new IllegalArgumentException(file + ": out_dtype '" + out + "' (float32, float16, bfloat16)");
     }
+    // mergekit stores out_dtype, else the dtype it computed in (the inputs are cast to it), else the inputs' dtype
+    DType outDType = out != null ? STORAGE.get(out) : dtype != null ? STORAGE.get(dtype) : null;
     Path base = root.has("base_model") ? resolveModel(file, text(root, "base_model", file), "base_model") : null;
     if (method.needsBase && base == null) throw new IllegalArgumentException(file + ": " + method.mergekitName + " needs 'base_model'");
-    if (!method.needsBase && base != null) {
+    if (!method.needsBase && !method.isSphere() && base != null) {
       throw new IllegalArgumentException(file + ": linear takes no 'base_model' here (mergekit would merge it as one"
           + " more input with the global weight): list it under 'models' with its weight");
     }
@@ -119,7 +117,8 @@ public record MergekitConfig(GtaMethod method, Path base, List<Path> models, Gta
     Set<String> globalKeys = new java.util.HashSet<>(method.globalParameters());
     globalKeys.addAll(tensorKeys);
     Map<String, ParameterSetting> global = settings(root.get("parameters"), globalKeys, file, "parameters");
-    return new MergekitConfig(method, base, models, new GtaSettings(method, global, perModel, file.toString()), dtype, file);
+    return new MergekitConfig(method, base, models, new GtaSettings(method, global, perModel, file.toString()), dtype,
+        outDType, file);
   }
 
   private static String text(JsonNode node, String key, Path file) {
@@ -130,14 +129,14 @@ public record MergekitConfig(GtaMethod method, Path base, List<Path> models, Gta
     JsonNode v = node.get(key);
     String at = where == null ? "'" + key + "'" : "'" + key + "' in " + where;
     if (v == null || v.isNull()) throw new IllegalArgumentException(file + ": " + at + " is missing");
-    if (!v.isTextual()) throw new IllegalArgumentException(file + ": " + at + " must be a string, got " + v);
+    if (!v.isTextual()) throw StrictConfig.mismatch(file, where == null ? key : where + "." + key, "a string", v);
     return v.asText();
   }
 
   private static Map<String, ParameterSetting> settings(JsonNode node, Set<String> allowed, Path file, String where) {
     Map<String, ParameterSetting> out = new LinkedHashMap<>();
     if (node == null) return out;
-    if (!node.isObject()) throw new IllegalArgumentException(file + ": '" + where + "' must be a mapping");
+    if (!node.isObject()) throw StrictConfig.mismatch(file, where, "a mapping", node);
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = e.getKey();
@@ -172,19 +171,21 @@ public record MergekitConfig(GtaMethod method, Path base, List<Path> models, Gta
         JsonNode value = c.get("value");
         if (value == null || value.isNull()) throw new IllegalArgumentException(file + ": '" + where + "[" + i + "]' has no value");
         if (!value.isNumber() && !value.isBoolean()) {
-          throw new IllegalArgumentException(file + ": '" + where + "[" + i + "].value' must be a number or boolean"
-              + (value.isArray() ? " (gradients are not supported)" : ""));
+          if (value.isArray()) {
+            throw new IllegalArgumentException(file + ": '" + where + "[" + i + "].value' is a list: gradients are not supported");
+          }
+          throw StrictConfig.mismatch(file, where + "[" + i + "].value", "a number or true or false", value);
         }
         JsonNode filter = c.get("filter");
         if (filter != null && !filter.isNull() && !filter.isTextual()) {
-          throw new IllegalArgumentException(file + ": '" + where + "[" + i + "].filter' must be a string");
+          throw StrictConfig.mismatch(file, where + "[" + i + "].filter", "a string", filter);
         }
         if (filter != null && filter.isNull()) throw new IllegalArgumentException(file + ": '" + where + "[" + i + "].filter' is null");
         conds.add(new ParameterSetting.Conditional(filter == null ? null : filter.asText(), scalar(value)));
       }
       return new ParameterSetting.Conditions(conds);
     }
-    throw new IllegalArgumentException(file + ": '" + where + "' must be a number, a boolean or a list of {filter, value}, got " + v);
+    throw StrictConfig.mismatch(file, where, "a number, a boolean or a list of {filter, value}", v);
   }
 
   private static Object scalar(JsonNode v) {
