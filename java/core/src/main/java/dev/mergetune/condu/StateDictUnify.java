@@ -56,7 +56,12 @@ public final class StateDictUnify {
           layouts.put(e.toString(), ParameterLayout.of(x));
         }
       }
-      ParameterLayout.requireCompatible(base.toString(), ParameterLayout.of(b), layouts);
+      try {
+        ParameterLayout.requireCompatible(base.toString(), ParameterLayout.of(b), layouts);
+      } catch (dev.mergetune.tensors.LayoutMismatchException e) {
+        if (e.problems().size() != 1) throw e;  // every difference listed, one per line
+        throw new IllegalArgumentException(e.problems().get(0) + " (the experts must have θ0's tensors and shapes)", e);
+      }
       Map<String, Tensor> theta0 = floating(b);
       if (theta0.isEmpty()) throw new IllegalArgumentException(base + ": no floating tensor to unify");
       try {
