@@ -34,8 +34,11 @@ final class SpectralFlags {
     return METHODS.contains(method);
   }
 
-  /** The SVD methods' own options given to another method: an error naming them. */
+  /** An SVD method from a --config file, or the SVD methods' options given to another method: an error naming them. */
   static void rejectOutside(MergeCommand c) {
+    if (isSpectral(c.method)) {
+      throw new IllegalArgumentException("--method " + c.method + " runs from flags only, not from a --config file");
+    }
     if (c.commonSpaceFraction != null) throw new IllegalArgumentException("--common-space-fraction belongs to --method iso-cts");
     if (c.svdExclude != null) throw new IllegalArgumentException("--svd-exclude belongs to --method tsv-m, iso-c and iso-cts");
   }

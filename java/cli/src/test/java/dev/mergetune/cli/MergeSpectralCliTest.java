@@ -99,6 +99,10 @@ class MergeSpectralCliTest {
     r = CliRunner.run("merge", "--method", "iso-cts", "--common-space-fraction", "2", "--base", base.toString(),
         "--models", a.toString(), "--out", out);
     assertTrue(r.out().contains("--common-space-fraction must lie in [0, 1], got 2.0"), r.out());
+    Path y = dir.resolve("c.yaml");
+    java.nio.file.Files.writeString(y, "method: tsv-m\nbase: base.safetensors\nmodels: [a.safetensors]\nout: o.safetensors\n");
+    r = CliRunner.run("merge", "--config", y.toString());
+    assertTrue(r.out().contains("--method tsv-m runs from flags only, not from a --config file"), r.out());
   }
 
   private static String[] cat(String[] head, String[] mid, String... tail) {
