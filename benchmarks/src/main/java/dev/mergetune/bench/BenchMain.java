@@ -76,6 +76,8 @@ public final class BenchMain {
     } else if (include.contains("TrainStep")) {  // ViT-B/16 training steps take seconds each: a few operations per figure
       options.warmupIterations(smoke ? 1 : 2).warmupTime(TimeValue.milliseconds(500))
           .measurementIterations(smoke ? 2 : 4).measurementTime(TimeValue.milliseconds(500));
+    } else if (include.contains("SvdScale")) {  // per-layer SVD merges: seconds to minutes per call, one shot each
+      options.warmupIterations(1).measurementIterations(smoke ? 1 : 3);
     } else if (include.contains("GtaScale")) {  // ViT-B/16-scale GTA merges: the selection rows take seconds per call
       options.param("tasks", "2", "8").warmupIterations(1).warmupTime(TimeValue.seconds(1))
           .measurementIterations(smoke ? 1 : 3).measurementTime(TimeValue.seconds(1));

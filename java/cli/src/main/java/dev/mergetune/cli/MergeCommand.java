@@ -35,8 +35,8 @@ import picocli.CommandLine.Spec;
     name = "merge",
     description = "Merge checkpoints (streaming, tensor by tensor): task-arithmetic, ties, dare, wise-ft, average, and"
         + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp,"
-        + " model_stock, nuslerp, multislerp; --config"
-        + " also reads mergekit YAML.")
+        + " model_stock, nuslerp, multislerp; --config also reads mergekit YAML; the per-layer SVD merges tsv-m,"
+        + " iso-c, iso-cts (FusionBench's).")
 final class MergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -49,7 +49,7 @@ final class MergeCommand implements Callable<Integer> {
 
   @Option(names = "--method", description = "task-arithmetic | ties | dare | wise-ft | average | linear | dare_ties"
       + " | dare_linear | breadcrumbs | breadcrumbs_ties | della | della_linear | slerp | model_stock | nuslerp"
-      + " | multislerp (mergekit's semantics)")
+      + " | multislerp (mergekit's semantics) | tsv-m | iso-c | iso-cts (FusionBench's)")
   String method;
 
   @Option(names = "--base", description = "The pre-trained (zero-shot) checkpoint θ0: .safetensors, shard index .json, or .pt (TorchScript / torch.save)")
@@ -122,6 +122,14 @@ final class MergeCommand implements Callable<Integer> {
       description = "mergekit methods: divide by the (agreeing) weights' sum (default: the method's)")
   Boolean normalize;
 
+  @Option(names = "--common-space-fraction", description = "iso-cts: the fraction of each layer's rank kept as the"
+      + " common subspace (default 0.8)")
+  Double commonSpaceFraction;
+
+  @Option(names = "--svd-exclude", split = ",", description = "tsv-m, iso-c, iso-cts: 2-D tensors (globs) merged by"
+      + " the averaging rule instead of the SVD (FusionBench's exclude_keys)")
+  List<String> svdExclude;
+
   @Option(names = "--include", split = ",", description = "Merge only tensors matching these globs (* within a"
       + " dotted part, ** across); the others are copied from the base")
   List<String> include;
@@ -151,6 +159,7 @@ final class MergeCommand implements Callable<Integer> {
     if (models != null) models = models.stream().map(m -> dev.mergetune.tensors.HfFolders.resolveInput(m, "--models")).toList();
     if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
     if (method != null && MergekitFlags.isGtaMethod(method)) return MergekitFlags.runFlags(this, w);
+    if (method != null && SpectralFlags.isSpectral(method)) return SpectralFlags.run(this, w);
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
@@ -164,6 +173,7 @@ final class MergeCommand implements Callable<Integer> {
     if (ws.length != models.size()) {
       throw new IllegalArgumentException("--weights has " + ws.length + " values for " + models.size() + " models");
     }
+    SpectralFlags.rejectOutside(this);
     if (task != null && !method.equals("emr")) throw new IllegalArgumentException("--task belongs to --method emr");
     if (!method.equals("ties") && (preset != null || density != null || trim != null || selection != null
         || election != null || zeroSign != null || aggregate != null)) {
@@ -202,7 +212,8 @@ final class MergeCommand implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException(
           "unknown --method '" + method + "' (task-arithmetic, ties, dare, wise-ft, average, emr, linear, dare_ties,"
-              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, model_stock, nuslerp, multislerp)");
+              + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, model_stock, nuslerp, multislerp,"
+              + " tsv-m, iso-c, iso-cts)");
     }
     List<String> outNames = new ArrayList<>();
     for (float v : sweep) {
@@ -223,7 +234,7 @@ final class MergeCommand implements Callable<Integer> {
     List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen,
         output.apply(mergeOptions(), null));
     if (op instanceof EmrMerge emr) {
-      for (Path side : emr.writeSideFiles(outputs.get(0), models)) w.printf("wrote %s%n", side);
+      for (Path side : emr.writeSideFiles(outputs.get(0), base, models)) w.printf("wrote %s%n", side);
     }
     output.finish(targets, base != null ? base : models.get(0), w);
     double seconds = (System.nanoTime() - start) / 1e9;

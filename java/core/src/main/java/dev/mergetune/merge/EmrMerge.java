@@ -1,15 +1,9 @@
 package dev.mergetune.merge;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mergetune.kernels.DeviceKind;
 import dev.mergetune.kernels.SegmentTable;
 import dev.mergetune.kernels.SignConsistentMax;
 import dev.mergetune.kernels.TaskMasks;
-import dev.mergetune.tensors.AtomicFiles;
-import dev.mergetune.tensors.DType;
-import dev.mergetune.tensors.SafetensorsWriter;
-import dev.mergetune.tensors.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,9 +24,10 @@ import java.util.Map;
  * </pre>
  *
  * Without a task, the output is the unified delta U (tensor names as the inputs'; metadata
- * {@code mergetune.emr = unified-delta}), and beside it {@code <out>.masks.safetensors} (for each tensor an I32
- * tensor [T, ⌈n/32⌉] of bit-packed masks, bit k of word w = element 32·w + k) and {@code <out>.emr.json} (the
- * models and λ_i) are written when the merge has finished. The masks are held in memory until then (T·P/8 bytes).
+ * {@code mergetune.param.output = unified-delta}), and beside it {@code <out>.masks.safetensors} (for each tensor an
+ * I32 tensor [T, ⌈n/32⌉] of bit-packed masks, bit k of word w = element 32·w + k) and {@code <out>.emr.json} (the
+ * base, models, task names and λ_i) are written when the merge has finished: {@link UnifiedFiles}' format, which
+ * {@code condu unify} writes too and {@code condu decouple} reads. The masks are held in memory until then (T·P/8 bytes).
  * With a task k, one statistics pass computes the λ_i and the output is expert k, θ0 + λ_k·M_k ⊙ U.
  */
 public final class EmrMerge implements TensorOp {
@@ -162,40 +157,21 @@ public final class EmrMerge implements TensorOp {
     return rescalers != null ? rescalers.clone() : rescalersOf();
   }
 
-  /** After a merge without a task: writes {@code <out>.masks.safetensors} and {@code <out>.emr.json}, atomically. */
+  /** {@link #writeSideFiles(Path, Path, List)} without recording the base. */
   public List<Path> writeSideFiles(Path out, List<Path> models) throws IOException {
-    if (task != null) return List.of();
-    double[] r = rescalersOf();
-    List<TensorSource> sources = new ArrayList<>();
-    for (Map.Entry<String, int[][]> e : masks.entrySet()) {
-      int[][] words = e.getValue();
-      ByteBuffer b = ByteBuffer.allocate(tasks * words[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (int[] w : words) for (int x : w) b.putInt(x);
-      b.flip();
-      sources.add(TensorSource.ofBytes(e.getKey(), DType.I32, new long[] {tasks, words[0].length}, b));
-    }
-    Path maskFile = sibling(out, ".masks.safetensors");
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("mergetune.emr", "masks");
-    meta.put("mergetune.emr.layout", "[task, word]: bit k of word w is element 32·w + k");
-    SafetensorsWriter.write(maskFile, sources, meta);
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("method", "emr");
-    json.put("unified", out.getFileName().toString());
-    json.put("masks", maskFile.getFileName().toString());
-    List<String> names = new ArrayList<>();
-    for (Path p : models) names.add(p.toString());
-    json.put("models", names);
-    json.put("rescalers", r);
-    Path jsonFile = sibling(out, ".emr.json");
-    byte[] text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
-    AtomicFiles.write(jsonFile, text);
-    return List.of(maskFile, jsonFile);
+    return writeSideFiles(out, null, models);
   }
 
-  private static Path sibling(Path out, String suffix) {
-    String name = out.getFileName().toString();
-    String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
-    return out.resolveSibling(stem + suffix);
+  /**
+   * After a merge without a task: writes {@code <out>.masks.safetensors} and {@code <out>.emr.json} atomically, in
+   * the format {@link UnifiedFiles} defines (the one {@code condu unify} writes too).
+   */
+  public List<Path> writeSideFiles(Path out, Path base, List<Path> models) throws IOException {
+    if (task != null) return List.of();
+    List<String> names = new ArrayList<>(masks.keySet());
+    List<String> taskNames = new ArrayList<>();
+    for (Path p : models) taskNames.add(UnifiedFiles.taskName(p));
+    return UnifiedFiles.writeSideFiles(out, "emr", base, null, models, taskNames, names,
+        (i, s) -> masks.get(names.get(s))[i], rescalersOf());
   }
 }

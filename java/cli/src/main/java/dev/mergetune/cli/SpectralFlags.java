@@ -1,0 +1,93 @@
+package dev.mergetune.cli;
+
+import dev.mergetune.merge.StreamingMerge;
+import dev.mergetune.merge.TensorSelection;
+import dev.mergetune.merge.svd.IsoMerge;
+import dev.mergetune.merge.svd.SpectralMerge;
+import dev.mergetune.merge.svd.TsvMerge;
+import dev.mergetune.tensors.Checkpoint;
+import dev.mergetune.tensors.Checkpoints;
+import dev.mergetune.tensors.TensorInfo;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The SVD side of {@code merge}: {@code --method tsv-m | iso-c | iso-cts} (FusionBench's TaskSingularVectorMerging,
+ * ISO_C_Merge, ISO_CTS_Merge) with --base, --models, --scale (α, default 1; several = a sweep, one SVD pass),
+ * --weights (tsv-m: per-task α applied before the SVD), --common-space-fraction (iso-cts, default 0.8),
+ * --svd-exclude (2-D tensors merged by the averaging rule instead, FusionBench's exclude_keys) and the tensor
+ * selection.
+ */
+final class SpectralFlags {
+  private SpectralFlags() {}
+
+  static final Set<String> METHODS = Set.of("tsv-m", "iso-c", "iso-cts");
+
+  static boolean isSpectral(String method) {
+    return METHODS.contains(method);
+  }
+
+  /** An SVD method from a --config file, or the SVD methods' options given to another method: an error naming them. */
+  static void rejectOutside(MergeCommand c) {
+    if (isSpectral(c.method)) {
+      throw new IllegalArgumentException("--method " + c.method + " runs from flags only, not from a --config file");
+    }
+    if (c.commonSpaceFraction != null) throw new IllegalArgumentException("--common-space-fraction belongs to --method iso-cts");
+    if (c.svdExclude != null) throw new IllegalArgumentException("--svd-exclude belongs to --method tsv-m, iso-c and iso-cts");
+  }
+
+  static int run(MergeCommand c, PrintWriter w) throws IOException {
+    List<String> allowed = new ArrayList<>(List.of("method", "base", "models", "scaleSpecs", "svdExclude", "out",
+        "include", "exclude", "trainableOnly", "noHash"));
+    if (c.method.equals("tsv-m")) allowed.add("weightSpecs");
+    if (c.method.equals("iso-cts")) allowed.add("commonSpaceFraction");
+    List<String> extra = new ArrayList<>();
+    for (java.lang.reflect.Field f : MergeCommand.class.getDeclaredFields()) {
+      picocli.CommandLine.Option o = f.getAnnotation(picocli.CommandLine.Option.class);
+      if (o == null || allowed.contains(f.getName())) continue;
+      try {
+        if (f.get(c) != null) extra.add(o.names()[0]);
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (!extra.isEmpty()) throw new IllegalArgumentException("--method " + c.method + " does not take " + String.join(", ", extra));
+    if (c.base == null) throw new IllegalArgumentException("--method " + c.method + " needs --base (θ0)");
+    if (c.models == null || c.out == null) throw new IllegalArgumentException("merge needs --models and --out");
+    float[] scales = c.scales != null ? c.scales : new float[] {1f};
+    Map<String, long[]> shapes = new HashMap<>();
+    try (Checkpoint reference = Checkpoints.open(c.base)) {
+      for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
+    }
+    List<String> plain = c.svdExclude != null ? c.svdExclude : List.of();
+    SpectralMerge op = switch (c.method) {
+      case "tsv-m" -> new TsvMerge(shapes, c.models.size(), c.weights, scales, plain);
+      case "iso-c" -> new IsoMerge(shapes, null, scales, plain);
+      default -> new IsoMerge(shapes, c.commonSpaceFraction != null ? c.commonSpaceFraction : 0.8, scales, plain);
+    };
+    List<Path> outputs = new ArrayList<>();
+    for (float v : scales) {
+      if (scales.length > 1 && !c.out.contains("{}")) {
+        throw new IllegalArgumentException("a sweep of " + scales.length + " values needs '{}' in --out");
+      }
+      outputs.add(Path.of(c.out.replace("{}", String.format(Locale.ROOT, "%s", v))));
+    }
+    TensorSelection selection = new TensorSelection(c.include != null ? c.include : List.of(),
+        c.exclude != null ? c.exclude : List.of(), Boolean.TRUE.equals(c.trainableOnly));
+    long start = System.nanoTime();
+    List<StreamingMerge.Result> results = StreamingMerge.run(c.base, c.models, op, outputs, selection, c.mergeOptions());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
+        .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());
+    w.printf("%s of %d model(s) in %.2f s%n", op.method(), c.models.size(), seconds);
+    w.flush();
+    return 0;
+  }
+}
