@@ -67,6 +67,19 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--coop-epochs", description = "CoOp's epochs (default: the demo's, " + PromptDemo.DEMO_EPOCHS + ")")
   Integer coopEpochs;
 
+  @Option(names = "--coop-augment", description = "CoOp's training augmentation: none | coop (random resized crop"
+      + " 0.08-1 + flip) | mtil (random resized crop 0.9-1) (default: the demo's, " + PromptDemo.DEMO_AUGMENT + ")")
+  String coopAugment;
+
+  @Option(names = "--coop-batch", description = "CoOp's batch size (default: the demo's)")
+  Integer coopBatch;
+
+  @Option(names = "--coop-views", description = "CoOp's cached augmented views per image (default: the demo's)")
+  Integer coopViews;
+
+  @Option(names = "--coop-last", description = "Keep CoOp's last epoch instead of its best validation epoch")
+  boolean coopLast;
+
   @Option(names = "--condu-lr", description = "Learning rate of every ConDU expert and of the sequential model"
       + " (default: the demo's, " + ConduDemo.DEMO_LR + ")")
   Double conduLr;
@@ -80,10 +93,13 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Path m = model != null ? model : defaultModel();
     PromptDemo.Options p = PromptDemo.Options.demo("a photo of a {}", "a photo of a", mergeTunePreset);
-    if (coopLr != null || coopEpochs != null || shots != null) {
-      p = new PromptDemo.Options(shots != null ? shots : p.shots(), p.batch(), coopLr != null ? coopLr : p.lr(),
-          coopEpochs != null ? coopEpochs : p.coopEpochs(), p.mergeTuneEpochs(), p.views(), p.seed(), p.tiesDensity(),
-          p.dareKeep(), p.pathPoints(), p.template(), p.ctxInit(), p.mergeTunePreset());
+    if (coopLr != null || coopEpochs != null || shots != null || coopAugment != null || coopBatch != null
+        || coopViews != null || coopLast) {
+      p = new PromptDemo.Options(shots != null ? shots : p.shots(), coopBatch != null ? coopBatch : p.batch(),
+          coopLr != null ? coopLr : p.lr(), coopEpochs != null ? coopEpochs : p.coopEpochs(), p.mergeTuneEpochs(),
+          coopViews != null ? coopViews : p.views(), p.seed(), p.tiesDensity(), p.dareKeep(), p.pathPoints(),
+          p.template(), p.ctxInit(), p.mergeTunePreset(), coopAugment != null ? coopAugment : p.augment(),
+          !coopLast && p.keepBest());
     }
     ConduDemo.Options c = ConduDemo.Options.demo();
     if (conduLr != null || conduSteps != null) {

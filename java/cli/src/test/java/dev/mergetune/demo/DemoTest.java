@@ -41,7 +41,7 @@ class DemoTest {
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
         new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a",
-            MergeTuneSettings.MERGETUNE_COOP),
+            MergeTuneSettings.MERGETUNE_COOP, "mtil", false),
         new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false, false);
     StringWriter log = new StringWriter();
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));
@@ -59,6 +59,10 @@ class DemoTest {
       assertTrue(md.contains(title), title + " missing:\n" + md);
     }
     assertTrue(md.contains("MergeTune preset mergetune-coop"), md);  // the report names the preset it ran
+    // CoOp trained with the options' augmentation and kept its last epoch, as the demo's defaults ask
+    JsonNode coopRun = new ObjectMapper().readTree(dir.resolve("out/prompts/coop/run.json").toFile());
+    assertEquals("mtil", coopRun.at("/settings/augment").asText(), coopRun.toString());
+    assertEquals(false, coopRun.at("/settings/keep_best").asBoolean(true), coopRun.toString());
     assertTrue(Files.list(r.report()).filter(p -> p.toString().endsWith(".png")).count() >= 6);
 
     ObjectMapper json = new ObjectMapper();
@@ -95,7 +99,7 @@ class DemoTest {
     ClipCheckpoints.save(new ClipModel(Pretraining.config(ps, world)).initialize(5), model, Map.of());
     Demo.Options o = new Demo.Options(spec, model, "shapes",
         new PromptDemo.Options(2, 4, 0.002, 2, 1, 1, 1, 0.2, 0.3f, 3, "a photo of a {}", "a photo of a",
-            MergeTuneSettings.REFERENCE_CODE),
+            MergeTuneSettings.REFERENCE_CODE, "coop", true),
         new ConduDemo.Options(2, 4, 1e-4, 1, 2, 1), false, false, List.of(4L, 9L));
     StringWriter log = new StringWriter();
     Demo.Result r = Demo.run(o, dir.resolve("out"), new PrintWriter(log));

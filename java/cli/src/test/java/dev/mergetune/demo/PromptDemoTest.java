@@ -46,7 +46,7 @@ class PromptDemoTest {
       TrainingRun.Inputs in = new TrainingRun.Inputs(clip, model, null, "tiny", ClipTokenizer.load(vocab), vocab, train, null,
           dir.resolve("train"), null, "colours", new FeatureExtractor(8, false, null));
       PromptDemo.Result r = PromptDemo.run(in, test, new PromptDemo.Options(4, 8, 0.002, 3, 2, 1, 1, 1.0, 1f, 3, "a photo of a {}.", "a photo of a",
-          MergeTuneSettings.REFERENCE_CODE), dir.resolve("out"),
+          MergeTuneSettings.REFERENCE_CODE, "coop", true), dir.resolve("out"),
           false, new PrintWriter(log));
       List<String> names = r.rows().stream().map(BaseToNovelRow::dataset).toList();
       assertEquals(List.of("zero-shot", "CoOp", "TIES (zero-shot, CoOp), density 1.00", "DARE (zero-shot, CoOp), keep 1.00",
