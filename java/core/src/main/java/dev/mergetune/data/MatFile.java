@@ -112,10 +112,11 @@ final class MatFile {
           named(file, slice(inner, m), vars);
         } else {
           if (type == MI_MATRIX) named(file, data, vars);
-          buf.position(pad8(buf.position()));
+          buf.position(Math.min(buf.limit(), pad8(buf.position())));  // the last element may end unpadded
         }
       }
-    } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
+    } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | IllegalArgumentException e) {
+      // IllegalArgumentException: a position past the limit (Buffer.position), as a fuzzed padding found
       throw DatasetException.at(file, "truncated or corrupt MAT file");
     }
     return Collections.unmodifiableMap(vars);
