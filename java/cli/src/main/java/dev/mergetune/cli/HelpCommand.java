@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code mergetune help [COMMAND [SUBCOMMAND ...]]}: the help of any command of the tree, e.g. {@code help condu predict}. */
-@Command(name = "help", helpCommand = true,
+@Command(mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, name = "help", helpCommand = true,
     description = "Show the help of a command: help, help merge, help condu predict")
 final class HelpCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -159,7 +159,9 @@ final class MergeCommand implements Callable<Integer> {
     if (models != null) models = models.stream().map(m -> dev.mergetune.tensors.HfFolders.resolveInput(m, "--models")).toList();
     if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
     if (method != null && MergekitFlags.isGtaMethod(method)) return MergekitFlags.runFlags(this, w);
-    if (method != null && SpectralFlags.isSpectral(method)) return SpectralFlags.run(this, w);
+    if (method != null && SpectralFlags.isSpectral(method)) {
+      return write(SpectralFlags.op(this), scales != null ? scales : new float[] {1f}, w);
+    }
     if (config != null) {
       if (anyFlagGiven()) throw new IllegalArgumentException("--config replaces the other merge options; give one or the other");
       applyConfig(MergeConfig.read(config));
@@ -215,6 +217,11 @@ final class MergeCommand implements Callable<Integer> {
               + " dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp, model_stock, nuslerp, multislerp,"
               + " tsv-m, iso-c, iso-cts)");
     }
+    return write(op, sweep, w);
+  }
+
+  /** Runs {@code op} into --out (one output per swept value, '{}' replaced by it) with the output options. */
+  int write(TensorOp op, float[] sweep, PrintWriter w) throws IOException {
     List<String> outNames = new ArrayList<>();
     for (float v : sweep) {
       if (sweep.length > 1 && !out.contains("{}")) {

@@ -1,7 +1,5 @@
 package dev.mergetune.cli;
 
-import dev.mergetune.merge.StreamingMerge;
-import dev.mergetune.merge.TensorSelection;
 import dev.mergetune.merge.svd.IsoMerge;
 import dev.mergetune.merge.svd.SpectralMerge;
 import dev.mergetune.merge.svd.TsvMerge;
@@ -9,12 +7,9 @@ import dev.mergetune.tensors.Checkpoint;
 import dev.mergetune.tensors.Checkpoints;
 import dev.mergetune.tensors.TensorInfo;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,7 +38,8 @@ final class SpectralFlags {
     if (c.svdExclude != null) throw new IllegalArgumentException("--svd-exclude belongs to --method tsv-m, iso-c and iso-cts");
   }
 
-  static int run(MergeCommand c, PrintWriter w) throws IOException {
+  /** The merge the flags ask for, after checking that no option of another method was given. */
+  static SpectralMerge op(MergeCommand c) throws IOException {
     List<String> allowed = new ArrayList<>(List.of("method", "base", "models", "scaleSpecs", "svdExclude", "out",
         "include", "exclude", "trainableOnly", "noHash"));
     if (c.method.equals("tsv-m")) allowed.add("weightSpecs");
@@ -67,27 +63,10 @@ final class SpectralFlags {
       for (TensorInfo t : reference.tensors().values()) shapes.put(t.name(), t.shape());
     }
     List<String> plain = c.svdExclude != null ? c.svdExclude : List.of();
-    SpectralMerge op = switch (c.method) {
+    return switch (c.method) {
       case "tsv-m" -> new TsvMerge(shapes, c.models.size(), c.weights, scales, plain);
       case "iso-c" -> new IsoMerge(shapes, null, scales, plain);
       default -> new IsoMerge(shapes, c.commonSpaceFraction != null ? c.commonSpaceFraction : 0.8, scales, plain);
     };
-    List<Path> outputs = new ArrayList<>();
-    for (float v : scales) {
-      if (scales.length > 1 && !c.out.contains("{}")) {
-        throw new IllegalArgumentException("a sweep of " + scales.length + " values needs '{}' in --out");
-      }
-      outputs.add(Path.of(c.out.replace("{}", String.format(Locale.ROOT, "%s", v))));
-    }
-    TensorSelection selection = new TensorSelection(c.include != null ? c.include : List.of(),
-        c.exclude != null ? c.exclude : List.of(), Boolean.TRUE.equals(c.trainableOnly));
-    long start = System.nanoTime();
-    List<StreamingMerge.Result> results = StreamingMerge.run(c.base, c.models, op, outputs, selection, c.mergeOptions());
-    double seconds = (System.nanoTime() - start) / 1e9;
-    for (StreamingMerge.Result r : results) w.printf("wrote %s %s%n", r.path(), r.metadata().entrySet().stream()
-        .filter(e -> e.getKey().startsWith("mergetune.param.")).map(e -> e.getKey().substring(16) + "=" + e.getValue()).toList());
-    w.printf("%s of %d model(s) in %.2f s%n", op.method(), c.models.size(), seconds);
-    w.flush();
-    return 0;
   }
 }
