@@ -222,6 +222,11 @@ final class MergeCommand implements Callable<Integer> {
 
   /** Runs {@code op} into --out (one output per swept value, '{}' replaced by it) with the output options. */
   int write(TensorOp op, float[] sweep, PrintWriter w) throws IOException {
+    return write(op, sweep, null, w);
+  }
+
+  /** {@link #write(TensorOp, float[], PrintWriter)} with a storage dtype from a config file (null: none). */
+  int write(TensorOp op, float[] sweep, dev.mergetune.tensors.DType configOutDType, PrintWriter w) throws IOException {
     List<String> outNames = new ArrayList<>();
     for (float v : sweep) {
       if (sweep.length > 1 && !out.contains("{}")) {
@@ -239,7 +244,7 @@ final class MergeCommand implements Callable<Integer> {
         exclude != null ? exclude : List.of(), Boolean.TRUE.equals(trainableOnly));
     long start = System.nanoTime();
     List<StreamingMerge.Result> results = StreamingMerge.run(base, models, op, outputs, chosen,
-        output.apply(mergeOptions(), null));
+        output.apply(mergeOptions(), configOutDType));
     if (op instanceof EmrMerge emr) {
       for (Path side : emr.writeSideFiles(outputs.get(0), base, models)) w.printf("wrote %s%n", side);
     }

@@ -24,7 +24,7 @@ final class MergekitFlags {
 
   static boolean isGtaMethod(String method) {
     if (method.equals("ties") || method.equals("task_arithmetic")) return false;  // ours: --method ties / task-arithmetic
-    for (GtaMethod m : GtaMethod.values()) if (m.mergekitName.equals(method)) return true;
+    for (GtaMethod m : GtaMethod.values()) if (!m.isExtension() && m.mergekitName.equals(method)) return true;
     return false;
   }
 
@@ -42,6 +42,7 @@ final class MergekitFlags {
     if (config.outDType() != null && c.output.outDtype != null) {
       throw new IllegalArgumentException(c.config + " sets the storage dtype (out_dtype, else dtype) and --out-dtype is given: give one or the other");
     }
+    if (config.method().isExtension()) return ExtensionYamlRun.run(c, config, w);
     return MergekitRun.run(config, c.out, c.seed == null ? 0L : c.seed, selection(c), c.output, c.mergeOptions(), w);
   }
 

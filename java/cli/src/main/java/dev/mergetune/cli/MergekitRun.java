@@ -25,15 +25,19 @@ final class MergekitRun {
   static int run(MergekitConfig config, String out, long seed, TensorSelection selection, MergeOutputOptions output,
       StreamingMerge.Options options, PrintWriter w)
       throws IOException {
-    if (config.dtype() != null) {
-      MergeOutputOptions.requireFloat32Or16(config.dtype(), config.file() + ": dtype");
-      if (!config.dtype().equals("float32")) {
-        w.printf("note: dtype %s: mergetune computes in float32; the output is stored as %s (mergekit's rule: out_dtype,"
-            + " else dtype)%n", config.dtype(), config.outDType());
-      }
-    }
+    noteDType(config, w);
     return run(config.settings(), config.base(), config.models(), out, seed, selection, output,
         output.apply(options, config.outDType()), w);
+  }
+
+  /** A YAML dtype other than float32: computed in float32 and stored as mergekit would (said on stdout). */
+  static void noteDType(MergekitConfig config, PrintWriter w) {
+    if (config.dtype() == null) return;
+    MergeOutputOptions.requireFloat32Or16(config.dtype(), config.file() + ": dtype");
+    if (!config.dtype().equals("float32")) {
+      w.printf("note: dtype %s: mergetune computes in float32; the output is stored as %s (mergekit's rule: out_dtype,"
+          + " else dtype)%n", config.dtype(), config.outDType());
+    }
   }
 
   static int run(GtaSettings settings, Path base, List<Path> models, String out, long seed, TensorSelection selection,

@@ -32,7 +32,8 @@ final class SpectralFlags {
   /** An SVD method from a --config file, or the SVD methods' options given to another method: an error naming them. */
   static void rejectOutside(MergeCommand c) {
     if (isSpectral(c.method)) {
-      throw new IllegalArgumentException("--method " + c.method + " runs from flags only, not from a --config file");
+      throw new IllegalArgumentException("method " + c.method + " is not in the flat --config format: use the flags, or a"
+          + " mergekit-format YAML with merge_method: " + c.method.replace('-', '_'));
     }
     if (c.commonSpaceFraction != null) throw new IllegalArgumentException("--common-space-fraction belongs to --method iso-cts");
     if (c.svdExclude != null) throw new IllegalArgumentException("--svd-exclude belongs to --method tsv-m, iso-c and iso-cts");

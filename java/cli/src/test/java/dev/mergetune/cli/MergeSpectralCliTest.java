@@ -102,7 +102,7 @@ class MergeSpectralCliTest {
     Path y = dir.resolve("c.yaml");
     java.nio.file.Files.writeString(y, "method: tsv-m\nbase: base.safetensors\nmodels: [a.safetensors]\nout: o.safetensors\n");
     r = CliRunner.run("merge", "--config", y.toString());
-    assertTrue(r.out().contains("--method tsv-m runs from flags only, not from a --config file"), r.out());
+    assertTrue(r.out().contains("method tsv-m is not in the flat --config format: use the flags, or a mergekit-format YAML with merge_method: tsv_m"), r.out());
   }
 
   private static String[] cat(String[] head, String[] mid, String... tail) {

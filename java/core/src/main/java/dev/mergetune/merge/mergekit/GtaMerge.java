@@ -27,6 +27,9 @@ public final class GtaMerge implements TensorOp {
 
   /** {@code shapes}: every merged tensor's shape (DELLA ranks along dimension 1). */
   public GtaMerge(GtaSettings settings, Map<String, long[]> shapes, long seed) {
+    if (settings.method().isAngle() || settings.method().isExtension()) {
+      throw new IllegalArgumentException(settings.method().mergekitName + " is not a GTA-family merge");
+    }
     this.settings = settings;
     this.shapes = shapes;
     this.seed = seed;

@@ -27,7 +27,15 @@ public enum GtaMethod {
   MODEL_STOCK("model_stock", null, null, false, false, true),
   /** Not GTA: spherical interpolation with an optional base ({@link SphereMerge}). */
   NUSLERP("nuslerp", null, null, false, false, false),
-  MULTISLERP("multislerp", null, null, false, false, false);
+  MULTISLERP("multislerp", null, null, false, false, false),
+  /**
+   * mergetune's own names in a mergekit-format YAML (mergekit has none for these): the per-layer SVD merges
+   * (dev.mergetune.merge.svd) and EMR-Merging (dev.mergetune.merge.EmrMerge), run as their --method flags run them.
+   */
+  TSV_M("tsv_m", null, null, false, false, true),
+  ISO_C("iso_c", null, null, false, false, true),
+  ISO_CTS("iso_cts", null, null, false, false, true),
+  EMR("emr", null, null, false, false, true);
 
   /** mergekit methods this reader knows but mergetune does not run (yet). */
   public static final Set<String> NOT_SUPPORTED = Set.of("karcher",
@@ -65,6 +73,9 @@ public enum GtaMethod {
 
   /** Method-level parameters (global `parameters:` only). */
   public List<String> globalParameters() {
+    if (this == TSV_M || this == ISO_C) return List.of("lambda");
+    if (this == ISO_CTS) return List.of("lambda", "common_space_fraction");
+    if (this == EMR) return List.of("task");
     if (this == SLERP) return List.of("t");
     if (this == MODEL_STOCK) return List.of("filter_wise");
     if (this == NUSLERP) return List.of("nuslerp_flatten", "nuslerp_row_wise");
@@ -74,6 +85,8 @@ public enum GtaMethod {
 
   /** Per-model (tensor) parameters, which may also stand in the global `parameters:` as defaults. */
   public List<String> tensorParameters() {
+    if (this == TSV_M) return List.of("weight");
+    if (isExtension()) return List.of();
     if (this == LINEAR || isSphere()) return List.of("weight");
     if (isAngle()) return List.of();
     if (sparsification == Sparsification.OUTLIERS) return List.of("weight", "density", "gamma");
@@ -99,6 +112,16 @@ public enum GtaMethod {
   /** nuslerp and multislerp: {@link SphereMerge}, whose base is optional. */
   public boolean isSphere() {
     return this == NUSLERP || this == MULTISLERP;
+  }
+
+  /** tsv_m, iso_c, iso_cts, emr: not mergekit's; their YAML runs the op of the --method flag {@link #flagName}. */
+  public boolean isExtension() {
+    return this == TSV_M || this == ISO_C || this == ISO_CTS || this == EMR;
+  }
+
+  /** The --method name of an extension (tsv-m, iso-c, iso-cts, emr); mergekit's own name otherwise. */
+  public String flagName() {
+    return isExtension() ? mergekitName.replace('_', '-') : mergekitName;
   }
 
   public String cliName() {
