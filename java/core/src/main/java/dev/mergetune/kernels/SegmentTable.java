@@ -172,14 +172,6 @@ public final class SegmentTable {
     return addresses;
   }
 
-  /** Segments [from, to) as a table of their own: the same memory, names and device. */
-  SegmentTable slice(int from, int to) {
-    Objects.checkFromToIndex(from, to, size());
-    return new SegmentTable(device, deviceIndex, Arrays.copyOfRange(names, from, to),
-        Arrays.copyOfRange(shapes, from, to), Arrays.copyOfRange(lengths, from, to),
-        Arrays.copyOfRange(addresses, from, to), keepAlive);
-  }
-
   /** True when the table was built from tensors (so the current CUDA stream is LibTorch's). */
   boolean tensorBacked() {
     return !keepAlive.isEmpty();

@@ -1,6 +1,5 @@
 package dev.mergetune.kernels;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -169,42 +168,10 @@ public final class Ties {
       Options options) {
     Objects.requireNonNull(out, "out");
     TiesPlanner planner = new TiesPlanner(options, weights, models.size());
-    if (options.scope() == Scope.PER_TENSOR && base.device() == DeviceKind.CPU) {
-      mergeInGroups(planner, out, base, models, options.lambda());
-      return;
-    }
     for (TiesPlanner.Pass pass : planner.passes()) {
       planner.observe(pass, base, models);
       planner.endPass(pass);
     }
     planner.apply(out, base, models, planner.plan(base, models), options.lambda());
-  }
-
-  /**
-   * Inputs (base and models) of at most this many bytes are trimmed and merged as one group on the CPU: the
-   * merge then reads what the trim has just read from the cache instead of from memory.
-   */
-  static final long GROUP_BYTES = 32L << 20;
-
-  /**
-   * A PER_TENSOR merge on the CPU, group by group of consecutive tensors (one tensor alone where it is larger
-   * than {@link #GROUP_BYTES}): each tensor's trim and census depend on that tensor alone, so the results are the
-   * same bits as one plan and one merge over the whole table.
-   */
-  private static void mergeInGroups(TiesPlanner planner, SegmentTable out, SegmentTable base,
-      List<SegmentTable> models, float lambda) {
-    out.requireSameLayout(base, "out", "base");
-    for (int i = 0; i < models.size(); i++) models.get(i).requireSameLayout(base, "model " + i, "base");
-    long perElement = 4L * (models.size() + 1);
-    for (int from = 0; from < base.size(); ) {
-      int to = from + 1;
-      long bytes = perElement * base.length(from);
-      while (to < base.size() && bytes + perElement * base.length(to) <= GROUP_BYTES) bytes += perElement * base.length(to++);
-      SegmentTable b = base.slice(from, to);
-      List<SegmentTable> m = new ArrayList<>(models.size());
-      for (SegmentTable t : models) m.add(t.slice(from, to));
-      planner.apply(out.slice(from, to), b, m, planner.plan(b, m), lambda);
-      from = to;
-    }
   }
 }
