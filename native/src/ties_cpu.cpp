@@ -3,7 +3,9 @@
 // Every pass is a fork-join over the flat range of all segments (parallel_ranges), each thread walking its share
 // as pieces of segments, tile by tile (kTile elements): for a tile, the models are visited in order and each
 // element's accumulator (ties_internal.h: the one float expression both devices compute) is updated, so a tile
-// reads each model's values once and contiguously.
+// reads each model's values once and contiguously. The census, merge and level-0 histogram tile loops are
+// ties_cpu_loops.h, compiled three times (portable here, ties_cpu_avx2.cpp, ties_cpu_avx512.cpp) and chosen per
+// call by ties_loops(): the same source and the same bits on every twin.
 //
 // Histograms: each thread counts into its own 32-bit bins and adds them into the caller's 64-bit histogram under
 // a lock, at the end of its share and whenever its counts could overflow. Tie cutoffs: per thread and (model,
@@ -20,15 +22,30 @@
 #include <mutex>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
 #include "parallel.h"
+#include "ties_cpu_isa.h"
 #include "ties_internal.h"
+
+#define MT_TIES_LOOPS_NS ties_generic_loops
+#include "ties_cpu_loops.h"
 
 namespace mt::cpu {
 
+namespace generic {
+const TiesLoops ties_loops{ties_generic_loops::accumulate, ties_generic_loops::results, ties_generic_loops::sign_sum,
+                           ties_generic_loops::level0_keys};
+}  // namespace generic
+
+const TiesLoops& ties_loops() {
+  if (std::strcmp(isa(), "avx2") != 0) return generic::ties_loops;
+  return use_avx512() ? avx512::ties_loops : avx2::ties_loops;
+}
+
 namespace {
 
-constexpr int64_t kTile = 1024;
+constexpr int64_t kTile = kTiesTile;
 constexpr int64_t kMinPerThread = int64_t{1} << 16;
 constexpr uint32_t kNonFinite = 0x7f800000u;  // magnitude patterns at or above this are Inf / NaN
 constexpr int64_t kNoBad = INT64_MAX;
@@ -91,8 +108,10 @@ mt_status ties_histogram_f32(int64_t n_segments, const int64_t* lengths, const f
   const int32_t max_parts = cpu_threads();
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   std::mutex merge;
+  const TiesLoops& loops = ties_loops();
   parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
     std::vector<uint32_t> local(T * bins, 0);
+    std::vector<uint16_t> keys(static_cast<size_t>(kTile));
     int64_t pending = 0;
     auto flush = [&]() {
       std::lock_guard<std::mutex> lock(merge);
@@ -111,11 +130,9 @@ mt_status ties_histogram_f32(int64_t n_segments, const int64_t* lengths, const f
           uint32_t* h = local.data() + i * bins;
           uint32_t worst = 0;
           if (level == 0) {
-            for (int64_t e = j0 + t0; e < j0 + t0 + len; ++e) {
-              const uint32_t a = ties_magnitude_bits(delta_at(m, b, e));
-              worst = std::max(worst, a);
-              h[a >> 16] += 1;
-            }
+            // The keys in a vector loop (ties_cpu_loops.h), then the counts.
+            worst = loops.level0_keys(m + j0 + t0, b != nullptr ? b + j0 + t0 : nullptr, len, keys.data());
+            for (int64_t e = 0; e < len; ++e) h[keys[e]] += 1;
           } else if (prefixes[i] != MT_TIES_KEEP_NONE) {
             const uint32_t p = prefixes[i];
             for (int64_t e = j0 + t0; e < j0 + t0 + len; ++e) {
@@ -219,108 +236,42 @@ mt_status ties_tie_cutoffs_f32(int64_t n_segments, const int64_t* lengths, const
 
 namespace {
 
-// One tile's accumulators, structure of arrays so the per-model loop vectorises.
+// One tile's accumulators, structure of arrays (ties_cpu_isa.h), owned by one thread.
 struct TileAcc {
   std::vector<double> mass;
   std::vector<int32_t> count;
   std::vector<float> pos, neg, wpos, wneg, pmax, nmax;
   TileAcc()
       : mass(kTile), count(kTile), pos(kTile), neg(kTile), wpos(kTile), wneg(kTile), pmax(kTile), nmax(kTile) {}
-  TiesAcc at(int64_t e) const {
-    return TiesAcc{mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e], pmax[e], nmax[e]};
+  TiesTileAcc view() {
+    return TiesTileAcc{mass.data(), count.data(), pos.data(), neg.data(), wpos.data(), wneg.data(), pmax.data(),
+                       nmax.data()};
   }
 };
 
-// Model values m (minus bb when not NULL) into the accumulators over [lo, hi), with ties_kept's position test
-// fixed by kAt (0: below the cutoff, 1: not). Returns the largest magnitude pattern seen. Not inlined: GCC only
-// if-converts and vectorises these loops when they stand alone (with this file's flags, cmake/CMakeLists.txt).
-template <int64_t kAt>
-__attribute__((noinline)) uint32_t accumulate_run(const float* __restrict__ m, const float* __restrict__ bb,
-                                                  int64_t lo, int64_t hi, uint32_t t, float w,
-                                                  double* __restrict__ mass, int32_t* __restrict__ count,
-                                                  float* __restrict__ pos, float* __restrict__ neg,
-                                                  float* __restrict__ wpos, float* __restrict__ wneg) {
-  uint32_t worst = 0;
-  if (bb != nullptr) {
-    for (int64_t e = lo; e < hi; ++e) {
-      const float d = m[e] - bb[e];
-      const uint32_t a = ties_magnitude_bits(d);
-      worst = std::max(worst, a);
-      ties_update(d, ties_kept(a, t, kAt, 1), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
+// One tile's inputs (ties_cpu_isa.h) for elements [j0, j0 + len) of segment s, in caller-owned arrays of
+// n_models entries.
+struct TileInputs {
+  std::vector<const float*> models;
+  std::vector<uint32_t> thresholds;
+  std::vector<int64_t> cuts;
+  explicit TileInputs(int32_t n_models)
+      : models(static_cast<size_t>(n_models)), thresholds(static_cast<size_t>(n_models)),
+        cuts(static_cast<size_t>(n_models)) {}
+  TiesTileIn at(const Table& tab, int64_t s, int64_t j0, int64_t len, const uint32_t* thresh, const int64_t* cutoffs,
+                const float* weights) {
+    for (int32_t i = 0; i < tab.n_models; ++i) {
+      const size_t q = static_cast<size_t>(i) * tab.n_segments + s;
+      models[i] = tab.model(i, s) + j0;
+      thresholds[i] = thresh[q];
+      // Element e is below the cutoff when e < c: the tile splits into [0, c) and [c, len).
+      cuts[i] = std::min(std::max(cutoffs[q] - j0, int64_t{0}), len);
     }
-  } else {
-    for (int64_t e = lo; e < hi; ++e) {
-      const float d = m[e];
-      const uint32_t a = ties_magnitude_bits(d);
-      worst = std::max(worst, a);
-      ties_update(d, ties_kept(a, t, kAt, 1), w, mass[e], count[e], pos[e], neg[e], wpos[e], wneg[e]);
-    }
+    const float* b = tab.base_of(s);
+    return TiesTileIn{tab.n_models, models.data(), b != nullptr ? b + j0 : nullptr, thresholds.data(), cuts.data(),
+                      weights};
   }
-  return worst;
-}
-
-// The running maxima of MT_TIES_DISJOINT_MAX over [lo, hi) (a loop of its own, so the other aggregates pay
-// nothing for them).
-template <int64_t kAt>
-__attribute__((noinline)) void accumulate_max_run(const float* __restrict__ m, const float* __restrict__ bb,
-                                                  int64_t lo, int64_t hi, uint32_t t, float w,
-                                                  float* __restrict__ pmax, float* __restrict__ nmax) {
-  if (bb != nullptr) {
-    for (int64_t e = lo; e < hi; ++e) {
-      const float d = m[e] - bb[e];
-      ties_update_max(d, ties_kept(ties_magnitude_bits(d), t, kAt, 1), w, pmax[e], nmax[e]);
-    }
-  } else {
-    for (int64_t e = lo; e < hi; ++e) {
-      const float d = m[e];
-      ties_update_max(d, ties_kept(ties_magnitude_bits(d), t, kAt, 1), w, pmax[e], nmax[e]);
-    }
-  }
-}
-
-// Models in order over elements [j0, j0 + len) of segment s (with the maxima too when `with_max`). Returns whether every δ was finite (only tested when
-// `check`).
-bool accumulate_tile(const Table& tab, int64_t s, int64_t j0, int64_t len, const uint32_t* thresholds,
-                     const int64_t* cutoffs, const float* weights, bool check, TileAcc& acc,
-                     bool with_max = false) {
-  const float* b = tab.base_of(s);
-  std::fill(acc.mass.begin(), acc.mass.begin() + len, 0.0);
-  std::fill(acc.count.begin(), acc.count.begin() + len, 0);
-  std::fill(acc.pos.begin(), acc.pos.begin() + len, 0.0f);
-  std::fill(acc.neg.begin(), acc.neg.begin() + len, 0.0f);
-  std::fill(acc.wpos.begin(), acc.wpos.begin() + len, 0.0f);
-  std::fill(acc.wneg.begin(), acc.wneg.begin() + len, 0.0f);
-  if (with_max) {
-    std::fill(acc.pmax.begin(), acc.pmax.begin() + len, 0.0f);
-    std::fill(acc.nmax.begin(), acc.nmax.begin() + len, 0.0f);
-  }
-  double* __restrict__ mass = acc.mass.data();
-  int32_t* __restrict__ count = acc.count.data();
-  float* __restrict__ pos = acc.pos.data();
-  float* __restrict__ neg = acc.neg.data();
-  float* __restrict__ wpos = acc.wpos.data();
-  float* __restrict__ wneg = acc.wneg.data();
-  bool ok = true;
-  for (int32_t i = 0; i < tab.n_models; ++i) {
-    const size_t q = static_cast<size_t>(i) * tab.n_segments + s;
-    const float* __restrict__ m = tab.model(i, s) + j0;
-    const float* __restrict__ bb = b != nullptr ? b + j0 : nullptr;
-    const uint32_t t = thresholds[q];
-    // Element e is below the cutoff when e < c: the tile splits into [0, c) and [c, len), where ties_kept's
-    // position test is a constant (so the loops are branch-free, like the base / no-base choice).
-    const int64_t c = std::min(std::max(cutoffs[q] - j0, int64_t{0}), len);
-    const float w = weights[i];
-    uint32_t worst = 0;
-    worst = std::max(worst, accumulate_run<0>(m, bb, 0, c, t, w, mass, count, pos, neg, wpos, wneg));
-    worst = std::max(worst, accumulate_run<1>(m, bb, c, len, t, w, mass, count, pos, neg, wpos, wneg));
-    if (with_max) {
-      accumulate_max_run<0>(m, bb, 0, c, t, w, acc.pmax.data(), acc.nmax.data());
-      accumulate_max_run<1>(m, bb, c, len, t, w, acc.pmax.data(), acc.nmax.data());
-    }
-    ok = ok && !(check && worst >= kNonFinite);
-  }
-  return ok;
-}
+};
 
 // The first element of a tile with a non-finite δ of any model.
 int64_t first_bad_delta(const Table& tab, int64_t s, int64_t j0, int64_t len) {
@@ -331,46 +282,6 @@ int64_t first_bad_delta(const Table& tab, int64_t s, int64_t j0, int64_t len) {
     }
   }
   return len;
-}
-
-// A tile's results: ties_result per element, specialised on the election and the aggregate (compile-time
-// constants, so the loop is branch-free and vectorises; the float operations are ties_result's, in its order).
-// Returns whether every result is finite.
-template <int32_t kElection, int32_t kAggregate, bool kHasBase>
-bool tile_results_for(const TileAcc& acc, int64_t len, const float* __restrict__ base, float z, float lambda,
-                      float* __restrict__ result) {
-  uint32_t finite = 1;
-  for (int64_t e = 0; e < len; ++e) {
-    const TiesAcc a{acc.mass[e], acc.count[e], acc.pos[e],  acc.neg[e],
-                    acc.wpos[e], acc.wneg[e],  acc.pmax[e], acc.nmax[e]};
-    const float r = ties_result(a, kElection, z, kAggregate, lambda, kHasBase, kHasBase ? base[e] : 0.0f);
-    result[e] = r;
-    finite &= ties_magnitude_bits(r) < kNonFinite ? 1u : 0u;
-  }
-  return finite != 0;
-}
-
-// One specialised tile_results_for, chosen once per call; `base` is NULL when the models are deltas.
-using TileResults = bool (*)(const TileAcc&, int64_t, const float*, float, float, float*);
-
-template <int32_t kElection, int32_t kAggregate>
-bool tile_results_any_base(const TileAcc& acc, int64_t len, const float* base, float z, float lambda, float* result) {
-  return base != nullptr ? tile_results_for<kElection, kAggregate, true>(acc, len, base, z, lambda, result)
-                         : tile_results_for<kElection, kAggregate, false>(acc, len, base, z, lambda, result);
-}
-
-TileResults tile_results(int32_t election, int32_t aggregate) {
-  const bool count = election == MT_TIES_ELECT_COUNT, mean = aggregate == MT_TIES_DISJOINT_MEAN;
-  if (aggregate == MT_TIES_DISJOINT_MAX) {
-    return count ? tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_MAX>
-                 : tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_MAX>;
-  }
-  if (count) {
-    return mean ? tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_MEAN>
-                : tile_results_any_base<MT_TIES_ELECT_COUNT, MT_TIES_DISJOINT_SUM>;
-  }
-  return mean ? tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_MEAN>
-              : tile_results_any_base<MT_TIES_ELECT_MASS, MT_TIES_DISJOINT_SUM>;
 }
 
 }  // namespace
@@ -384,20 +295,22 @@ mt_status ties_sign_census_f32(int64_t n_segments, const int64_t* lengths, const
   const int32_t max_parts = cpu_threads();
   std::vector<std::vector<int64_t>> sums(static_cast<size_t>(max_parts));
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
+  const TiesLoops& loops = ties_loops();
   const int32_t parts = parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
-    TileAcc acc;
+    TileAcc store;
+    const TiesTileAcc acc = store.view();
+    TileInputs inputs(n_models);
     std::vector<int64_t>& sum = sums[part];
     sum.assign(static_cast<size_t>(n_segments), 0);
     tab.pieces(begin, end, [&](int64_t s, int64_t j0, int64_t n) {
       for (int64_t t0 = 0; t0 < n && bad[part] == kNoBad; t0 += kTile) {
         const int64_t len = std::min(kTile, n - t0);
-        if (!accumulate_tile(tab, s, j0 + t0, len, thresholds, cutoffs, weights, check, acc)) {
+        const TiesTileIn in = inputs.at(tab, s, j0 + t0, len, thresholds, cutoffs, weights);
+        if (loops.accumulate(in, acc, len, false) >= kNonFinite && check) {
           bad[part] = tab.starts[s] + j0 + t0 + first_bad_delta(tab, s, j0 + t0, len);
           return;
         }
-        int64_t local = 0;
-        for (int64_t e = 0; e < len; ++e) local += static_cast<int64_t>(ties_elect(acc.at(e), election, 0.0f));
-        sum[s] += local;
+        sum[s] += loops.sign_sum(acc, len, election);
       }
     });
   });
@@ -420,10 +333,12 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
   const int32_t max_parts = cpu_threads();
   std::vector<int64_t> bad(static_cast<size_t>(max_parts), kNoBad);
   std::vector<float> bad_result(static_cast<size_t>(max_parts), 0.0f);
-  const TileResults finish = tile_results(election, aggregate);
+  const TiesLoops& loops = ties_loops();
   const bool with_max = aggregate == MT_TIES_DISJOINT_MAX;
   parallel_ranges(tab.total(), kMinPerThread, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
-    TileAcc acc;
+    TileAcc store;
+    const TiesTileAcc acc = store.view();
+    TileInputs inputs(n_models);
     std::vector<float> result(kTile);
     tab.pieces(begin, end, [&](int64_t s, int64_t j0, int64_t n) {
       const float* b = tab.base_of(s);
@@ -431,8 +346,10 @@ mt_status ties_merge_f32(int64_t n_segments, const int64_t* lengths, float* cons
       const float z = zero_signs[s];
       for (int64_t t0 = 0; t0 < n; t0 += kTile) {
         const int64_t j = j0 + t0, len = std::min(kTile, n - t0);
-        const bool finite = accumulate_tile(tab, s, j, len, thresholds, cutoffs, weights, check, acc, with_max);
-        const bool all = finish(acc, len, b != nullptr ? b + j : nullptr, z, lambda, result.data()) || !check;
+        const TiesTileIn in = inputs.at(tab, s, j, len, thresholds, cutoffs, weights);
+        const bool finite = loops.accumulate(in, acc, len, with_max) < kNonFinite || !check;
+        const bool all = loops.results(acc, len, b != nullptr ? b + j : nullptr, z, lambda, election, aggregate,
+                                       result.data()) || !check;
         if (finite && all) {
           std::memcpy(o + j, result.data(), sizeof(float) * static_cast<size_t>(len));
           continue;

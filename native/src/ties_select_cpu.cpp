@@ -28,12 +28,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <utility>
 #include <vector>
 
+#include "cpu_isa.h"
 #include "mergetune/interp.h"  // MT_CHECK_FINITE
 #include "error.h"
 #include "parallel.h"
+#include "ties_cpu_isa.h"
 #include "ties_internal.h"
 
 namespace mt::cpu {
@@ -189,6 +193,166 @@ mt_status select_large(int64_t s, int64_t n_segments, const int64_t* lengths, co
   return MT_OK;
 }
 
+// ---- the window route for large segments (select_window): one read instead of select_large's two.
+//
+// A sample of the segment (kSampleBlock-element blocks spread evenly over it, about n / kSampleEvery elements per
+// model) gives each model a window [lo, hi] of patterns that holds its threshold t with high probability: the
+// sample's order statistics kSampleZ standard deviations (binomial) either side of the expected rank of t. One
+// scan then counts the elements above hi and collects the in-window elements (index, pattern) in index order, and
+// t, r and the EXACT cutoff come from those candidates: t is the (k − above)-th largest candidate, every element
+// equal to t is a candidate. Exact, not a guess: the window holds t exactly when above < k <= above + candidates
+// (t <= hi and t >= lo), which is checked; where it fails for any model (or some δ is not finite), the segment
+// goes to select_large instead, so thresholds, cutoffs and error reports are those of the other routes.
+
+constexpr int64_t kSampleBlock = 64, kSampleEvery = 128, kScanChunk = int64_t{1} << 16;
+constexpr double kSampleZ = 5.0;
+
+}  // namespace
+
+namespace generic {
+int64_t ties_window_scan(const float* m, const float* b, int64_t n, uint32_t lo, uint32_t hi, uint32_t* idx,
+                         uint32_t* pat, int64_t* above, uint32_t* worst) {
+  int64_t up = 0, c = 0;
+  uint32_t big = 0;
+  const uint32_t span = hi - lo;
+  for (int64_t j = 0; j < n; ++j) {
+    const uint32_t a = ties_magnitude_bits(b != nullptr ? m[j] - b[j] : m[j]);
+    big = std::max(big, a);
+    up += a > hi ? 1 : 0;
+    idx[c] = static_cast<uint32_t>(j);  // written always, kept when in the window
+    pat[c] = a;
+    c += a - lo <= span ? 1 : 0;
+  }
+  *worst = std::max(*worst, big);
+  *above += up;
+  return c;
+}
+}  // namespace generic
+
+namespace {
+
+// The window of one model from its sample: [lo, hi] around the expected rank of the k-th largest of n (the
+// sample is reordered).
+void sample_window(std::vector<uint32_t>& sample, int64_t k, int64_t n, uint32_t* lo, uint32_t* hi) {
+  const int64_t size = static_cast<int64_t>(sample.size());
+  const double m = static_cast<double>(size), p = static_cast<double>(k) / static_cast<double>(n);
+  const double centre = p * m, spread = kSampleZ * std::sqrt(m * p * (1.0 - p)) + 2.0;
+  const int64_t r_hi = static_cast<int64_t>(std::floor(centre - spread));  // 1-based ranks from the top
+  const int64_t r_lo = static_cast<int64_t>(std::ceil(centre + spread));
+  auto first = sample.begin();
+  *hi = 0xffffffffu;
+  if (r_hi >= 1) {
+    std::nth_element(sample.begin(), sample.begin() + (r_hi - 1), sample.end(), std::greater<uint32_t>());
+    *hi = sample[static_cast<size_t>(r_hi - 1)];
+    first = sample.begin() + r_hi;
+  }
+  *lo = 0u;
+  if (r_lo <= size) {
+    std::nth_element(first, sample.begin() + (r_lo - 1), sample.end(), std::greater<uint32_t>());
+    *lo = sample[static_cast<size_t>(r_lo - 1)];
+  }
+}
+
+// A large segment by the window route; false (nothing written) where select_large must decide it.
+bool select_window(int64_t s, int64_t n_segments, const int64_t* lengths, const float* const* base,
+                   int32_t n_models, const float* const* models, const int64_t* keep_counts, int32_t ties,
+                   uint32_t* thresholds, int64_t* cutoffs, TiesWindowScan scan) {
+  const int64_t n = lengths[s];
+  if (n >= (int64_t{1} << 31)) return false;
+  const size_t T = static_cast<size_t>(n_models);
+  const float* b = base != nullptr ? base[s] : nullptr;
+  std::vector<uint32_t> lo(T, 0), hi(T, 0);
+  int32_t selecting = 0;
+  for (size_t i = 0; i < T; ++i) {
+    const int64_t k = keep_counts[i * n_segments + s];
+    selecting += k > 0 && k < n ? 1 : 0;
+  }
+  if (selecting == 0) return true;
+  // select_large reads (and checks) every model of a segment where any selects; so would this, for nothing.
+  if (selecting < n_models) return false;
+  const int64_t blocks = std::max<int64_t>(1, n / (kSampleBlock * kSampleEvery));
+  const int64_t stride = n / blocks;
+  std::vector<uint32_t> sample;
+  for (size_t i = 0; i < T; ++i) {
+    const int64_t k = keep_counts[i * n_segments + s];
+    const float* m = models[i * n_segments + s];
+    sample.clear();
+    for (int64_t q = 0; q < blocks; ++q) {
+      const int64_t j0 = q * stride, j1 = std::min(n, j0 + kSampleBlock);
+      for (int64_t j = j0; j < j1; ++j) sample.push_back(ties_magnitude_bits(b != nullptr ? m[j] - b[j] : m[j]));
+    }
+    sample_window(sample, k, n, &lo[i], &hi[i]);
+  }
+  // The scan: per thread share, chunk by chunk (the base chunk stays in cache across the models).
+  const int32_t max_parts = cpu_threads();
+  struct Part {
+    std::vector<std::vector<uint32_t>> idx, pat;
+    std::vector<int64_t> above;
+    uint32_t worst = 0;
+    int64_t begin = 0;
+  };
+  std::vector<Part> parts(static_cast<size_t>(max_parts));
+  const int32_t used = parallel_ranges(n, kMinParallel, max_parts, [&](int32_t part, int64_t begin, int64_t end) {
+    Part& p = parts[part];
+    p.idx.assign(T, {});
+    p.pat.assign(T, {});
+    p.above.assign(T, 0);
+    p.begin = begin;
+    std::vector<uint32_t> ci(static_cast<size_t>(kScanChunk + 16)), cp(static_cast<size_t>(kScanChunk + 16));
+    for (int64_t j0 = begin; j0 < end; j0 += kScanChunk) {
+      const int64_t len = std::min(kScanChunk, end - j0);
+      for (size_t i = 0; i < T; ++i) {
+        const float* m = models[i * n_segments + s];
+        const int64_t got = scan(m + j0, b != nullptr ? b + j0 : nullptr, len, lo[i], hi[i], ci.data(), cp.data(),
+                                 &p.above[i], &p.worst);
+        const uint32_t off = static_cast<uint32_t>(j0 - begin);
+        for (int64_t c = 0; c < got; ++c) p.idx[i].push_back(ci[c] + off);
+        p.pat[i].insert(p.pat[i].end(), cp.begin(), cp.begin() + got);
+      }
+    }
+  });
+  for (int32_t p = 0; p < used; ++p) {
+    if (parts[p].worst >= kNonFinite) return false;  // select_large reports it
+  }
+  // Every model's window must hold its threshold before anything is written.
+  std::vector<int64_t> above(T, 0), found(T, 0);
+  for (size_t i = 0; i < T; ++i) {
+    for (int32_t p = 0; p < used; ++p) {
+      above[i] += parts[p].above[i];
+      found[i] += static_cast<int64_t>(parts[p].pat[i].size());
+    }
+    const int64_t k = keep_counts[i * n_segments + s];
+    if (!(above[i] < k && k <= above[i] + found[i])) return false;
+  }
+  // t, r and the cutoff per model from its candidates, the threads taking models.
+  parallel_ranges(n_models, 1, std::min<int32_t>(max_parts, n_models), [&](int32_t, int64_t i0, int64_t i1) {
+    Scratch sc;
+    for (size_t i = static_cast<size_t>(i0); i < static_cast<size_t>(i1); ++i) {
+      const int64_t k = keep_counts[i * n_segments + s];
+      sc.mags.clear();
+      for (int32_t p = 0; p < used; ++p) sc.mags.insert(sc.mags.end(), parts[p].pat[i].begin(), parts[p].pat[i].end());
+      std::fill(sc.top, sc.top + kTopBins, 0u);
+      for (uint32_t a : sc.mags) sc.top[a >> kTopShift] += 1;
+      const size_t q = i * n_segments + s;
+      int64_t r;
+      select(k - above[i], sc, &thresholds[q], &r);
+      cutoffs[q] = n;
+      if (ties != MT_TIES_TIES_EXACT || r >= static_cast<int64_t>(sc.low[thresholds[q] & (kLowBins - 1)])) continue;
+      int64_t seen = 0;
+      for (int32_t p = 0; p < used && cutoffs[q] == n; ++p) {
+        const std::vector<uint32_t>& pat = parts[p].pat[i];
+        for (size_t c = 0; c < pat.size(); ++c) {
+          if (pat[c] == thresholds[q] && ++seen == r) {
+            cutoffs[q] = parts[p].begin + parts[p].idx[i][c] + 1;
+            break;
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths, const float* const* base,
@@ -238,9 +402,15 @@ mt_status ties_select_per_segment_f32(int64_t n_segments, const int64_t* lengths
     }
   });
   const Where f = *std::min_element(bad.begin(), bad.end());
+  const TiesWindowScan scan = std::strcmp(isa(), "avx2") == 0 && use_avx512() ? avx512::ties_window_scan
+                                                                               : generic::ties_window_scan;
   // The large segments in order; a bad element there is reported only if no small segment before it has one.
   for (int64_t seg = 0; seg < n_segments && seg < f.first; ++seg) {
     if (lengths[seg] < kLargeSegment) continue;
+    if (select_window(seg, n_segments, lengths, base, n_models, models, keep_counts, ties, thresholds, cutoffs,
+                      scan)) {
+      continue;
+    }
     const mt_status st = select_large(seg, n_segments, lengths, base, n_models, models, keep_counts, ties,
                                       thresholds, cutoffs, flags);
     if (st != MT_OK) return st;
