@@ -22,8 +22,9 @@ import java.util.Locale;
  *   <li>{@code sha256}: SHA-256 (FIPS 180-4), the JDK's implementation (SHA-NI where the CPU has it, about 1.6 GB/s
  *       on one core of the project's VM). Cryptographic: no one can make a second file with the same digest.
  *       {@code sha256sum FILE} prints the same hex, and the Hugging Face Hub lists it for every LFS file.
- *   <li>{@code xxh3-128}: XXH3's 128-bit variant (XXH128 of xxHash 0.8, seed 0), hash4j's implementation, several
- *       times faster. Not cryptographic: it tells files apart and catches any accidental change, but a file can be
+ *   <li>{@code xxh3-128}: XXH3's 128-bit variant (XXH128 of xxHash 0.8, seed 0), hash4j's pure-Java implementation
+ *       (in a whole merge on the project's 2-core VM no faster than SHA-NI SHA-256: a short-lived JVM and a copy
+ *       into its byte-array stream). Not cryptographic: it tells files apart and catches any accidental change, but a file can be
  *       crafted to collide with another on purpose. {@code xxhsum -H2 FILE} prints the same hex: the canonical
  *       big-endian form, the high 64 bits first.
  * </ul>

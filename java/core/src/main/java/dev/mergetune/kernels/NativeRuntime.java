@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * alone and no torch class (the CPU interpolation the linear merges run) call {@link #ensureKernels()}: step 3 only.
  * That is safe on its own because libmergetune links against neither LibTorch nor OpenBLAS nor libgomp (its ELF
  * needs only the C/C++ runtime), and it keeps the order above, since a later {@link #ensureLoaded()} still loads
- * LibTorch's libraries before any torch class; it saves a merge that needs no LibTorch the ≈ 1 s of extracting,
- * checking and loading LibTorch's 0.5 GB of libraries.
+ * LibTorch's libraries before any torch class; it saves a merge that needs no LibTorch the time of extracting,
+ * checking and loading LibTorch's libraries.
  *
  * <p>Loading changes no process-wide setting; {@link #configure(RuntimeSettings)} is the one call that does, when
  * the application asks (the CLI calls it with {@link RuntimeSettings#recommended()}), and
