@@ -37,7 +37,15 @@ import picocli.CommandLine.Spec;
         + " mergekit's linear, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, slerp,"
         + " model_stock, nuslerp, multislerp; --config also reads mergekit YAML; the per-layer SVD merges tsv-m,"
         + " iso-c, iso-cts (FusionBench's).")
-final class MergeCommand implements Callable<Integer> {
+final class MergeCommand implements Callable<Integer>, NativeOnDemand {
+  /**
+   * The methods whose merge of safetensors inputs runs on libmergetune alone (or whose kernels load the rest of the
+   * native stack themselves, as TIES's and DARE's do): the command loads no LibTorch for them up front
+   * ({@link NativeOnDemand}). Every other method, and --config, gets the whole stack first.
+   */
+  private static final java.util.Set<String> ON_DEMAND = java.util.Set.of("task-arithmetic", "wise-ft", "average",
+      "ties", "dare");
+
   @Spec CommandSpec spec;
 
   @picocli.CommandLine.Mixin MergeOutputOptions output = new MergeOutputOptions();
@@ -144,8 +152,15 @@ final class MergeCommand implements Callable<Integer> {
       + " with the base folder's config and tokenizer files); with a sweep, '{}' stands for the value")
   String out;
 
-  @Option(names = "--no-hash", description = "Do not record the inputs' SHA-256 in the outputs' metadata (it is"
-      + " computed from the merge's own reads; the metadata then says mergetune.input_digest=none). Allowed with --config")
+  @Option(names = "--hash", paramLabel = "sha256|xxh3-128|none", description = "The digest of each input recorded in"
+      + " the outputs' metadata ('FILE NAME:HEX', mergetune.input_digest=NAME), computed from the merge's own reads:"
+      + " sha256 (default: cryptographic, the value sha256sum and the Hugging Face Hub show for the file, about 1.6 GB/s"
+      + " per core), xxh3-128 (XXH128, what xxhsum -H2 prints: tells files apart and catches any accidental change, but"
+      + " not cryptographic; hash4j's pure-Java XXH3, measured no faster than SHA-NI SHA-256 in one short merge on a"
+      + " 2-core VM), none. Allowed with --config")
+  String hash;
+
+  @Option(names = "--no-hash", description = "Same as --hash none. Allowed with --config")
   boolean noHash;
 
   @Override
@@ -154,7 +169,9 @@ final class MergeCommand implements Callable<Integer> {
     weights = floats(weightSpecs, "--weights");
     scales = floats(scaleSpecs, "--scale");
     alphas = floats(alphaSpecs, "--alpha");
+    if (config != null || method == null || !ON_DEMAND.contains(method)) dev.mergetune.kernels.NativeRuntime.ensureLoaded();
     output.checkCompute();
+    mergeOptions();  // a bad --hash fails before anything is read or written
     base = dev.mergetune.tensors.HfFolders.resolveInput(base, "--base");
     if (models != null) models = models.stream().map(m -> dev.mergetune.tensors.HfFolders.resolveInput(m, "--models")).toList();
     if (config != null && MergekitConfig.isMergekit(config)) return MergekitFlags.runConfig(this, w);
@@ -257,14 +274,24 @@ final class MergeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** How the streaming merge runs: the inputs' digest unless --no-hash. */
+  /** How the streaming merge runs: the inputs' digest --hash names (SHA-256 unless given; none with --no-hash). */
   StreamingMerge.Options mergeOptions() {
-    return StreamingMerge.Options.defaults().withHashInputs(!noHash);
+    if (noHash && hash != null && !hash.equals("none")) {
+      throw new IllegalArgumentException("--no-hash and --hash " + hash + " contradict each other; give one");
+    }
+    if (noHash || "none".equals(hash)) return StreamingMerge.Options.defaults().withInputDigest(null);
+    if (hash == null) return StreamingMerge.Options.defaults();
+    try {
+      return StreamingMerge.Options.defaults().withInputDigest(dev.mergetune.io.ContentDigest.named(hash));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--hash: unknown digest '" + hash + "' (sha256, xxh3-128, none)");
+    }
   }
 
   private boolean anyFlagGiven() {
     for (Field f : MergeCommand.class.getDeclaredFields()) {
-      if (f.getAnnotation(Option.class) == null || f.getName().equals("config") || f.getName().equals("noHash")) continue;
+      if (f.getAnnotation(Option.class) == null || f.getName().equals("config") || f.getName().equals("noHash")
+          || f.getName().equals("hash")) continue;
       try {
         if (f.get(this) != null) return true;
       } catch (IllegalAccessException e) {

@@ -29,10 +29,10 @@ final class MergekitFlags {
   }
 
   static int runConfig(MergeCommand c, PrintWriter w) throws IOException {
-    List<String> extra = given(c, List.of("config", "out", "seed", "include", "exclude", "trainableOnly", "noHash"));
+    List<String> extra = given(c, List.of("config", "out", "seed", "include", "exclude", "trainableOnly", "noHash", "hash"));
     if (!extra.isEmpty()) {
       throw new IllegalArgumentException(c.config + " is a mergekit configuration: only --out, --seed, --include, --exclude,"
-          + " --trainable-only and --no-hash go beside it (given: " + String.join(", ", extra) + ")");
+          + " --trainable-only, --hash and --no-hash go beside it (given: " + String.join(", ", extra) + ")");
     }
     if (c.out == null) throw new IllegalArgumentException("a mergekit configuration needs --out FILE.safetensors");
     MergekitConfig config = MergekitConfig.read(c.config);
@@ -49,11 +49,11 @@ final class MergekitFlags {
   static int runFlags(MergeCommand c, PrintWriter w) throws IOException {
     GtaMethod method = GtaMethod.of(c.method);
     List<String> allowed = method.isSphere()
-        ? List.of("method", "base", "models", "weightSpecs", "normalize", "out", "include", "exclude", "trainableOnly", "noHash")
+        ? List.of("method", "base", "models", "weightSpecs", "normalize", "out", "include", "exclude", "trainableOnly", "noHash", "hash")
         : method.isAngle()
-        ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly", "noHash")
+        ? List.of("method", "base", "models", "alphaSpecs", "out", "include", "exclude", "trainableOnly", "noHash", "hash")
         : List.of("method", "base", "models", "weightSpecs", "scaleSpecs", "density", "epsilon", "gamma", "normalize",
-            "rescale", "seed", "out", "include", "exclude", "trainableOnly", "noHash");
+            "rescale", "seed", "out", "include", "exclude", "trainableOnly", "noHash", "hash");
     List<String> extra = given(c, allowed);
     if (!extra.isEmpty()) {
       throw new IllegalArgumentException("--method " + c.method + " does not take " + String.join(", ", extra));

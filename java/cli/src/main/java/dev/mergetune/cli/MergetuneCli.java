@@ -109,13 +109,24 @@ public final class MergetuneCli implements Runnable {
   /**
    * Applies the global options, then the process-wide native settings the tool wants (OpenBLAS single-threaded,
    * headless AWT: {@link RuntimeSettings#recommended()}) before any command runs — not for help or version
-   * requests, which load nothing native.
+   * requests, which load nothing native. A {@link NativeOnDemand} command gets them applied as each part of the
+   * native stack loads, so a merge that needs no LibTorch does not load it.
    */
   private static int executeConfigured(CommandLine.ParseResult parseResult) {
     Object root = parseResult.commandSpec().userObject();
     if (root instanceof MergetuneCli m) m.globals.apply();
-    if (!helpOrVersion(parseResult)) NativeRuntime.configure(RuntimeSettings.recommended());
+    if (!helpOrVersion(parseResult)) {
+      if (leaf(parseResult) instanceof NativeOnDemand) NativeRuntime.configureOnLoad(RuntimeSettings.recommended());
+      else NativeRuntime.configure(RuntimeSettings.recommended());
+    }
     return new CommandLine.RunLast().execute(parseResult);
+  }
+
+  /** The command that runs: the last subcommand parsed. */
+  private static Object leaf(CommandLine.ParseResult r) {
+    CommandLine.ParseResult p = r;
+    while (p.subcommand() != null) p = p.subcommand();
+    return p.commandSpec().userObject();
   }
 
   private static boolean helpOrVersion(CommandLine.ParseResult r) {

@@ -42,7 +42,7 @@ final class SpectralFlags {
   /** The merge the flags ask for, after checking that no option of another method was given. */
   static SpectralMerge op(MergeCommand c) throws IOException {
     List<String> allowed = new ArrayList<>(List.of("method", "base", "models", "scaleSpecs", "svdExclude", "out",
-        "include", "exclude", "trainableOnly", "noHash"));
+        "include", "exclude", "trainableOnly", "noHash", "hash"));
     if (c.method.equals("tsv-m")) allowed.add("weightSpecs");
     if (c.method.equals("iso-cts")) allowed.add("commonSpaceFraction");
     List<String> extra = new ArrayList<>();

@@ -56,6 +56,48 @@ class MergeOutputCliTest {
   }
 
   @Test
+  void hashNamesTheRecordedDigestAndNoHashIsNone() throws Exception {
+    inputs();
+    String[] merge = {"merge", "--method", "task-arithmetic", "--base", p("hf"), "--models", p("a.safetensors"),
+        "--scale", "0.4"};
+    CliRunner.Result fast = CliRunner.run(cat(merge, "--hash", "xxh3-128", "--out", p("fast.safetensors")));
+    assertEquals(0, fast.exitCode(), fast.out());
+    CliRunner.Result dflt = CliRunner.run(cat(merge, "--out", p("default.safetensors")));
+    assertEquals(0, dflt.exitCode(), dflt.out());
+    CliRunner.Result none = CliRunner.run(cat(merge, "--no-hash", "--out", p("none.safetensors")));
+    assertEquals(0, none.exitCode(), none.out());
+    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("fast.safetensors"));
+        SafetensorsFile d = SafetensorsFile.open(dir.resolve("default.safetensors"));
+        SafetensorsFile n = SafetensorsFile.open(dir.resolve("none.safetensors"))) {
+      Path base = dir.resolve("hf/model.safetensors");
+      assertEquals("xxh3-128", f.metadata().get("mergetune.input_digest"));
+      assertEquals("model.safetensors xxh3-128:" + dev.mergetune.io.ContentDigest.XXH3_128.of(base),
+          f.metadata().get("mergetune.base"));
+      assertEquals("sha256", d.metadata().get("mergetune.input_digest"), "the default digest");
+      assertEquals("model.safetensors sha256:" + dev.mergetune.merge.InputHashes.sha256(base), d.metadata().get("mergetune.base"));
+      assertEquals("none", n.metadata().get("mergetune.input_digest"));
+      assertEquals("model.safetensors", n.metadata().get("mergetune.base"));
+      for (String t : f.tensors().keySet()) {
+        assertArrayEquals(d.readFloats(t), f.readFloats(t), t);
+        assertArrayEquals(d.readFloats(t), n.readFloats(t), t);
+      }
+    }
+    CliRunner.Result alias = CliRunner.run(cat(merge, "--hash", "none", "--out", p("none2.safetensors")));
+    assertEquals(0, alias.exitCode(), alias.out());
+    oneLineError(CliRunner.run(cat(merge, "--hash", "md5", "--out", p("x.safetensors"))),
+        "--hash: unknown digest 'md5' (sha256, xxh3-128, none)");
+    oneLineError(CliRunner.run(cat(merge, "--no-hash", "--hash", "sha256", "--out", p("x.safetensors"))),
+        "--no-hash and --hash sha256 contradict each other");
+    assertFalse(Files.exists(dir.resolve("x.safetensors")));
+  }
+
+  private static String[] cat(String[] head, String... tail) {
+    String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
+  }
+
+  @Test
   void shardedHfFolderFromAFolderBaseEqualsTheSingleFile() throws Exception {
     inputs();
     CliRunner.Result one = CliRunner.run("merge", "--method", "task-arithmetic", "--base", p("hf"), "--models",

@@ -93,7 +93,8 @@ public final class Interpolation {
       SegmentTable.ofAddresses(device, null, models[i], lengths);  // validates null addresses
       System.arraycopy(models[i], 0, modelAddresses, i * lengths.length, lengths.length);
     }
-    NativeRuntime.ensureLoaded();
+    if (device == DeviceKind.CPU) NativeRuntime.ensureKernels();  // host addresses: libmergetune alone, no torch class
+    else NativeRuntime.ensureLoaded();
     int status = MergetuneNative.mt_interp_f32(device.code(), stream, lengths.length, lengths,
         outTable.addressesArray(), baseTable.addressesArray(), models.length, modelAddresses, lambdas,
         checkFinite ? MergetuneNative.MT_CHECK_FINITE : 0);

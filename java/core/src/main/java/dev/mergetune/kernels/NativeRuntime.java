@@ -29,9 +29,17 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * Every public entry point of the library calls {@link #ensureLoaded()}; callers that use LibTorch themselves
- * should call it (or {@link #ensureTorch()}) before their first torch class. Loading changes no process-wide setting;
- * {@link #configure(RuntimeSettings)} is the one call that does, when the application asks (the CLI calls it with
- * {@link RuntimeSettings#recommended()}). Thread-safe; every method may be called from any thread.
+ * should call it (or {@link #ensureTorch()}) before their first torch class. The entry points that call libmergetune
+ * alone and no torch class (the CPU interpolation the linear merges run) call {@link #ensureKernels()}: step 3 only.
+ * That is safe on its own because libmergetune links against neither LibTorch nor OpenBLAS nor libgomp (its ELF
+ * needs only the C/C++ runtime), and it keeps the order above, since a later {@link #ensureLoaded()} still loads
+ * LibTorch's libraries before any torch class; it saves a merge that needs no LibTorch the time of extracting,
+ * checking and loading LibTorch's libraries.
+ *
+ * <p>Loading changes no process-wide setting; {@link #configure(RuntimeSettings)} is the one call that does, when
+ * the application asks (the CLI calls it with {@link RuntimeSettings#recommended()}), and
+ * {@link #configureOnLoad(RuntimeSettings)} the same settings applied as each part loads, for a command that may
+ * need no LibTorch at all. Thread-safe; every method may be called from any thread.
  */
 public final class NativeRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(NativeRuntime.class);
@@ -39,23 +47,46 @@ public final class NativeRuntime {
   private static final List<String> TORCH_LOAD_ORDER = List.of(
       "libgomp.so.1", "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so");
 
-  private static volatile boolean kernelsLoaded;
+  private static volatile boolean kernelsLoaded;  // libmergetune (step 3)
+  private static volatile boolean stackLoaded;  // steps 1-3
   private static volatile boolean configured;
   private static volatile boolean torchLoaded;
+  /** {@link #configureOnLoad}'s settings, applied as each part loads; null when none were given that way. */
+  private static RuntimeSettings onLoad;
   private static String torchNativeFlavour = "none";
 
   private NativeRuntime() {}
 
-  /** Prefetches LibTorch, pins OpenBLAS to one thread and loads libmergetune. Idempotent and thread-safe. */
+  /**
+   * Prefetches and preloads LibTorch's libraries, loads OpenBLAS and libmergetune (the whole order above).
+   * Idempotent and thread-safe.
+   */
   public static void ensureLoaded() {
-    if (kernelsLoaded) return;
+    if (stackLoaded) return;
     synchronized (NativeRuntime.class) {
-      if (kernelsLoaded) return;
+      if (stackLoaded) return;
       File torchDir = prefetchLibTorch();
       loadOpenBlas();
       if (torchDir != null) preloadLibTorch(torchDir);
+      ensureKernels();
+      stackLoaded = true;
+      if (onLoad != null && onLoad.openBlasThreads() > 0 && openBlasPresent()) {
+        org.bytedeco.openblas.global.openblas.blas_set_num_threads(onLoad.openBlasThreads());
+      }
+    }
+  }
+
+  /**
+   * Loads libmergetune and its JNI glue only (step 3), for callers that use no torch class and no OpenBLAS: the
+   * library needs neither (see the class comment). Idempotent and thread-safe.
+   */
+  public static void ensureKernels() {
+    if (kernelsLoaded) return;
+    synchronized (NativeRuntime.class) {
+      if (kernelsLoaded) return;
       Loader.load(MergetuneNative.class);
       kernelsLoaded = true;
+      if (onLoad != null && onLoad.kernelThreads() > 0) MergetuneNative.mt_set_num_threads(onLoad.kernelThreads());
     }
   }
 
@@ -67,6 +98,29 @@ public final class NativeRuntime {
       if (torchLoaded) return;
       Loader.load(org.bytedeco.pytorch.global.torch.class);
       torchLoaded = true;
+      if (onLoad != null && onLoad.torchThreads() > 0) org.bytedeco.pytorch.global.torch.set_num_threads(onLoad.torchThreads());
+    }
+  }
+
+  /**
+   * {@link #configure}'s settings without loading anything now: headless AWT at once, and each thread count when its
+   * part of the stack loads (OpenBLAS's in {@link #ensureLoaded()}, LibTorch's in {@link #ensureTorch()}, the
+   * kernels' in {@link #ensureKernels()}), or at once for a part already loaded. For a command that may need no
+   * LibTorch at all (the CLI's merge of safetensors files with a libmergetune method); the library's entry points
+   * still load whatever they use, so the order of the class comment holds.
+   */
+  public static void configureOnLoad(RuntimeSettings settings) {
+    synchronized (NativeRuntime.class) {
+      configured = true;
+      onLoad = settings;
+      if (settings.headlessAwt() && System.getProperty("java.awt.headless") == null) {
+        System.setProperty("java.awt.headless", "true");
+      }
+      if (stackLoaded && settings.openBlasThreads() > 0 && openBlasPresent()) {
+        org.bytedeco.openblas.global.openblas.blas_set_num_threads(settings.openBlasThreads());
+      }
+      if (torchLoaded && settings.torchThreads() > 0) org.bytedeco.pytorch.global.torch.set_num_threads(settings.torchThreads());
+      if (kernelsLoaded && settings.kernelThreads() > 0) MergetuneNative.mt_set_num_threads(settings.kernelThreads());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.mergetune.merge;
 
+import dev.mergetune.io.ContentDigest;
 import dev.mergetune.tensors.Checkpoint;
 import dev.mergetune.tensors.SafetensorsCheckpoint;
 import java.io.IOException;
@@ -9,43 +10,48 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The SHA-256 of each merge input for the outputs' metadata. A single safetensors file is hashed from the merge's
- * own reads ({@link SafetensorsCheckpoint#digestWhileReading}); its digest is only known at the end, so the headers
- * are written with a placeholder of the same length (64 characters) that {@link #finish} replaces. Other inputs (.pt,
- * a sharded index) are hashed up front as before. With hashing off each entry is the file name alone.
+ * The digest of each merge input for the outputs' metadata ("file NAME:HEX", NAME the {@link ContentDigest}'s label).
+ * A single safetensors file is hashed from the merge's own reads ({@link SafetensorsCheckpoint#digestWhileReading});
+ * its digest is only known at the end, so the headers are written with a placeholder of the same length as the hex
+ * that {@link #finish} replaces. Other inputs (.pt, a sharded index) are hashed up front as before. With no digest
+ * (null) each entry is the file name alone.
  */
 final class InputDigests {
-  private static final int HEX = 64;
   private final List<Path> paths;
   private final List<Checkpoint> inputs;
-  private final boolean hash;
+  private final ContentDigest digest;
   private final String[] known;
   private final boolean[] inPass;
 
-  InputDigests(List<Path> paths, List<Checkpoint> inputs, boolean hash) throws IOException {
+  InputDigests(List<Path> paths, List<Checkpoint> inputs, ContentDigest digest) throws IOException {
     this.paths = paths;
     this.inputs = inputs;
-    this.hash = hash;
+    this.digest = digest;
     known = new String[paths.size()];
     inPass = new boolean[paths.size()];
-    if (!hash) return;
+    if (digest == null) return;
     for (int i = 0; i < paths.size(); i++) {
       if (inputs.get(i) instanceof SafetensorsCheckpoint s && s.shardCount() == 1) inPass[i] = true;
-      else known[i] = InputHashes.sha256(paths.get(i));
+      else known[i] = digest.of(paths.get(i));
     }
   }
 
-  /** The metadata value for input i: "file sha256:HEX" (a placeholder until {@link #finish}), or "file". */
+  /** The value of {@link StreamingMerge#INPUT_DIGEST}: the digest's label, or "none". */
+  String name() {
+    return digest == null ? "none" : digest.label();
+  }
+
+  /** The metadata value for input i: "file NAME:HEX" (a placeholder until {@link #finish}), or "file". */
   String entry(int i) {
     String name = paths.get(i).getFileName().toString();
-    if (!hash) return name;
-    return name + " sha256:" + (inPass[i] ? placeholder(i) : known[i]);
+    if (digest == null) return name;
+    return name + " " + digest.label() + ":" + (inPass[i] ? placeholder(i) : known[i]);
   }
 
   /** Turns on hashing in the read pass; before the first read. */
   void startReading() {
     for (int i = 0; i < inPass.length; i++) {
-      if (inPass[i] && !((SafetensorsCheckpoint) inputs.get(i)).digestWhileReading()) {
+      if (inPass[i] && !((SafetensorsCheckpoint) inputs.get(i)).digestWhileReading(digest)) {
         inPass[i] = false;  // not expected: shardCount() was 1
         throw new IllegalStateException(paths.get(i) + " cannot be hashed while it is read");
       }
@@ -74,8 +80,10 @@ final class InputDigests {
     return out;
   }
 
-  private static String placeholder(int i) {
-    String p = "pending-sha256-of-input-" + i + "-";
-    return p + "x".repeat(HEX - p.length());
+  /** As long as the hex it stands for (the header is patched in place), unique per input. */
+  private String placeholder(int i) {
+    String p = "pending-" + i + "-";
+    if (p.length() > digest.hexLength()) throw new IllegalStateException("too many inputs for placeholders: " + i);
+    return p + "x".repeat(digest.hexLength() - p.length());
   }
 }

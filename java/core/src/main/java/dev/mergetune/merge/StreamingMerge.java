@@ -1,6 +1,7 @@
 package dev.mergetune.merge;
 
 import dev.mergetune.clip.ClipConfigCarry;
+import dev.mergetune.io.ContentDigest;
 import dev.mergetune.kernels.NativeRuntime;
 import dev.mergetune.kernels.NonFiniteException;
 import dev.mergetune.tensors.DType;
@@ -39,8 +40,9 @@ import org.bytedeco.javacpp.BytePointer;
  * F32); the others, and integer tensors, are copied from the reference (the base, else the first model). A method
  * with statistics passes (global TIES) sees every merged tensor once per pass before the outputs are written. A
  * NaN/Inf in any input stops the merge, naming the file, tensor and element, and no output file is written. Each
- * output carries metadata: method, parameters, selection, inputs and their SHA-256 (computed from the same reads
- * the merge makes, not in a pass of its own; {@link Options#hashInputs} false records "none" instead), and the
+ * output carries metadata: method, parameters, selection, inputs and their digest (SHA-256 unless
+ * {@link Options#inputDigest} names another, computed from the same reads the merge makes, not in a pass of its own;
+ * no digest records "none" instead), and the
  * inputs' CLIP model configuration where they record one ({@link #carriedModelConfig}). Each output is forced to
  * disk once, at the end, then renamed into place.
  */
@@ -51,20 +53,31 @@ public final class StreamingMerge {
   public record Result(Path path, Map<String, String> metadata) {}
 
   /**
-   * How a merge runs: whether the inputs' SHA-256 go into the outputs' metadata ({@code mergetune.input_digest}
-   * "sha256" or "none"), and where its progress goes (one task, in tensors read, with the bytes read as status).
+   * How a merge runs: which digest of the inputs goes into the outputs' metadata ({@code mergetune.input_digest}
+   * names it: {@link #DEFAULT_DIGEST} unless chosen; null records "none" and hashes nothing), and where its progress
+   * goes (one task, in tensors read, with the bytes read as status).
    */
-  public record Options(boolean hashInputs, Progress progress, DType outDType, long shardBytes) {
+  public record Options(ContentDigest inputDigest, Progress progress, DType outDType, long shardBytes) {
     public static Options defaults() {
-      return new Options(true, Progress.installed(), null, 0);
+      return new Options(DEFAULT_DIGEST, Progress.installed(), null, 0);
     }
 
+    /** The default digest when true, none when false. */
     public Options withHashInputs(boolean hash) {
-      return new Options(hash, progress, outDType, shardBytes);
+      return withInputDigest(hash ? DEFAULT_DIGEST : null);
+    }
+
+    /** The inputs' digest; null hashes nothing and records "none". */
+    public Options withInputDigest(ContentDigest d) {
+      return new Options(d, progress, outDType, shardBytes);
+    }
+
+    public boolean hashInputs() {
+      return inputDigest != null;
     }
 
     public Options withProgress(Progress p) {
-      return new Options(hashInputs, p, outDType, shardBytes);
+      return new Options(inputDigest, p, outDType, shardBytes);
     }
 
     /**
@@ -75,18 +88,24 @@ public final class StreamingMerge {
       if (d != null && d != DType.F32 && d != DType.F16 && d != DType.BF16) {
         throw new IllegalArgumentException("outputs are stored as fp32, fp16 or bf16, not " + d);
       }
-      return new Options(hashInputs, progress, d, shardBytes);
+      return new Options(inputDigest, progress, d, shardBytes);
     }
 
     /** With bytes > 0 every output path is a folder of HF-style shards of at most that much tensor data each. */
     public Options withShardBytes(long bytes) {
       if (bytes < 0) throw new IllegalArgumentException("shard size must be positive, got " + bytes);
-      return new Options(hashInputs, progress, outDType, bytes);
+      return new Options(inputDigest, progress, outDType, bytes);
     }
   }
 
-  /** Metadata key naming the digest of the recorded inputs. */
+  /** Metadata key naming the digest of the recorded inputs ("sha256", "xxh3-128" or "none"). */
   public static final String INPUT_DIGEST = "mergetune.input_digest";
+
+  /**
+   * The inputs' digest unless a merge chooses another: SHA-256, what the outputs recorded before the digest could be
+   * chosen, cryptographic, and the one {@code sha256sum} and the Hugging Face Hub show for the same file.
+   */
+  public static final ContentDigest DEFAULT_DIGEST = ContentDigest.SHA256;
 
   public static List<Result> run(Path base, List<Path> models, TensorOp op, List<Path> outputs) throws IOException {
     return run(base, models, op, outputs, TensorSelection.all());
@@ -109,7 +128,7 @@ public final class StreamingMerge {
     if (outputs.size() != op.outputs()) {
       throw new IllegalArgumentException(op.method() + " writes " + op.outputs() + " outputs but " + outputs.size() + " paths were given");
     }
-    NativeRuntime.ensureLoaded();
+    NativeRuntime.ensureKernels();  // the op loads the rest of the stack if its kernels use it
     List<Path> inputPaths = new ArrayList<>();
     if (base != null) inputPaths.add(base);
     inputPaths.addAll(models);
@@ -126,11 +145,11 @@ public final class StreamingMerge {
         DType out = StorageDTypes.written(t.dtype(), options.outDType());
         layout.add(new TensorInfo(t.name(), out, t.shape(), 0, t.numel() * out.byteSize()));
       }
-      InputDigests digests = new InputDigests(inputPaths, inputs, options.hashInputs());
+      InputDigests digests = new InputDigests(inputPaths, inputs, options.inputDigest());
       Map<String, String> common = new LinkedHashMap<>(keptMetadata(reference));
       common.put("mergetune.method", op.method());
       if (options.outDType() != null) common.put("mergetune.out_dtype", options.outDType().name());
-      common.put(INPUT_DIGEST, options.hashInputs() ? "sha256" : "none");
+      common.put(INPUT_DIGEST, digests.name());
       if (base != null) common.put("mergetune.base", digests.entry(0));
       for (int i = 0; i < models.size(); i++) common.put("mergetune.model." + i, digests.entry(i + (base != null ? 1 : 0)));
       common.putAll(carriedModelConfig(inputPaths, inputs));

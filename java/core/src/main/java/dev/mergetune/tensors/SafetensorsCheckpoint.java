@@ -156,16 +156,17 @@ public final class SafetensorsCheckpoint implements Checkpoint {
   }
 
   /**
-   * For a single file, computes its SHA-256 from the reads {@link #read} makes ({@link SafetensorsFile#digestWhileReading})
-   * and returns true; a sharded checkpoint returns false (its recorded digest is the index file's).
+   * For a single file, computes its {@code algorithm} digest from the reads {@link #read} makes
+   * ({@link SafetensorsFile#digestWhileReading}) and returns true; a sharded checkpoint returns false (its recorded
+   * digest is the index file's).
    */
-  public boolean digestWhileReading() {
+  public boolean digestWhileReading(dev.mergetune.io.ContentDigest algorithm) {
     if (shards.size() != 1 || !path.equals(shards.get(0).path())) return false;
-    shards.get(0).digestWhileReading();
+    shards.get(0).digestWhileReading(algorithm);
     return true;
   }
 
-  /** The file's SHA-256 after {@link #digestWhileReading} returned true. */
+  /** The file's digest after {@link #digestWhileReading} returned true. */
   public String finishDigest() {
     return shards.get(0).finishDigest();
   }

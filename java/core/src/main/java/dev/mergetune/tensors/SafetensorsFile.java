@@ -110,15 +110,16 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
-   * Computes the file's SHA-256 from the reads {@link #read} makes anyway: bytes read in file order are hashed as
-   * they arrive, a gap (the header, a tensor not read) is read for the digest alone, and {@link #finishDigest} hashes
-   * whatever follows the last read. Reads behind the digest's position (a second pass) do not feed it.
+   * Computes the file's {@code algorithm} digest from the reads {@link #read} makes anyway: bytes read in file order
+   * are hashed as they arrive, a gap (the header, a tensor not read) is read for the digest alone, and
+   * {@link #finishDigest} hashes whatever follows the last read. Reads behind the digest's position (a second pass)
+   * do not feed it.
    */
-  public void digestWhileReading() {
-    digest = new FileDigest();
+  public void digestWhileReading(dev.mergetune.io.ContentDigest algorithm) {
+    digest = new FileDigest(algorithm);
   }
 
-  /** The whole file's SHA-256 as lower-case hex (reads what the tensor reads did not cover). */
+  /** The whole file's digest as lower-case hex (reads what the tensor reads did not cover). */
   public String finishDigest() {
     if (digest == null) throw new IllegalStateException("digestWhileReading was not called for " + path);
     String hex = digest.finish();
@@ -151,11 +152,17 @@ public final class SafetensorsFile implements AutoCloseable {
         + "): it was truncated or replaced while being read");
   }
 
-  /** SHA-256 over the file, fed in file order; gaps are read from the channel. */
+  /** A digest over the file, fed in file order; gaps are read from the channel. */
   private final class FileDigest {
-    private final java.security.MessageDigest md = sha256();
+    private final dev.mergetune.io.ContentDigest algorithm;
+    private final dev.mergetune.io.ContentDigest.Stream md;
     private final ByteBuffer gap = ByteBuffer.allocateDirect(1 << 20);
     private long hashedTo;
+
+    FileDigest(dev.mergetune.io.ContentDigest algorithm) {
+      this.algorithm = algorithm;
+      this.md = algorithm.start();
+    }
 
     void feed(ByteBuffer bytes, long offset) {
       if (offset < hashedTo) return;
@@ -166,7 +173,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     String finish() {
       hashUpTo(size);
-      return java.util.HexFormat.of().formatHex(md.digest());
+      return md.hex();
     }
 
     private void hashUpTo(long end) {
@@ -174,22 +181,14 @@ public final class SafetensorsFile implements AutoCloseable {
         while (hashedTo < end) {
           gap.clear().limit((int) Math.min(gap.capacity(), end - hashedTo));
           int r = channel.read(gap, hashedTo);
-          if (r < 0) throw truncated(hashedTo, "bytes for its SHA-256");
+          if (r < 0) throw truncated(hashedTo, "bytes for its " + algorithm.label());
           gap.flip();
           md.update(gap);
           hashedTo += r;
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("reading " + path + " for its SHA-256", e);
+        throw new UncheckedIOException("reading " + path + " for its " + algorithm.label(), e);
       }
-    }
-  }
-
-  private static java.security.MessageDigest sha256() {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JVM has no SHA-256", e);
     }
   }
 

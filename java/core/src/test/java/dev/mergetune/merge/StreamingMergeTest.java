@@ -66,6 +66,30 @@ class StreamingMergeTest {
   }
 
   @Test
+  void aNamedDigestIsRecordedWithItsNameFromTheSameReads() throws IOException {
+    Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
+    Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
+    Path fast = dir.resolve("fast.safetensors");
+    Path plain = dir.resolve("plain.safetensors");
+    TensorOp op = LinearMerge.taskArithmetic(new float[] {1}, new float[] {1});
+    TensorSelection onlyH = new TensorSelection(List.of("h"), List.of(), false);
+    List<StreamingMerge.Result> r = StreamingMerge.run(theta0, List.of(a), op, List.of(fast), onlyH,
+        StreamingMerge.Options.defaults().withInputDigest(dev.mergetune.io.ContentDigest.XXH3_128));
+    StreamingMerge.run(theta0, List.of(a), op, List.of(plain), onlyH, StreamingMerge.Options.defaults().withHashInputs(false));
+    try (SafetensorsFile f = SafetensorsFile.open(fast); SafetensorsFile g = SafetensorsFile.open(plain)) {
+      // ContentDigest.of reads each whole file in 1 MiB blocks on its own (and is checked against xxhsum itself)
+      assertEquals("t0.safetensors xxh3-128:" + dev.mergetune.io.ContentDigest.XXH3_128.of(theta0),
+          f.metadata().get("mergetune.base"));
+      assertEquals("a.safetensors xxh3-128:" + dev.mergetune.io.ContentDigest.XXH3_128.of(a),
+          f.metadata().get("mergetune.model.0"));
+      assertEquals("xxh3-128", f.metadata().get(StreamingMerge.INPUT_DIGEST));
+      assertEquals(f.metadata(), r.get(0).metadata());
+      assertArrayEquals(f.readFloats("h"), g.readFloats("h"));
+      assertArrayEquals(f.readFloats("w"), g.readFloats("w"));
+    }
+  }
+
+  @Test
   void progressCountsEveryTensorReadAndTheBytes() throws IOException {
     Path theta0 = ckpt("t0.safetensors", new float[] {1, 2, 3, 4}, new float[] {1, 1}, 7, 8);
     Path a = ckpt("a.safetensors", new float[] {2, 2, 3, 4}, new float[] {1.5f, 1}, 7, 8);
