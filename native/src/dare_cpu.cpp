@@ -14,6 +14,12 @@
 // partial, and the partials of a segment are added in chunk order: independent of the thread count. The pass keeps
 // the masks it drew as one bit per element and model (models·n/8 bytes per call), and the apply pass reads them
 // back instead of running Philox a second time: the same masks, so the same results, at half L1's Philox work.
+// The two passes run group by group: consecutive segments whose inputs fit a cache budget (half the L3, capped;
+// a larger segment alone), stats then apply for one group before the next, so the apply pass reads what the stats
+// pass has just brought into cache and the bit buffer is one group's. Every chunk, partial and order is the same
+// as over the whole call (the coefficients are per segment), so the sums and results do not depend on the groups.
+// A bad input is still reported before any overflowing result: after an apply-pass overflow, the inputs of the
+// later groups are tested first (error path only); on an error, groups before the bad one are already written.
 //
 // On AVX2 CPUs the Philox blocks, the apply loop and the L1 loop run in dare_cpu_avx2.cpp: eight blocks / elements
 // a step, bit for bit the same masks, results and sums. On AVX-512 CPUs (cpu::use_avx512()) they run in
@@ -26,8 +32,11 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include <unistd.h>  // sysconf
 
 #include "cpu_isa.h"  // isa(), kStreamBytes, avx2::store_fence
 #include "dare_cpu_isa.h"
@@ -47,6 +56,7 @@ constexpr int64_t kChunk = int64_t{1} << 16;  // elements per L1 stats chunk (a 
 constexpr int kLanes = 8;
 constexpr int64_t kBatch = 64;                // Philox blocks side by side on the portable path
 constexpr int64_t kMinPerThread = int64_t{1} << 16;
+constexpr int64_t kGroupCap = int64_t{256} << 20;  // L1 group budget cap (bytes of inputs), see l1_group_bytes
 
 inline bool finite_f(float v) { return std::fabs(v) <= FLT_MAX; }
 
@@ -321,6 +331,31 @@ mt_status report(const Ctx& c, const FirstBad& fb, const float* result) {
   return report_non_finite(s, e, c.base[s][e], values.data(), c.n_models, out_value);
 }
 
+// The cache budget of one L1 group: MERGETUNE_DARE_L1_GROUP_BYTES when set (a positive integer; tests and
+// tuning), else half the L3 that sysconf reports, capped at kGroupCap (8 MiB when sysconf says nothing).
+int64_t l1_group_bytes() {
+  if (const char* env = std::getenv("MERGETUNE_DARE_L1_GROUP_BYTES"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    if (end != nullptr && *end == '\0' && v > 0) return v;
+  }
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return l3 > 0 ? std::min<int64_t>(l3 / 2, kGroupCap) : int64_t{8} << 20;
+}
+
+// The first element (flat order) whose input or δ is not finite in segments [s0, s1), as the stats pass tests
+// them, or {-1, -1}. Only on the error path (an apply-pass overflow in an earlier group: a bad input anywhere is
+// reported first, as when the stats pass ran over the whole call).
+FirstBad first_bad_input(const Ctx& c, int64_t s0, int64_t s1) {
+  for (int64_t s = s0; s < s1; ++s) {
+    for (int64_t t = 0; t < c.lengths[s]; t += kTile) {
+      const int64_t k = first_bad_in_tile(c, s, t, std::min(kTile, c.lengths[s] - t), nullptr);
+      if (k >= 0) return FirstBad{s, t + k};
+    }
+  }
+  return FirstBad{};
+}
+
 }  // namespace
 
 mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* tensor_keys, float* const* out,
@@ -338,79 +373,122 @@ mt_status dare_f32(int64_t n_segments, const int64_t* lengths, const uint64_t* t
         static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), (flags & MT_CHECK_FINITE) != 0,
         avx2,     wide, avx2 && total * static_cast<int64_t>(sizeof(float)) >= kStreamBytes};
   const int32_t threads = std::max(1, cpu_threads());
-  std::vector<FirstBad> first_bad(threads);
-
-  std::vector<int64_t> bit_at(S + 1, 0);
-  std::vector<uint64_t> bit_words;
-  if (rescale == MT_DARE_RESCALE_L1 && n_models > 0) {
-    for (int64_t s = 0; s < S; ++s) bit_at[s + 1] = bit_at[s] + (lengths[s] + 63) / 64 * 64;
-    c.bytes_per_model = bit_at[S] / 8;
-    bit_words.resize(N * static_cast<size_t>(bit_at[S] / 64) + 1);  // + 1: the AVX-512 loops read 4 bytes at a time
-    c.bits = reinterpret_cast<uint8_t*>(bit_words.data());
-    c.bit_at = bit_at.data();
-    std::vector<Chunk> chunks;
-    std::vector<int64_t> first_chunk(S + 1, 0);
-    for (int64_t s = 0; s < S; ++s) {
-      first_chunk[s] = static_cast<int64_t>(chunks.size());
-      for (int64_t at = 0; at < lengths[s]; at += kChunk) {
-        chunks.push_back(Chunk{s, at, starts[s] + at, std::min(kChunk, lengths[s] - at)});
-      }
-    }
-    first_chunk[S] = static_cast<int64_t>(chunks.size());
-    std::vector<double> partial_abs(chunks.size() * N), partial_kept(chunks.size() * N);
-    parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
-      auto by_flat = [](const Chunk& ch, int64_t v) { return ch.flat < v; };
-      const size_t c0 = std::lower_bound(chunks.begin(), chunks.end(), begin, by_flat) - chunks.begin();
-      const size_t c1 = std::lower_bound(chunks.begin(), chunks.end(), end, by_flat) - chunks.begin();
-      if (c0 >= c1) return;
-      Scratch w;
-      std::vector<double> lanes_abs(N * kLanes), lanes_kept(N * kLanes);
-      for (size_t k = c0; k < c1; ++k) {
-        if (!stats_chunk(c, chunks[k], &partial_abs[k * N], &partial_kept[k * N], w, lanes_abs, lanes_kept,
-                         &first_bad[part])) {
-          return;
-        }
-      }
-    });
-    for (const FirstBad& fb : first_bad) {  // parts are in flat order, so the first hit is the lowest index
-      if (fb.segment >= 0) return report(c, fb, nullptr);
-    }
-    for (int32_t i = 0; i < n_models; ++i) {
-      for (int64_t s = 0; s < S; ++s) {
-        double a = 0.0, k = 0.0;
-        for (int64_t ch = first_chunk[s]; ch < first_chunk[s + 1]; ++ch) {
-          a += partial_abs[static_cast<size_t>(ch) * N + i];
-          k += partial_kept[static_cast<size_t>(ch) * N + i];
-        }
-        coef[static_cast<size_t>(i) * S + s] = lambdas[i] * dare_l1_rescale(a, k);
-      }
-    }
-  } else {
+  const bool l1 = rescale == MT_DARE_RESCALE_L1 && n_models > 0;
+  if (!l1) {
     for (int32_t i = 0; i < n_models; ++i) {
       const float ci = lambdas[i] * scale;
       for (int64_t s = 0; s < S; ++s) coef[static_cast<size_t>(i) * S + s] = ci;
     }
   }
 
-  std::vector<float> bad_result(threads, 0.0f);
-  parallel_ranges(total, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
-    Scratch w;
-    int64_t s = std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin() - 1;
-    for (int64_t pos = begin; pos < end; ++s) {
-      const int64_t lo = pos - starts[s], hi = std::min(end, starts[s + 1]) - starts[s];
-      if (hi <= lo) continue;  // empty segment
-      const int64_t e = apply_run(c, s, lo, hi, w);
-      if (c.stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
-      if (e >= 0) {
-        first_bad[part] = FirstBad{s, e};
-        bad_result[part] = w.acc[(e - lo) % kTile];
-        return;
+  // Segment groups: L1 runs the stats pass and then the apply pass over one group of consecutive segments before
+  // the next (the coefficients are per segment), so the apply pass reads inputs the stats pass just brought into
+  // cache. A group holds segments while their inputs ((models + 1)·len·4 bytes) fit l1_group_bytes(); a larger
+  // segment is a group alone. Without L1 the whole call is one group.
+  std::vector<int64_t> group_at{0};
+  if (l1) {
+    const int64_t budget = l1_group_bytes();
+    int64_t bytes = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      const int64_t b = (static_cast<int64_t>(N) + 1) * lengths[s] * static_cast<int64_t>(sizeof(float));
+      if (s > group_at.back() && bytes + b > budget) {
+        group_at.push_back(s);
+        bytes = 0;
       }
-      pos = starts[s] + hi;
+      bytes += b;
     }
-  });
-  for (int32_t p = 0; p < threads; ++p) {
-    if (first_bad[p].segment >= 0) return report(c, first_bad[p], &bad_result[p]);
+  }
+  group_at.push_back(S);
+
+  // L1: the keep bits of one group; bit_at[s] is segment s's first bit inside its group's buffer
+  std::vector<int64_t> bit_at(S + 1, 0);
+  std::vector<uint64_t> bit_words;
+  if (l1) {
+    int64_t most = 0;
+    for (size_t g = 0; g + 1 < group_at.size(); ++g) {
+      int64_t at = 0;
+      for (int64_t s = group_at[g]; s < group_at[g + 1]; ++s) {
+        bit_at[s] = at;
+        at += (lengths[s] + 63) / 64 * 64;
+      }
+      most = std::max(most, at);
+    }
+    bit_words.resize(N * static_cast<size_t>(most / 64) + 1);  // + 1: the AVX-512 loops read 4 bytes at a time
+    c.bits = reinterpret_cast<uint8_t*>(bit_words.data());
+    c.bit_at = bit_at.data();
+  }
+
+  std::vector<FirstBad> first_bad(threads);
+  std::vector<float> bad_result(threads, 0.0f);
+  for (size_t g = 0; g + 1 < group_at.size(); ++g) {
+    const int64_t s0 = group_at[g], s1 = group_at[g + 1];
+    const int64_t flat0 = starts[s0], flat1 = starts[s1];
+    if (l1) {
+      c.bytes_per_model = (s1 > s0 ? bit_at[s1 - 1] + (lengths[s1 - 1] + 63) / 64 * 64 : 0) / 8;
+      std::vector<Chunk> chunks;
+      std::vector<int64_t> first_chunk(S + 1, 0);
+      for (int64_t s = s0; s < s1; ++s) {
+        first_chunk[s] = static_cast<int64_t>(chunks.size());
+        for (int64_t at = 0; at < lengths[s]; at += kChunk) {
+          chunks.push_back(Chunk{s, at, starts[s] + at - flat0, std::min(kChunk, lengths[s] - at)});
+        }
+      }
+      first_chunk[s1] = static_cast<int64_t>(chunks.size());
+      std::vector<double> partial_abs(chunks.size() * N), partial_kept(chunks.size() * N);
+      parallel_ranges(flat1 - flat0, kMinPerThread, threads, [&](int32_t part, int64_t begin, int64_t end) {
+        auto by_flat = [](const Chunk& ch, int64_t v) { return ch.flat < v; };
+        const size_t c0 = std::lower_bound(chunks.begin(), chunks.end(), begin, by_flat) - chunks.begin();
+        const size_t c1 = std::lower_bound(chunks.begin(), chunks.end(), end, by_flat) - chunks.begin();
+        if (c0 >= c1) return;
+        Scratch w;
+        std::vector<double> lanes_abs(N * kLanes), lanes_kept(N * kLanes);
+        for (size_t k = c0; k < c1; ++k) {
+          if (!stats_chunk(c, chunks[k], &partial_abs[k * N], &partial_kept[k * N], w, lanes_abs, lanes_kept,
+                           &first_bad[part])) {
+            return;
+          }
+        }
+      });
+      for (const FirstBad& fb : first_bad) {  // parts are in flat order, so the first hit is the lowest index
+        if (fb.segment >= 0) return report(c, fb, nullptr);
+      }
+      for (int32_t i = 0; i < n_models; ++i) {
+        for (int64_t s = s0; s < s1; ++s) {
+          double a = 0.0, k = 0.0;
+          for (int64_t ch = first_chunk[s]; ch < first_chunk[s + 1]; ++ch) {
+            a += partial_abs[static_cast<size_t>(ch - first_chunk[s0]) * N + i];
+            k += partial_kept[static_cast<size_t>(ch - first_chunk[s0]) * N + i];
+          }
+          coef[static_cast<size_t>(i) * S + s] = lambdas[i] * dare_l1_rescale(a, k);
+        }
+      }
+    }
+
+    parallel_ranges(flat1 - flat0, kMinPerThread, threads, [&](int32_t part, int64_t b0, int64_t e0) {
+      const int64_t begin = flat0 + b0, end = flat0 + e0;
+      Scratch w;
+      int64_t s = std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin() - 1;
+      for (int64_t pos = begin; pos < end; ++s) {
+        const int64_t lo = pos - starts[s], hi = std::min(end, starts[s + 1]) - starts[s];
+        if (hi <= lo) continue;  // empty segment
+        const int64_t e = apply_run(c, s, lo, hi, w);
+        if (c.stream) avx2::store_fence();  // streamed stores are weakly ordered: publish them before the join
+        if (e >= 0) {
+          first_bad[part] = FirstBad{s, e};
+          bad_result[part] = w.acc[(e - lo) % kTile];
+          return;
+        }
+        pos = starts[s] + hi;
+      }
+    });
+    for (int32_t p = 0; p < threads; ++p) {
+      if (first_bad[p].segment < 0) continue;
+      if (l1 && c.check) {  // a bad input of a later group is what the whole-call stats pass would have named
+        const FirstBad later = first_bad_input(c, s1, S);
+        if (later.segment >= 0) return report(c, later, nullptr);
+      }
+      return report(c, first_bad[p], &bad_result[p]);
+    }
   }
   return MT_OK;
 }

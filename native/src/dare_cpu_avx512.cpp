@@ -198,11 +198,15 @@ void dare_stats_model(const float* m, const float* b, const uint8_t* bits, int64
   int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
     const __m512 a = _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(m + k), _mm512_loadu_ps(b + k)));
-    const __m512 kept = _mm512_maskz_mov_ps(bits16(bits, at + k), a);  // keep ? |δ| : +0.0f, as the AVX2 twin
-    av = _mm512_add_pd(av, _mm512_cvtps_pd(_mm512_castps512_ps256(a)));
-    av = _mm512_add_pd(av, _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)));
-    kv = _mm512_add_pd(kv, _mm512_cvtps_pd(_mm512_castps512_ps256(kept)));
-    kv = _mm512_add_pd(kv, _mm512_cvtps_pd(_mm512_extractf32x8_ps(kept, 1)));
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(a));
+    const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1));
+    const __mmask16 keep = bits16(bits, at + k);
+    av = _mm512_add_pd(av, lo);
+    av = _mm512_add_pd(av, hi);
+    // a masked add of the widened |δ|: the AVX2 twin's kv + (keep ? |δ| : +0.0) exactly, since kv (a sum of values
+    // >= +0 from +0) is never −0, so kv + +0 is kv; two conversions fewer than widening the masked floats
+    kv = _mm512_mask_add_pd(kv, static_cast<__mmask8>(keep), kv, lo);
+    kv = _mm512_mask_add_pd(kv, static_cast<__mmask8>(keep >> 8), kv, hi);
   }
   _mm512_storeu_pd(la, av);
   _mm512_storeu_pd(lk, kv);

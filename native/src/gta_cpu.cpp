@@ -2,7 +2,8 @@
 // multiples of 32 elements (a keep-bit word never straddles two threads); each thread walks its part tile by tile
 // (gta_cpu_loops.h), one read of every input per tile, the tile computed into a local buffer and checked before
 // it is stored, so out may alias base or a model and the inputs of a bad element are still intact for the report.
-// On AVX2 CPUs the tiles run in gta_cpu_avx2.cpp: the same source and the same bits.
+// On AVX2 CPUs the tiles run in gta_cpu_avx2.cpp: the same source and the same bits; on AVX-512 CPUs
+// (cpu::use_avx512()) in gta_cpu_avx512.cpp: element-major, masks read as bits, the same bits again.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -35,6 +36,7 @@ mt_status gta_f32(int64_t n, float* out, const float* base, int32_t n_models, co
   if (n == 0) return MT_OK;
   const bool check = (flags & MT_CHECK_FINITE) != 0;
   const bool avx2 = std::strcmp(isa(), "avx2") == 0;
+  const bool wide = avx2 && use_avx512();  // gta_cpu_avx512.cpp: the same bits, element-major
   constexpr int64_t kTile = gta_generic_loops::kGtaTile;
   const int64_t tiles = (n + kTile - 1) / kTile;
   std::atomic<int64_t> first_bad{-1};
@@ -42,7 +44,9 @@ mt_status gta_f32(int64_t n, float* out, const float* base, int32_t n_models, co
     std::vector<float> scratch(5 * kTile);  // gta_tile's 4 float tiles and its keep words
     for (int64_t q = lo; q < hi; ++q) {
       const int64_t t = q * kTile, len = std::min(kTile, n - t);
-      const bool fine = avx2 ? avx2::gta_tile_entry(t, len, out, base, n_models, models, keep_bits, coefs, weights,
+      const bool fine = wide   ? avx512::gta_tile_entry(t, len, out, base, n_models, models, keep_bits, coefs, weights,
+                                                        consensus, normalize, divisor, lambda, check, scratch.data())
+                        : avx2 ? avx2::gta_tile_entry(t, len, out, base, n_models, models, keep_bits, coefs, weights,
                                                     consensus, normalize, divisor, lambda, check, scratch.data())
                              : generic::gta_tile_entry(t, len, out, base, n_models, models, keep_bits, coefs,
                                                        weights, consensus, normalize, divisor, lambda, check,

@@ -3,12 +3,18 @@
 // so ties go to the lower index, where torch.argsort leaves them to the implementation (radix selection on the
 // float bits of |δ| for large tensors, nth_element on the pairs for small ones: the same set). The L1 sums are
 // added in a fixed chunk / lane order (l1_sums), so they do not depend on the thread count. The Philox words are DARE's (dare.h counter layout), so RANDOM masks equal mt_dare_f32's.
+// MT_CHECK_FINITE costs no read of its own where a method reads δ anyway: the radix keys' histogram (bins of
+// Inf / NaN keys), the L1 sums (non-finite exactly when a δ is); small tensors and DELLA are tested first. Only
+// when something is found is δ read again, to name the lowest bad element (the bits are then unspecified).
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <utility>
 #include <vector>
 
+#include "cpu_isa.h"      // isa, use_avx512
+#include "dare_cpu_isa.h"  // avx512::dare_stats_model
 #include "dare_internal.h"  // cpu::dare_mask_bits, dare_keep_threshold
 #include "error.h"
 #include "mergetune/gta.h"
@@ -25,6 +31,38 @@ inline float delta_at(const float* base, const float* model, int64_t j) {
 
 
 inline void set_bit(uint32_t* bits, int64_t j) { bits[j >> 5] |= 1u << (j & 31); }
+
+// The first j with a non-finite δ_j, or -1: blocks of 4096 tested without a branch (so the loop vectorises), the
+// first bad block then element by element; parts in parallel, the lowest part's hit wins.
+int64_t first_non_finite(int64_t n, const float* base, const float* model) {
+  constexpr int64_t kBlock = 4096;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int32_t threads = std::max(1, mt::cpu_threads());
+  std::vector<int64_t> hit(static_cast<size_t>(threads), -1);
+  mt::parallel_ranges(blocks, 16, threads, [&](int32_t p, int64_t b0, int64_t b1) {
+    for (int64_t q = b0; q < b1; ++q) {
+      const int64_t j0 = q * kBlock, j1 = std::min(n, j0 + kBlock);
+      int bad = 0;
+      if (base != nullptr) {
+        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j] - base[j]) <= 3.4028234663852886e38f);
+      } else {
+        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j]) <= 3.4028234663852886e38f);
+      }
+      if (bad) {
+        for (int64_t j = j0; j < j1; ++j) {
+          if (!std::isfinite(delta_at(base, model, j))) {
+            hit[p] = j;
+            return;
+          }
+        }
+      }
+    }
+  });
+  for (const int64_t j : hit) {  // parts are in index order
+    if (j >= 0) return j;
+  }
+  return -1;
+}
 
 // |δ| with its index, ordered by (|δ|, index).
 using Key = std::pair<float, int64_t>;
@@ -61,11 +99,15 @@ uint32_t find_bin(const std::vector<int64_t>& hist, int64_t r, int64_t* below) {
 // threshold keys go to the lower indices, as the (|δ|, index) order says: each part of the last pass starts its
 // count of equal keys where the parts before it ended (from the per-part histograms of the second pass), so the
 // result does not depend on the thread count.
-void keep_rank_window(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits) {
-  if (lo >= hi) return;
+//
+// With `check`, returns false (and sets no bit) when some δ is not finite: the keys of |δ| = +Inf or NaN are the
+// ones with all exponent bits set, i.e. the first pass's bins 0x7F80 and up, so the test costs no extra read.
+bool keep_rank_window(int64_t n, const float* base, const float* model, int64_t lo, int64_t hi, uint32_t* bits,
+                      bool check) {
   if (n < kRadixMin) {
-    keep_rank_window_small(n, base, model, lo, hi, bits);
-    return;
+    if (check && first_non_finite(n, base, model) >= 0) return false;
+    if (lo < hi) keep_rank_window_small(n, base, model, lo, hi, bits);
+    return true;
   }
   std::vector<uint32_t> keys(static_cast<size_t>(n));
   const int32_t threads = std::max(1, mt::cpu_threads());
@@ -87,6 +129,12 @@ void keep_rank_window(int64_t n, const float* base, const float* model, int64_t 
   for (int32_t p = 0; p < parts; ++p) {
     for (int b = 0; b < kBins; ++b) hist[b] += h1[p][b];
   }
+  if (check) {
+    for (int b = 0x7F80; b < kBins; ++b) {
+      if (hist[b] != 0) return false;
+    }
+  }
+  if (lo >= hi) return true;
   const bool need_lo = lo > 0, need_hi = hi < n;
   int64_t below_lo = 0, below_hi = 0;
   const uint32_t bin_lo = need_lo ? find_bin(hist, lo, &below_lo) : 0;
@@ -133,77 +181,62 @@ void keep_rank_window(int64_t n, const float* base, const float* model, int64_t 
   mt::parallel_ranges(groups, kRadixMin / 32, threads, [&](int32_t p, int64_t g0, int64_t g1) {
     int64_t seen_lo = start_lo[p], seen_hi = start_hi[p];
     const int64_t j1 = std::min(n, g1 * 32);
-    for (int64_t j = g0 * 32; j < j1; ++j) {
-      const uint32_t k = keys[j];
-      bool keep = true;
-      if (need_lo) keep = k > key_lo || (k == key_lo && seen_lo++ >= eq_lo);
-      if (need_hi) {
-        const bool under = k < key_hi || (k == key_hi && seen_hi < eq_hi);
-        seen_hi += k == key_hi;
-        keep = keep && under;
+    // without branches (keep is a coin flip per element): the count of equal keys seen so far decides the ties;
+    // with no lower (upper) bound the test is against key 0 and rank 0 (key ~0u and rank n): always true
+    const uint32_t klo = need_lo ? key_lo : 0u, khi = need_hi ? key_hi : ~0u;
+    const int64_t elo = need_lo ? eq_lo : 0, ehi = need_hi ? eq_hi : n;
+    for (int64_t w0 = g0 * 32; w0 < j1; w0 += 32) {
+      const int64_t m = std::min<int64_t>(32, j1 - w0);
+      uint32_t word = 0;
+      for (int64_t q = 0; q < m; ++q) {
+        const uint32_t k = keys[w0 + q];
+        const bool at_lo = k == klo, at_hi = k == khi;
+        const bool above = (k > klo) | (at_lo & (seen_lo >= elo));
+        const bool under = (k < khi) | (at_hi & (seen_hi < ehi));
+        seen_lo += at_lo;
+        seen_hi += at_hi;
+        word |= static_cast<uint32_t>(above & under) << q;
       }
-      if (keep) bits[j >> 5] |= 1u << (j & 31);
+      bits[w0 >> 5] |= word;
     }
   });
-}
-
-// The first j with a non-finite δ_j, or -1: blocks of 4096 tested without a branch (so the loop vectorises), the
-// first bad block then element by element; parts in parallel, the lowest part's hit wins.
-int64_t first_non_finite(int64_t n, const float* base, const float* model) {
-  constexpr int64_t kBlock = 4096;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  const int32_t threads = std::max(1, mt::cpu_threads());
-  std::vector<int64_t> hit(static_cast<size_t>(threads), -1);
-  mt::parallel_ranges(blocks, 16, threads, [&](int32_t p, int64_t b0, int64_t b1) {
-    for (int64_t q = b0; q < b1; ++q) {
-      const int64_t j0 = q * kBlock, j1 = std::min(n, j0 + kBlock);
-      int bad = 0;
-      if (base != nullptr) {
-        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j] - base[j]) <= 3.4028234663852886e38f);
-      } else {
-        for (int64_t j = j0; j < j1; ++j) bad |= !(std::fabs(model[j]) <= 3.4028234663852886e38f);
-      }
-      if (bad) {
-        for (int64_t j = j0; j < j1; ++j) {
-          if (!std::isfinite(delta_at(base, model, j))) {
-            hit[p] = j;
-            return;
-          }
-        }
-      }
-    }
-  });
-  for (const int64_t j : hit) {  // parts are in index order
-    if (j >= 0) return j;
-  }
-  return -1;
+  return true;
 }
 
 // sums = {Σ|δ|, Σ keep·|δ|} in double (δ in fp32, then widened), in a fixed order independent of the thread count:
 // chunks of kSumChunk elements, in each 8 lanes (element mod 8) added in element order, the lanes folded in order
-// into the chunk's partial, the partials added in chunk order (DARE L1's order, dare_internal.h).
+// into the chunk's partial, the partials added in chunk order (DARE L1's order, dare_internal.h). With a base on an
+// AVX-512 CPU a chunk is DARE L1's own stats loop (avx512::dare_stats_model: the same lanes in the same order over
+// the same bit layout, so the same sums). Returns false when Σ|δ| is not finite, i.e. (a double sum of 2^16 widened
+// floats cannot overflow) exactly when some δ is not: the finiteness test of RANDOM's only read.
 constexpr int64_t kSumChunk = int64_t{1} << 16;
 
-void l1_sums(int64_t n, const float* base, const float* model, const uint32_t* bits, double* sums) {
+bool l1_sums(int64_t n, const float* base, const float* model, const uint32_t* bits, double* sums) {
   const int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
   std::vector<double> part_all(static_cast<size_t>(chunks)), part_kept(static_cast<size_t>(chunks));
+  const bool wide = base != nullptr && std::strcmp(mt::cpu::isa(), "avx2") == 0 && mt::cpu::use_avx512();
   mt::parallel_ranges(chunks, 1, std::max(1, mt::cpu_threads()), [&](int32_t, int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t j0 = c * kSumChunk, j1 = std::min(n, j0 + kSumChunk);
       double la[8] = {0, 0, 0, 0, 0, 0, 0, 0}, lk[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t j = j0;
-      for (; j + 8 <= j1; j += 8) {
-        const uint32_t byte = (bits[j >> 5] >> (j & 31)) & 0xFFu;  // j is a multiple of 8
-        for (int q = 0; q < 8; ++q) {
-          const double a = std::fabs(static_cast<double>(delta_at(base, model, j + q)));
-          la[q] += a;
-          lk[q] += (byte & (1u << q)) != 0 ? a : 0.0;
+      if (wide) {
+        mt::cpu::avx512::dare_stats_model(model + j0, base + j0, reinterpret_cast<const uint8_t*>(bits), j0, j1 - j0,
+                                          la, lk);
+      } else {
+        int64_t j = j0;
+        for (; j + 8 <= j1; j += 8) {
+          const uint32_t byte = (bits[j >> 5] >> (j & 31)) & 0xFFu;  // j is a multiple of 8
+          for (int q = 0; q < 8; ++q) {
+            const double a = std::fabs(static_cast<double>(delta_at(base, model, j + q)));
+            la[q] += a;
+            lk[q] += (byte & (1u << q)) != 0 ? a : 0.0;
+          }
         }
-      }
-      for (; j < j1; ++j) {
-        const double a = std::fabs(static_cast<double>(delta_at(base, model, j)));
-        la[j & 7] += a;
-        lk[j & 7] += ((bits[j >> 5] >> (j & 31)) & 1u) != 0 ? a : 0.0;
+        for (; j < j1; ++j) {
+          const double a = std::fabs(static_cast<double>(delta_at(base, model, j)));
+          la[j & 7] += a;
+          lk[j & 7] += ((bits[j >> 5] >> (j & 31)) & 1u) != 0 ? a : 0.0;
+        }
       }
       double all = 0.0, kept = 0.0;
       for (int q = 0; q < 8; ++q) {
@@ -221,6 +254,7 @@ void l1_sums(int64_t n, const float* base, const float* model, const uint32_t* b
   }
   sums[0] = all;
   sums[1] = kept;
+  return all <= DBL_MAX;  // false for +Inf and NaN
 }
 
 // The positions 0 .. len − 1 of one row in (key, position) ascending order: a stable LSD radix sort on the 32-bit
@@ -277,8 +311,18 @@ void della_bits(int64_t n, int64_t outer, int64_t len, int64_t inner, const floa
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t j0 = t * kTile, m = std::min(kTile, n - j0);
       mt::cpu::dare_words(model_index, tensor_key, seed, j0, m, words.data());
-      for (int64_t k = 0; k < m; ++k) {
-        if (static_cast<float>(static_cast<double>(words[k] >> 8) * 0x1p-24) < p[j0 + k]) set_bit(bits, j0 + k);
+      // u = (w >> 8)·2^-24 is exact in float (an integer below 2^24 times a power of two), so the float product is
+      // the double one rounded to float bit for bit; the tests build whole words without a branch (j0 is a
+      // multiple of 32)
+      const float* __restrict__ pt = p.data() + j0;
+      for (int64_t k0 = 0; k0 < m; k0 += 32) {
+        const int64_t cnt = std::min<int64_t>(32, m - k0);
+        uint32_t word = 0;
+        for (int64_t q = 0; q < cnt; ++q) {
+          const float u = static_cast<float>(words[k0 + q] >> 8) * 0x1p-24f;
+          word |= static_cast<uint32_t>(u < pt[k0 + q]) << q;
+        }
+        bits[(j0 + k0) >> 5] |= word;
       }
     }
   });
@@ -297,20 +341,21 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
     return fail(MT_INVALID_ARGUMENT, "density must be in (0, 1) (1 keeps everything: no sparsification), got %g", density);
   }
   if (model_index < 0) return fail(MT_INVALID_ARGUMENT, "model_index must be >= 0");
-  const bool needs_data = method != MT_GTA_SPARSIFY_RANDOM || sums != nullptr;
-  if ((flags & MT_CHECK_FINITE) != 0 && needs_data) {
+  // MT_CHECK_FINITE: tested in the first read of δ each method makes (the radix keys, the sums), not in a read of
+  // its own; DELLA's rows and small tensors are tested before. The error names the lowest bad element.
+  const bool check = (flags & MT_CHECK_FINITE) != 0;
+  auto non_finite = [&]() {
     const int64_t j = first_non_finite(n, base, model);
-    if (j >= 0) {
-      return mt::fail_at(MT_NON_FINITE, std::isfinite(model[j]) && base != nullptr && !std::isfinite(base[j]) ? MT_INPUT_BASE : model_index,
-                         0, j, "non-finite delta at element %lld", (long long)j);
-    }
-  }
+    if (j < 0) return fail(MT_INTERNAL, "a non-finite delta was seen but not found again");
+    return mt::fail_at(MT_NON_FINITE, std::isfinite(model[j]) && base != nullptr && !std::isfinite(base[j]) ? MT_INPUT_BASE : model_index,
+                       0, j, "non-finite delta at element %lld", (long long)j);
+  };
   std::memset(bits, 0, static_cast<size_t>((n + 31) / 32) * sizeof(uint32_t));
   switch (method) {
     case MT_GTA_SPARSIFY_MAGNITUDE: {
       const int64_t k = static_cast<int64_t>(density * static_cast<double>(n));
       if (k <= 0) return fail(MT_INVALID_ARGUMENT, "density %g keeps no element of %lld", density, (long long)n);
-      keep_rank_window(n, base, model, n - k, n, bits);
+      if (!keep_rank_window(n, base, model, n - k, n, bits, check)) return non_finite();
       break;
     }
     case MT_GTA_SPARSIFY_OUTLIERS: {
@@ -322,7 +367,7 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
         top += bot;
         bot = 0;
       }
-      keep_rank_window(n, base, model, bot, n - top, bits);
+      if (!keep_rank_window(n, base, model, bot, n - top, bits, check)) return non_finite();
       break;
     }
     case MT_GTA_SPARSIFY_RANDOM: {
@@ -340,6 +385,7 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
         return fail(MT_INVALID_ARGUMENT, "shape [%lld, %lld, %lld] does not hold %lld elements", (long long)outer,
                     (long long)len, (long long)inner, (long long)n);
       }
+      if (check && first_non_finite(n, base, model) >= 0) return non_finite();
       della_bits(n, outer, len, inner, base, model, static_cast<float>(density - param),
                  static_cast<float>(2.0 * param), seed, tensor_key, static_cast<uint32_t>(model_index), bits);
       break;
@@ -347,6 +393,6 @@ extern "C" mt_status mt_gta_sparsify_f32(int64_t n, int64_t outer, int64_t len, 
     default:
       return fail(MT_INVALID_ARGUMENT, "unknown sparsification method %d", method);
   }
-  if (sums != nullptr) l1_sums(n, base, model, bits, sums);
+  if (sums != nullptr && !l1_sums(n, base, model, bits, sums) && check) return non_finite();
   return MT_OK;
 }

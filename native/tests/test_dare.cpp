@@ -3,6 +3,7 @@
 // sizes, thread counts, in-place calls, NaN reporting and arguments.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -258,6 +259,58 @@ MT_TEST(dare_l1_preserves_each_tensors_l1_norm) {
     }
     MT_CHECK(p.matches(p.out));
   }
+}
+
+// L1 runs stats then apply group by group (segments whose inputs fit a cache budget): every budget, from one
+// segment a group to the whole call in one, on one and two threads, gives the same bits as the default, in place
+// as well; and a bad input in a later group is still reported before an overflowing result in an earlier one.
+MT_TEST(dare_l1_segment_groups_change_no_bit_and_no_report) {
+  Problem p({70'000, 37, 300'001, 4096, 1, 150'000, 64}, 3, 31);
+  p.rescale = MT_DARE_RESCALE_L1;
+  p.drop_rate = 0.7f;
+  unsetenv("MERGETUNE_DARE_L1_GROUP_BYTES");
+  MT_CHECK(p.run() == MT_OK);
+  MT_CHECK(p.matches(p.out));
+  const auto whole = p.out;
+  for (const char* budget : {"1", "600000", "5000000", "100000000"}) {
+    for (const int32_t threads : {1, 2}) {
+      setenv("MERGETUNE_DARE_L1_GROUP_BYTES", budget, 1);
+      mt_set_num_threads(threads);
+      for (auto& seg : p.out) std::fill(seg.begin(), seg.end(), -7.f);
+      MT_CHECK(p.run() == MT_OK);
+      auto inplace = p.base;
+      Problem q = p;
+      MT_CHECK(q.run(MT_CHECK_FINITE, &inplace) == MT_OK);
+      for (int64_t s = 0; s < p.segments(); ++s) {
+        MT_CHECK_MSG(same_bits(p.out[s], whole[s]), std::string("budget ") + budget + ", segment " + std::to_string(s));
+        MT_CHECK(same_bits(inplace[s], whole[s]));
+      }
+    }
+  }
+  // segment 0 overflows in the apply pass (finite inputs), segment 5 holds a NaN: the NaN is named, whatever the
+  // groups
+  Problem bad({4, 100, 100, 100, 100, 100}, 1, 32);
+  bad.rescale = MT_DARE_RESCALE_L1;
+  bad.drop_rate = 0.0f;
+  bad.base[0][1] = 3e38f;
+  bad.models[0][0][1] = 1e38f;
+  bad.lambdas = {-2.f};
+  bad.models[0][5][17] = NAN;
+  for (const char* budget : {"1", "100000000"}) {
+    setenv("MERGETUNE_DARE_L1_GROUP_BYTES", budget, 1);
+    MT_CHECK(bad.run() == MT_NON_FINITE);
+    MT_CHECK(mt_last_error_segment() == 5);
+    MT_CHECK(mt_last_error_element() == 17);
+    MT_CHECK(mt_last_error_input() == 0);
+  }
+  bad.models[0][5][17] = 0.5f;
+  setenv("MERGETUNE_DARE_L1_GROUP_BYTES", "1", 1);
+  MT_CHECK(bad.run() == MT_NON_FINITE);  // now the overflow itself
+  MT_CHECK(mt_last_error_input() == MT_INPUT_OUTPUT);
+  MT_CHECK(mt_last_error_segment() == 0);
+  MT_CHECK(mt_last_error_element() == 1);
+  unsetenv("MERGETUNE_DARE_L1_GROUP_BYTES");
+  mt_set_num_threads(0);
 }
 
 MT_TEST(dare_l1_with_nothing_kept_gives_base) {

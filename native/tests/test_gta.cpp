@@ -192,9 +192,12 @@ MT_TEST(gta_avx2_twin_and_in_place_give_the_same_bits) {
     MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, generic.data(), g.base.data(), 4, m.data(), nullptr, coefs,
                         weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
     if (mt_set_cpu_isa("avx2") == MT_OK) {
-      MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, avx.data(), g.base.data(), 4, m.data(), nullptr, coefs,
-                          weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
-      MT_CHECK(std::memcmp(avx.data(), generic.data(), g.n * sizeof(float)) == 0);
+      for (const int32_t wide : {0, 1}) {  // the AVX2 tiles, then the AVX-512 ones where the CPU has them
+        if (mt_set_cpu_avx512(wide) != MT_OK) continue;
+        MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, avx.data(), g.base.data(), 4, m.data(), nullptr, coefs,
+                            weights, consensus, 1, 2.0f, 0.8f, MT_CHECK_FINITE) == MT_OK);
+        MT_CHECK(std::memcmp(avx.data(), generic.data(), g.n * sizeof(float)) == 0);
+      }
     }
     mt_set_cpu_isa(nullptr);
     MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, g.n, inplace.data(), inplace.data(), 4, m.data(), nullptr, coefs,
@@ -233,8 +236,10 @@ MT_TEST(gta_masked_tiles_are_gta_element_bit_for_bit_on_every_path) {
             want[j] = mt::gta_element(base == nullptr ? 0.f : base[j], mv, bp.data(), j, T, coefs.data(),
                                       g.weights.data(), consensus, normalize, 1.5f, 0.7f);
           }
-          for (const char* isa : {"generic", "avx2"}) {
-            if (mt_set_cpu_isa(isa) != MT_OK) continue;
+          for (const char* isa : {"generic", "avx2", "avx512"}) {
+            const bool wide = std::strcmp(isa, "avx512") == 0;
+            if (mt_set_cpu_isa(wide ? "avx2" : isa) != MT_OK) continue;
+            if (mt_set_cpu_avx512(wide ? 1 : 0) != MT_OK) continue;  // AVX2 alone, or the AVX-512 tile loop
             std::vector<float> got(n, -3.f);
             MT_CHECK(mt_gta_f32(MT_DEVICE_CPU, nullptr, n, got.data(), base, T, m.data(), bp.data(), coefs.data(),
                                 g.weights.data(), consensus, normalize, 1.5f, 0.7f, MT_CHECK_FINITE) == MT_OK);
@@ -243,6 +248,7 @@ MT_TEST(gta_masked_tiles_are_gta_element_bit_for_bit_on_every_path) {
                              std::to_string(consensus) + " normalize=" + std::to_string(normalize));
           }
           mt_set_cpu_isa(nullptr);
+          mt_set_cpu_avx512(1);  // refused (and so unchanged: off) where the CPU lacks it
         }
       }
     }
@@ -323,6 +329,33 @@ MT_TEST(gta_sparsify_sums_match_long_double_and_ignore_the_thread_count) {
         }
         MT_CHECK(std::fabs(sums[0] - static_cast<double>(all)) <= 1e-12 * static_cast<double>(all));
         MT_CHECK(std::fabs(sums[1] - static_cast<double>(kept)) <= 1e-12 * static_cast<double>(all));
+        // bit for bit the documented order (gta.h): chunks of 2^16, 8 lanes by element mod 8, lanes folded in order,
+        // chunks in order
+        double ordered[2] = {0, 0};
+        for (int64_t j0 = 0; j0 < n; j0 += 65536) {
+          double la[8] = {}, lk[8] = {};
+          for (int64_t j = j0; j < std::min(n, j0 + 65536); ++j) {
+            const double a = std::fabs(static_cast<double>(model[j] - base[j]));
+            la[j % 8] += a;
+            lk[j % 8] += ((bits[j >> 5] >> (j & 31)) & 1u) ? a : 0.0;
+          }
+          double ca = 0, ck = 0;
+          for (int q = 0; q < 8; ++q) {
+            ca += la[q];
+            ck += lk[q];
+          }
+          ordered[0] += ca;
+          ordered[1] += ck;
+        }
+        MT_CHECK(std::memcmp(ordered, sums, sizeof ordered) == 0);
+        // and the same bits with the AVX-512 loop off / on (where the CPU has it)
+        for (const int32_t wide : {0, 1}) {
+          if (mt_set_cpu_avx512(wide) != MT_OK) continue;
+          double again[2] = {-1, -1};
+          MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_RANDOM, 0.3, 0, 7, 8, 1,
+                                       bits.data(), again, MT_CHECK_FINITE) == MT_OK);
+          MT_CHECK_MSG(std::memcmp(again, sums, sizeof again) == 0, "avx512 " + std::to_string(wide));
+        }
         first[0] = sums[0];
         first[1] = sums[1];
       } else {
@@ -406,6 +439,17 @@ MT_TEST(gta_sparsify_names_the_lowest_non_finite_delta_on_every_thread_count) {
                                  bits.data(), nullptr, MT_CHECK_FINITE) == MT_NON_FINITE);
     MT_CHECK_MSG(mt_last_error_element() == 600002, "threads " + std::to_string(threads));
     MT_CHECK(mt_last_error_input() == MT_INPUT_BASE);
+    // the other methods, each testing in its own first read of δ (the radix keys, the sums, DELLA's pre-check)
+    double sums[2];
+    for (const int32_t method : {MT_GTA_SPARSIFY_OUTLIERS, MT_GTA_SPARSIFY_RANDOM, MT_GTA_SPARSIFY_DELLA}) {
+      MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), method, 0.5, 0.1, 0, 0, 4, bits.data(),
+                                   sums, MT_CHECK_FINITE) == MT_NON_FINITE);
+      MT_CHECK_MSG(mt_last_error_element() == 600002, "method " + std::to_string(method));
+      MT_CHECK(mt_last_error_input() == MT_INPUT_BASE);
+    }
+    // RANDOM without sums reads no δ, so there is nothing to report
+    MT_CHECK(mt_gta_sparsify_f32(n, 1, n, 1, base.data(), model.data(), MT_GTA_SPARSIFY_RANDOM, 0.5, 0, 0, 0, 4,
+                                 bits.data(), nullptr, MT_CHECK_FINITE) == MT_OK);
   }
   mt_set_num_threads(0);
 }
